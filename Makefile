@@ -1,0 +1,26 @@
+# The README's two commands: `make up` (run the stack with demo data) and `make test` (run every test).
+SHELL := /bin/bash
+# uv is installed from PyPI into the user's base when the machine has none.
+UV = $$(command -v uv 2>/dev/null || echo "$$(python3 -m site --user-base)/bin/uv")
+
+.PHONY: up test lint bench sync ensure-uv
+
+ensure-uv:
+	@command -v uv >/dev/null 2>&1 || [ -x "$$(python3 -m site --user-base)/bin/uv" ] || \
+		python3 -m pip install --user --quiet uv 2>/dev/null || \
+		python3 -m pip install --user --quiet --break-system-packages uv
+
+sync: ensure-uv
+	@$(UV) sync --frozen --all-packages
+
+up: sync
+	@$(UV) run --frozen cpd up
+
+test: sync
+	@$(UV) run --frozen pytest
+
+lint: sync
+	@$(UV) run --frozen ruff check . && $(UV) run --frozen mypy shared/cpd_common
+
+bench: sync
+	@$(UV) run --frozen python -m bench

@@ -1,0 +1,34 @@
+"""Fixtures shared by every test suite: the whole platform in-process on real PostgreSQL and NATS.
+
+``pg_server``, ``nats_server`` and ``nats_clean`` come from the ``cpd_common.testing.plugin``
+pytest plugin (loaded in pyproject's addopts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from cpd_common.testing.platform import platform_specs
+from cpd_common.testing.stack import Stack, start_stack
+
+
+@pytest.fixture
+async def stack(pg_server, nats_clean) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
+    """Gateway + audit + lessonstudy + evaluation on fresh databases, routed over ASGI."""
+    async with start_stack(pg_server, nats_clean, platform_specs()) as running:
+        yield running
+
+
+@pytest.fixture
+async def demo(stack: Stack) -> Stack:
+    """The stack with the demo trust seeded in the gateway and its directory events delivered
+    to every service. Logins: ``cpd_gateway.demo.DEMO_CREDENTIALS``."""
+    from cpd_gateway.demo import seed_demo
+
+    async with stack.session("gateway") as session:
+        await seed_demo(session)
+        await session.commit()
+    await stack.settle()
+    return stack

@@ -1,0 +1,10 @@
+"""Settings of the evaluation service (environment variables prefixed ``CPD_``)."""
+
+from __future__ import annotations
+
+from cpd_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "evaluation"
+    database_url: str = "postgresql+asyncpg://cpd@127.0.0.1:5432/cpd_evaluation"

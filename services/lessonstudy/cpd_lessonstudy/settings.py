@@ -1,0 +1,10 @@
+"""Settings of the lessonstudy service (environment variables prefixed ``CPD_``)."""
+
+from __future__ import annotations
+
+from cpd_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "lessonstudy"
+    database_url: str = "postgresql+asyncpg://cpd@127.0.0.1:5432/cpd_lessonstudy"

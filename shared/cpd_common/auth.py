@@ -1,0 +1,211 @@
+"""Token verification (zero trust behind the gateway): JWKS cache, Principal, role and tenant checks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cpd_common.errors import Forbidden, Unauthorized
+
+ROLES = ("trust_admin", "school_leader", "staff", "governor", "qa_reader", "hr_integration")
+# Never "none", never an HMAC algorithm: a public key must not double as a shared secret.
+ALLOWED_ALGORITHMS = frozenset({"EdDSA", "RS256", "ES256", "PS256"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a person (``person_id``) or an API client (``client_id``)."""
+
+    sub: str
+    trust_id: uuid.UUID
+    school_ids: frozenset[uuid.UUID] = frozenset()
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    person_id: uuid.UUID | None = None
+    client_id: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_trust_admin(self) -> bool:
+        return "trust_admin" in self.roles
+
+    def has_any(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def can_see_school(self, school_id: uuid.UUID | None) -> bool:
+        """Trust admins see every school of their trust; others only their own schools."""
+        return self.is_trust_admin or (school_id is not None and school_id in self.school_ids)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        sub = str(claims["sub"])
+        kind, _, ident = sub.partition(":")
+        return Principal(
+            sub=sub,
+            trust_id=uuid.UUID(str(claims["trust_id"])),
+            school_ids=frozenset(uuid.UUID(str(s)) for s in claims.get("school_ids") or []),
+            roles=frozenset(claims.get("roles") or []),
+            scopes=frozenset(str(claims.get("scope") or "").split()),
+            person_id=uuid.UUID(ident) if kind == "person" else None,
+            client_id=ident if kind == "client" else None,
+            claims=claims,
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Unauthorized("The token's claims are incomplete.") from exc
+
+
+class JwksCache:
+    """Public keys of the gateway, cached and refreshed when an unknown ``kid`` shows up."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        ttl: float = 300.0,
+        min_refresh_interval: float = 5.0,
+    ) -> None:
+        self.url = url
+        self._client = client
+        self._own_client = client is None
+        self.ttl = ttl
+        self.min_refresh_interval = min_refresh_interval
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._own_client:
+            await self._client.aclose()
+
+    async def _refresh(self) -> None:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=5.0)
+        resp = await self._client.get(self.url)
+        resp.raise_for_status()
+        keys: dict[str, jwt.PyJWK] = {}
+        for jwk in resp.json().get("keys", []):
+            try:
+                key = jwt.PyJWK(jwk)
+            except jwt.PyJWTError:
+                continue
+            if jwk.get("kid") and key.algorithm_name in ALLOWED_ALGORITHMS:
+                keys[jwk["kid"]] = key
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def get(self, kid: str) -> jwt.PyJWK | None:
+        now = time.monotonic()
+        key = self._keys.get(kid)
+        if key is not None and now - self._fetched_at < self.ttl:
+            return key
+        async with self._lock:
+            key = self._keys.get(kid)
+            stale = time.monotonic() - self._fetched_at >= self.ttl
+            # Refresh on an unknown kid (rotation), but not more than once per interval so a
+            # flood of made-up kids cannot hammer the gateway.
+            if (key is None or stale) and (
+                time.monotonic() - self._fetched_at >= self.min_refresh_interval or stale
+            ):
+                try:
+                    await self._refresh()
+                except (httpx.HTTPError, ValueError):
+                    if key is None and not self._keys:
+                        raise
+                key = self._keys.get(kid)
+        return key
+
+
+class TokenVerifier:
+    def __init__(
+        self, jwks: JwksCache, *, issuer: str, audience: str, algorithms: list[str] | None = None
+    ) -> None:
+        self.jwks = jwks
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = [a for a in (algorithms or ["EdDSA"]) if a in ALLOWED_ALGORITHMS]
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The token is malformed.") from exc
+        alg = header.get("alg")
+        if alg not in self.algorithms:
+            raise Unauthorized("The token's algorithm is not accepted.")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthorized("The token names no signing key.")
+        try:
+            key = await self.jwks.get(kid)
+        except (httpx.HTTPError, ValueError) as exc:
+            raise Unauthorized("Signing keys are unavailable; retry shortly.") from exc
+        if key is None or key.algorithm_name != alg:
+            raise Unauthorized("The token was signed by an unknown key.")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=[alg],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The token is not valid.") from exc
+        return principal_from_claims(claims)
+
+
+bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/token")
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send an access token: Authorization: Bearer <token>.")
+    principal = await request.app.state.verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+async def principal_from_request(request: Request) -> Principal | None:
+    """The verified principal when the request carries a bearer token; ``None`` without one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    principal = await request.app.state.verifier.verify(token.strip())
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str) -> Callable[..., Any]:
+    """Dependency: the caller must hold one of ``roles`` (403 otherwise)."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        if not principal.has_any(*roles):
+            raise Forbidden("Your role does not allow this.")
+        return principal
+
+    return check

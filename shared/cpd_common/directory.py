@@ -1,0 +1,119 @@
+"""The staff-directory projection every domain service keeps from ``directory.*`` events.
+
+Each service owns its own ``people`` and ``schools`` tables (``class Person(PersonMixin, Base)``),
+built only from events: no service reads the gateway's database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, Float, String, func
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import Uuid
+
+from cpd_common.events import catalogue
+from cpd_common.events.envelope import CloudEvent
+
+
+class PersonMixin:
+    __tablename__ = "people"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    trust_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    school_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    name: Mapped[str] = mapped_column(String(200))
+    staff_group: Mapped[str | None] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(100))
+    career_stage: Mapped[str | None] = mapped_column(String(40))
+    fte: Mapped[float | None] = mapped_column(Float)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    line_manager_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class SchoolMixin:
+    __tablename__ = "schools"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    trust_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
+
+
+def directory_handlers(
+    person_model: type[Any],
+    school_model: type[Any],
+    *,
+    on_erased: Handler | None = None,
+) -> dict[str, Handler]:
+    """Handlers for the directory events, upserting into the service's own projection tables.
+
+    ``on_erased`` runs after the person row is deleted so the service can remove or anonymise
+    what else it holds about them, in the same transaction.
+    """
+
+    async def person_upserted(
+        session: AsyncSession, event: CloudEvent, p: catalogue.PersonUpserted
+    ) -> None:
+        values = {
+            "id": p.person_id,
+            "trust_id": p.trust_id,
+            "school_ids": list(p.school_ids),
+            "name": p.name,
+            "staff_group": p.staff_group,
+            "department": p.department,
+            "career_stage": p.career_stage,
+            "fte": p.fte,
+            "start_date": p.start_date,
+            "line_manager_id": p.line_manager_id,
+            "roles": list(p.roles),
+            "active": p.active,
+        }
+        stmt = insert(person_model).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": func.now()},
+        )
+        await session.execute(stmt)
+
+    async def school_upserted(
+        session: AsyncSession, event: CloudEvent, s: catalogue.SchoolUpserted
+    ) -> None:
+        values = {"id": s.school_id, "trust_id": s.trust_id, "name": s.name, "phase": s.phase}
+        stmt = insert(school_model).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": func.now()},
+        )
+        await session.execute(stmt)
+
+    async def person_erased(
+        session: AsyncSession, event: CloudEvent, p: catalogue.PersonErased
+    ) -> None:
+        from sqlalchemy import delete
+
+        await session.execute(delete(person_model).where(person_model.id == p.person_id))
+        if on_erased is not None:
+            await on_erased(session, event, p)
+
+    return {
+        catalogue.PERSON_UPSERTED: person_upserted,
+        catalogue.SCHOOL_UPSERTED: school_upserted,
+        catalogue.PERSON_ERASED: person_erased,
+    }

@@ -1,0 +1,211 @@
+"""RFC 9457 problem+json for every error a service can answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("cpd.errors")
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://cpd.example/problems/"
+
+
+class ProblemError(Exception):
+    """A domain error that knows its HTTP status. Subclass per domain (``AuditNotFound(NotFound)``)."""
+
+    status: int = 400
+    code: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.errors = errors
+        self.headers = headers
+
+
+class BadRequest(ProblemError):
+    pass
+
+
+class Unauthorized(ProblemError):
+    status, code, title = 401, "unauthorized", "Not authenticated"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(ProblemError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, code, title = 404, "not-found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, code, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PreconditionRequired(ProblemError):
+    status, code, title = 428, "precondition-required", "Precondition required"
+
+
+class Unprocessable(ProblemError):
+    status, code, title = 422, "validation-error", "Request validation failed"
+
+
+class ServiceUnavailable(ProblemError):
+    status, code, title = 503, "service-unavailable", "Service temporarily unavailable"
+
+
+_STATUS_CODES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    412: ("precondition-failed", "Precondition failed"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Request validation failed"),
+    428: ("precondition-required", "Precondition required"),
+    429: ("too-many-requests", "Too many requests"),
+    500: ("internal-error", "Internal server error"),
+    502: ("bad-gateway", "Bad gateway"),
+    503: ("service-unavailable", "Service temporarily unavailable"),
+    504: ("gateway-timeout", "Gateway timeout"),
+}
+
+
+def problem_response(
+    status: int,
+    detail: str | None = None,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    request: Request | None = None,
+) -> JSONResponse:
+    default_code, default_title = _STATUS_CODES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (code or default_code),
+        "title": title or default_title,
+        "status": status,
+        "detail": detail or title or default_title,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        rid = getattr(request.state, "request_id", None)
+        if rid:
+            body["request_id"] = rid
+            headers = {**(headers or {}), "X-Request-ID": rid}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        out.append({"loc": _loc(err.get("loc", ())), "msg": msg})
+    return out
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database (or another dependency) could not be reached: answer 503, not 500."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+        return True
+    orig = getattr(exc, "orig", None) or exc.__cause__
+    name = type(orig).__name__ if orig is not None else ""
+    return name in {
+        "CannotConnectNowError",
+        "ConnectionDoesNotExistError",
+        "ConnectionFailureError",
+        "InterfaceError",
+        "TooManyConnectionsError",
+    }
+
+
+def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(
+            exc.status,
+            exc.detail,
+            code=exc.code,
+            title=exc.title,
+            errors=exc.errors,
+            headers=exc.headers,
+            request=request,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(
+            exc.status_code, detail, headers=getattr(exc, "headers", None), request=request
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = validation_errors(exc)
+        detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
+        return problem_response(422, detail, errors=errors, request=request)
+
+    async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            log.warning("dependency unavailable: %s", type(exc).__name__)
+            return problem_response(
+                503,
+                "A backing service is unreachable; retry shortly.",
+                headers={"Retry-After": str(retry_after)},
+                request=request,
+            )
+        log.exception("unhandled error")
+        return problem_response(
+            500,
+            "An unexpected error occurred. Quote the request id when reporting it.",
+            request=request,
+        )
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    # Registered per class so they run inside the app (no re-raise, no traceback in the logs
+    # for an expected outage); ``Exception`` is the last resort.
+    for cls in (DBAPIError, OSError, TimeoutError):
+        app.add_exception_handler(cls, on_unhandled)
+    app.add_exception_handler(Exception, on_unhandled)

@@ -1,0 +1,32 @@
+"""Settings base shared by every service (pydantic-settings, env prefix ``CPD_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs to run. Each service subclasses it; never built at import time.
+
+    Environment variables: ``CPD_DATABASE_URL`` (this service's own database), ``CPD_NATS_URL``,
+    ``CPD_JWKS_URL`` (the gateway's public keys), ``CPD_JWT_ISSUER``, ``CPD_JWT_AUDIENCE`` ...
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CPD_", extra="ignore")
+
+    service_name: str = "service"
+    database_url: str = "postgresql+asyncpg://cpd@127.0.0.1:5432/cpd"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    nats_url: str = "nats://127.0.0.1:4222"
+    jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
+    jwt_issuer: str = "https://cpd.local"
+    jwt_audience: str = "cpd-api"
+    jwt_algorithms: list[str] = ["EdDSA", "RS256"]
+    jwks_cache_seconds: int = 300
+    log_level: str = "INFO"
+    log_json: bool = True
+    # How long the API waits before answering 503 when a dependency is down.
+    retry_after_seconds: int = 2
+    # The worker's own /healthz, /readyz and /metrics (0: none).
+    worker_health_port: int = 0

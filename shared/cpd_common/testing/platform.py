@@ -1,0 +1,35 @@
+"""Specs of the four services for :mod:`cpd_common.testing.stack`.
+
+The library never imports a service at import time; the specs resolve the service packages
+lazily, when the test suite (which has them installed) asks for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from cpd_common.testing.stack import ServiceSpec
+
+SERVICE_NAMES = ("gateway", "audit", "lessonstudy", "evaluation")
+
+
+def _repo_root() -> Path:
+    return Path(__file__).resolve().parents[3]
+
+
+def service_spec(name: str) -> ServiceSpec:
+    main = importlib.import_module(f"cpd_{name}.main")
+    settings = importlib.import_module(f"cpd_{name}.settings")
+    worker = importlib.import_module(f"cpd_{name}.worker")
+    return ServiceSpec(
+        name=name,
+        service_dir=_repo_root() / "services" / name,
+        settings_cls=settings.Settings,
+        create_app=main.create_app,
+        subscriptions=getattr(worker, "subscriptions", lambda: []),
+    )
+
+
+def platform_specs() -> list[ServiceSpec]:
+    return [service_spec(name) for name in SERVICE_NAMES]

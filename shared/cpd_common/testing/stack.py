@@ -1,0 +1,243 @@
+"""The whole platform in-process for tests: every service's app on a fresh copy of its
+migrated database, the gateway routing to them over ASGI (no ports), real NATS for events.
+
+Events are driven deterministically: ``await stack.settle()`` publishes every outbox and
+drains every consumer until nothing moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cpd_common.db import create_engine, create_sessionmaker
+from cpd_common.events.inbox import Subscription, drain, ensure_consumer
+from cpd_common.events.outbox import ensure_stream, publish_pending
+from cpd_common.migrations import upgrade
+from cpd_common.testing.databases import clone_database, prepare_template
+from cpd_common.testing.servers import EmbeddedPostgres
+
+ISSUER = "https://cpd.test"
+AUDIENCE = "cpd-api"
+
+
+@dataclass
+class ServiceSpec:
+    """How to build one service for tests."""
+
+    name: str
+    service_dir: Path
+    settings_cls: type[Any]
+    create_app: Callable[..., FastAPI]
+    subscriptions: Callable[[], Sequence[Subscription]] = lambda: []
+
+    @property
+    def template(self) -> str:
+        return f"tpl_{self.name}"
+
+
+_prepared: set[str] = set()
+
+
+def ensure_templates(pg: EmbeddedPostgres, specs: Sequence[ServiceSpec]) -> None:
+    """Migrate each service's template database once per test session."""
+    for spec in specs:
+        if spec.template in _prepared:
+            continue
+        prepare_template(pg, spec.template, lambda url, d=spec.service_dir: upgrade(d, url))
+        _prepared.add(spec.template)
+
+
+class _LateASGI:
+    """An ASGI app that forwards to one set later (the gateway is built after the services)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    settings: Any
+    app: FastAPI
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    client: httpx.AsyncClient
+
+
+@dataclass
+class Stack:
+    services: dict[str, RunningService] = field(default_factory=dict)
+    nats_url: str = ""
+    _js: Any = None
+    _nc: Any = None
+
+    @property
+    def gateway(self) -> httpx.AsyncClient:
+        return self.services["gateway"].client
+
+    def session(self, service: str) -> AsyncSession:
+        return self.services[service].sessionmaker()
+
+    async def js(self) -> Any:
+        if self._nc is None or self._nc.is_closed:
+            self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=0)
+            self._js = self._nc.jetstream()
+            await ensure_stream(self._js)
+        return self._js
+
+    async def publish_pending(self) -> int:
+        js = await self.js()
+        total = 0
+        for svc in self.services.values():
+            while True:
+                n = await publish_pending(svc.sessionmaker, js)
+                total += n
+                if n == 0:
+                    break
+        return total
+
+    async def drain(self) -> int:
+        js = await self.js()
+        total = 0
+        for svc in self.services.values():
+            subs = list(svc.spec.subscriptions())
+            if subs:
+                total += await drain(svc.sessionmaker, js, subs)
+        return total
+
+    async def settle(self, rounds: int = 10) -> None:
+        """Publish every outbox and drain every consumer until nothing moves (events can
+        cause events)."""
+        for _ in range(rounds):
+            moved = await self.publish_pending()
+            moved += await self.drain()
+            if moved == 0:
+                return
+        raise AssertionError("events kept flowing after %d rounds" % rounds)
+
+    async def token(self, username: str, password: str) -> str:
+        resp = await self.gateway.post(
+            "/auth/token", data={"grant_type": "password", "username": username, "password": password}
+        )
+        assert resp.status_code == 200, resp.text
+        return str(resp.json()["access_token"])
+
+    async def client_token(self, client_id: str, secret: str, scope: str | None = None) -> str:
+        data = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        if scope:
+            data["scope"] = scope
+        resp = await self.gateway.post("/auth/token", data=data)
+        assert resp.status_code == 200, resp.text
+        return str(resp.json()["access_token"])
+
+    async def auth(self, username: str, password: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token(username, password)}"}
+
+
+@contextlib.asynccontextmanager
+async def start_stack(
+    pg: EmbeddedPostgres,
+    nats_url: str,
+    specs: Sequence[ServiceSpec],
+    *,
+    gateway_kwargs: dict[str, Any] | None = None,
+) -> AsyncIterator[Stack]:
+    """Start every service in ``specs`` (one must be named ``gateway``) on fresh databases."""
+    ensure_templates(pg, specs)
+    stack = Stack(nats_url=nats_url)
+    gateway_asgi = _LateASGI()
+    jwks_client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway_asgi), base_url="http://gateway"
+    )
+    async with contextlib.AsyncExitStack() as exit_stack:
+        exit_stack.push_async_callback(jwks_client.aclose)
+        urls: dict[str, str] = {}
+        for spec in specs:
+            urls[spec.name] = await clone_database(pg, spec.template)
+        apps: dict[str, FastAPI] = {}
+        settings_by_name: dict[str, Any] = {}
+        for spec in specs:
+            settings = spec.settings_cls(
+                database_url=urls[spec.name],
+                nats_url=nats_url,
+                jwks_url="http://gateway/.well-known/jwks.json",
+                jwt_issuer=ISSUER,
+                jwt_audience=AUDIENCE,
+                log_json=False,
+                db_pool_size=5,
+                db_max_overflow=5,
+            )
+            settings_by_name[spec.name] = settings
+            if spec.name == "gateway":
+                continue
+            apps[spec.name] = spec.create_app(settings, jwks_client=jwks_client)
+        gw_spec = next(s for s in specs if s.name == "gateway")
+        from aiohttp_asgi_connector import ASGIApplicationConnector
+
+        connectors = {name: ASGIApplicationConnector(app) for name, app in apps.items()}
+        gw_settings = settings_by_name["gateway"]
+        for name in apps:
+            setattr(gw_settings, f"{name}_url", f"http://{name}")
+        apps["gateway"] = gw_spec.create_app(
+            gw_settings, upstream_connectors=connectors, **(gateway_kwargs or {})
+        )
+        gateway_asgi.app = apps["gateway"]
+        for spec in specs:
+            app = apps[spec.name]
+            manager = await exit_stack.enter_async_context(LifespanManager(app))
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
+                base_url=f"http://{spec.name}",
+            )
+            exit_stack.push_async_callback(client.aclose)
+            engine = create_engine(urls[spec.name], pool_size=2, max_overflow=2)
+            exit_stack.push_async_callback(engine.dispose)
+            stack.services[spec.name] = RunningService(
+                spec=spec,
+                settings=settings_by_name[spec.name],
+                app=app,
+                engine=engine,
+                sessionmaker=create_sessionmaker(engine),
+                client=client,
+            )
+        js = await stack.js()
+        for svc in stack.services.values():
+            for sub in svc.spec.subscriptions():
+                await ensure_consumer(js, sub)
+        try:
+            yield stack
+        finally:
+            if stack._nc is not None:
+                with contextlib.suppress(Exception):
+                    await stack._nc.close()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+async def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Polls an async predicate until it returns something truthy (for the real-worker test)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met within %.1fs" % timeout)
+        await asyncio.sleep(interval)

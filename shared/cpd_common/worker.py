@@ -1,0 +1,118 @@
+"""A service's worker process: the outbox relay and the event consumers, plus health probes.
+
+The API process never talks to NATS; this process does, for one service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+
+import nats
+import uvicorn
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from cpd_common.db import create_engine, create_sessionmaker
+from cpd_common.events.inbox import Subscription, run_consumers
+from cpd_common.events.outbox import run_relay
+from cpd_common.logs import configure_logging
+from cpd_common.settings import ServiceSettings
+
+log = logging.getLogger("cpd.worker")
+
+
+def health_app(settings: ServiceSettings, engine: object) -> Starlette:
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks = {"database": "ok", "nats": "ok"}
+        try:
+            async with engine.connect() as conn:  # type: ignore[attr-defined]
+                await conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001
+            checks["database"] = "unreachable"
+        try:
+            nc = await nats.connect(settings.nats_url, connect_timeout=1, max_reconnect_attempts=0)
+            await nc.close()
+        except Exception:  # noqa: BLE001
+            checks["nats"] = "unreachable"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", **checks},
+            status_code=200 if ok else 503,
+            headers=None if ok else {"Retry-After": str(settings.retry_after_seconds)},
+        )
+
+    async def metrics(request: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    )
+
+
+async def run(
+    settings: ServiceSettings,
+    subscriptions: Sequence[Subscription],
+    *,
+    stop: asyncio.Event | None = None,
+    health_port: int | None = None,
+) -> None:
+    stop = stop or asyncio.Event()
+    engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
+    sessionmaker = create_sessionmaker(engine)
+    tasks = [
+        asyncio.create_task(run_relay(engine, sessionmaker, settings.nats_url, stop), name="relay"),
+    ]
+    if subscriptions:
+        tasks.append(
+            asyncio.create_task(
+                run_consumers(sessionmaker, settings.nats_url, list(subscriptions), stop),
+                name="consumers",
+            )
+        )
+    server = None
+    if health_port:
+        config = uvicorn.Config(
+            health_app(settings, engine), host="127.0.0.1", port=health_port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        tasks.append(asyncio.create_task(server.serve(), name="health"))
+    log.info("worker started", extra={"path": settings.service_name})
+    try:
+        await stop.wait()
+    finally:
+        if server is not None:
+            server.should_exit = True
+        done, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(BaseException):
+                await task
+        await engine.dispose()
+        log.info("worker stopped")
+
+
+def run_worker(settings: ServiceSettings, subscriptions: Sequence[Subscription]) -> None:
+    configure_logging(f"{settings.service_name}-worker", level=settings.log_level, json_logs=settings.log_json)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run(settings, subscriptions, stop=stop, health_port=settings.worker_health_port)
+
+    asyncio.run(main())
