@@ -61,4 +61,6 @@ def run_env(metadata: MetaData, *, include_object: Any = None) -> None:
     except RuntimeError:
         asyncio.run(run_async())
         return
-    raise RuntimeError("run migrations from a thread (asyncio.to_thread), not inside the event loop")
+    raise RuntimeError(
+        "run migrations from a thread (asyncio.to_thread), not inside the event loop"
+    )

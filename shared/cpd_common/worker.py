@@ -37,12 +37,12 @@ def health_app(settings: ServiceSettings, engine: object) -> Starlette:
         try:
             async with engine.connect() as conn:  # type: ignore[attr-defined]
                 await conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001
+        except Exception:
             checks["database"] = "unreachable"
         try:
             nc = await nats.connect(settings.nats_url, connect_timeout=1, max_reconnect_attempts=0)
             await nc.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             checks["nats"] = "unreachable"
         ok = all(v == "ok" for v in checks.values())
         return JSONResponse(
@@ -106,7 +106,9 @@ async def run(
 
 
 def run_worker(settings: ServiceSettings, subscriptions: Sequence[Subscription]) -> None:
-    configure_logging(f"{settings.service_name}-worker", level=settings.log_level, json_logs=settings.log_json)
+    configure_logging(
+        f"{settings.service_name}-worker", level=settings.log_level, json_logs=settings.log_json
+    )
 
     async def main() -> None:
         stop = asyncio.Event()

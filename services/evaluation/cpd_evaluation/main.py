@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import httpx
+from cpd_common.app import create_service_app
 from fastapi import FastAPI
 
-from cpd_common.app import create_service_app
 from cpd_evaluation.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, jwks_client: httpx.AsyncClient | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, jwks_client: httpx.AsyncClient | None = None
+) -> FastAPI:
     settings = settings or Settings()
     return create_service_app(
         settings,

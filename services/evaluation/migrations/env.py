@@ -3,13 +3,15 @@
 import os
 
 from alembic import context
-
 from cpd_common.migrations import run_env
 from cpd_evaluation.models import Base
 
 if not context.config.get_main_option("sqlalchemy.url"):
     context.config.set_main_option(
-        "sqlalchemy.url", os.environ.get("CPD_DATABASE_URL", "postgresql+asyncpg://cpd@127.0.0.1:5432/cpd_evaluation")
+        "sqlalchemy.url",
+        os.environ.get(
+            "CPD_DATABASE_URL", "postgresql+asyncpg://cpd@127.0.0.1:5432/cpd_evaluation"
+        ),
     )
 
 run_env(Base.metadata)

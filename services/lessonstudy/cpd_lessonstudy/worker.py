@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from cpd_common.events.inbox import Subscription
 from cpd_common.directory import directory_handlers
+from cpd_common.events.inbox import Subscription
 from cpd_common.worker import run_worker
+
 from cpd_lessonstudy.models import Person, School
 from cpd_lessonstudy.settings import Settings
 

@@ -132,7 +132,8 @@ class Stack:
 
     async def token(self, username: str, password: str) -> str:
         resp = await self.gateway.post(
-            "/auth/token", data={"grant_type": "password", "username": username, "password": password}
+            "/auth/token",
+            data={"grant_type": "password", "username": username, "password": password},
         )
         assert resp.status_code == 200, resp.text
         return str(resp.json()["access_token"])
@@ -158,7 +159,7 @@ async def start_stack(
     gateway_kwargs: dict[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """Start every service in ``specs`` (one must be named ``gateway``) on fresh databases."""
-    ensure_templates(pg, specs)
+    await asyncio.to_thread(ensure_templates, pg, specs)
     stack = Stack(nats_url=nats_url)
     gateway_asgi = _LateASGI()
     jwks_client = httpx.AsyncClient(
@@ -168,7 +169,8 @@ async def start_stack(
         exit_stack.push_async_callback(jwks_client.aclose)
         urls: dict[str, str] = {}
         for spec in specs:
-            urls[spec.name] = await clone_database(pg, spec.template)
+            db_name, urls[spec.name] = await clone_database(pg, spec.template)
+            exit_stack.push_async_callback(pg.adrop_database, db_name)
         apps: dict[str, FastAPI] = {}
         settings_by_name: dict[str, Any] = {}
         for spec in specs:
@@ -231,7 +233,9 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-async def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05) -> Any:
+async def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05
+) -> Any:
     """Polls an async predicate until it returns something truthy (for the real-worker test)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

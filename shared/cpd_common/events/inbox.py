@@ -1,0 +1,295 @@
+"""Idempotent event consumers: durable pull consumers, an inbox table, bounded redelivery,
+dead letters.
+
+Handling an event and recording its id in ``inbox`` happen in one transaction; the message
+is acked after the commit. A redelivered event whose id is already in the inbox is acked and
+skipped. A handler that keeps failing is retried with backoff; after ``max_deliver``
+attempts the event is stored in ``dead_letters`` (with the error) and acked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+from sqlalchemy import DateTime, Integer, String, Text, func, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import Uuid
+
+from cpd_common.db import uuid7
+from cpd_common.events.catalogue import CATALOGUE
+from cpd_common.events.envelope import CloudEvent
+from cpd_common.events.outbox import STREAM, _sleep_or_stop, connect_nats, ensure_stream
+
+log = logging.getLogger("cpd.inbox")
+
+Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
+
+
+class InboxMixin:
+    """``class InboxEntry(InboxMixin, Base): __tablename__ = "inbox"``."""
+
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(120))
+    handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DeadLetterMixin:
+    """``class DeadLetter(DeadLetterMixin, Base): __tablename__ = "dead_letters"``."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    consumer: Mapped[str] = mapped_column(String(100), index=True)
+    event_id: Mapped[str | None] = mapped_column(String(100))
+    event_type: Mapped[str | None] = mapped_column(String(120))
+    trust_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    deliveries: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    replayed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable consumer: ``handlers`` maps event types (``cpd....v1``) to handlers taking
+    ``(session, event, payload)``. Types without a handler are acked and ignored."""
+
+    durable: str
+    filter_subject: str
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    max_deliver: int = 5
+    backoff: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0)
+
+    def delay_after(self, deliveries: int) -> float:
+        return self.backoff[min(deliveries, len(self.backoff)) - 1] if self.backoff else 0.0
+
+
+async def ensure_consumer(js: Any, sub: Subscription) -> None:
+    """Creates the durable pull consumer (explicit ack). JetStream's own redelivery bound sits
+    a little above ours so the last attempt always reaches our dead-letter step."""
+    config = ConsumerConfig(
+        durable_name=sub.durable,
+        filter_subject=sub.filter_subject,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=30.0,
+        max_deliver=sub.max_deliver + 3,
+        max_ack_pending=1000,
+    )
+    await js.add_consumer(STREAM, config)
+
+
+_INBOX_INSERT = text(
+    "INSERT INTO inbox (event_id, consumer, event_type) VALUES (:event_id, :consumer, :type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+
+
+async def _dead_letter(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sub: Subscription,
+    msg: Any,
+    error: str,
+    event: CloudEvent | None,
+    deliveries: int,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO dead_letters (id, consumer, event_id, event_type, trust_id, subject,"
+                " body, error, deliveries) VALUES (:id, :consumer, :event_id, :event_type,"
+                " :trust_id, :subject, :body, :error, :deliveries)"
+            ),
+            {
+                "id": uuid7(),
+                "consumer": sub.durable,
+                "event_id": event.id if event else None,
+                "event_type": event.type if event else None,
+                "trust_id": _uuid_or_none(event.trustid if event else None),
+                "subject": msg.subject,
+                "body": msg.data.decode("utf-8", errors="replace"),
+                "error": error[:4000],
+                "deliveries": deliveries,
+            },
+        )
+    log.error("dead letter on %s: %s", sub.durable, error.splitlines()[0] if error else "")
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse(sub: Subscription, raw: bytes) -> tuple[CloudEvent, Handler | None, Any]:
+    """Envelope and payload of a message (raises ValueError/ValidationError when malformed)."""
+    event = CloudEvent.model_validate_json(raw)
+    handler = sub.handlers.get(event.type)
+    if handler is None:
+        return event, None, None
+    model = CATALOGUE[event.type][0] if event.type in CATALOGUE else None
+    payload = model.model_validate(event.data) if model is not None else event.data
+    return event, handler, payload
+
+
+async def handle_in_transaction(
+    session: AsyncSession, sub: Subscription, event: CloudEvent, handler: Handler, payload: Any
+) -> bool:
+    """Records the event in the inbox and runs the handler, in the caller's transaction.
+    Returns ``False`` (handler not run) when this consumer already handled the event."""
+    inserted = await session.execute(
+        _INBOX_INSERT, {"event_id": event.id, "consumer": sub.durable, "type": event.type}
+    )
+    if inserted.first() is None:
+        return False
+    await handler(session, event, payload)
+    return True
+
+
+async def handle_message(
+    sessionmaker: async_sessionmaker[AsyncSession], sub: Subscription, msg: Any
+) -> str:
+    """Handles one message; returns ``handled``, ``duplicate``, ``ignored``, ``retry`` or
+    ``dead``. Always either acks, naks with a delay, or (dead letter) acks after storing."""
+    deliveries = msg.metadata.num_delivered if msg.metadata else 1
+    try:
+        event, handler, payload = parse(sub, msg.data)
+    except (ValueError, ValidationError) as exc:
+        event = None
+        with contextlib.suppress(ValueError, ValidationError):
+            event = CloudEvent.model_validate_json(msg.data)
+        await _dead_letter(sessionmaker, sub, msg, f"malformed event: {exc}", event, deliveries)
+        await msg.term()
+        return "dead"
+    if handler is None:
+        await msg.ack()
+        return "ignored"
+    try:
+        async with sessionmaker() as session, session.begin():
+            handled = await handle_in_transaction(session, sub, event, handler, payload)
+    except Exception:
+        error = traceback.format_exc()
+        if deliveries >= sub.max_deliver:
+            await _dead_letter(sessionmaker, sub, msg, error, event, deliveries)
+            await msg.ack()
+            return "dead"
+        log.warning("handler failed on %s (delivery %d): %s", sub.durable, deliveries, error)
+        await msg.nak(delay=sub.delay_after(deliveries))
+        return "retry"
+    await msg.ack()
+    return "handled" if handled else "duplicate"
+
+
+async def _pull(js: Any, sub: Subscription) -> Any:
+    return await js.pull_subscribe_bind(durable=sub.durable, stream=STREAM)
+
+
+async def drain(
+    sessionmaker: async_sessionmaker[AsyncSession], js: Any, subs: Sequence[Subscription]
+) -> int:
+    """Handles every message currently pending for ``subs`` (for tests and tools); returns
+    how many messages were processed. Messages waiting for a delayed redelivery are left."""
+    total = 0
+    for sub in subs:
+        psub = await _pull(js, sub)
+        try:
+            while True:
+                info = await js.consumer_info(STREAM, sub.durable)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    break
+                # Only naked messages waiting for their redelivery delay: a short look.
+                wait = 0.5 if info.num_pending else 0.1
+                try:
+                    msgs = await psub.fetch(batch=100, timeout=wait)
+                except TimeoutError:
+                    break
+                for msg in msgs:
+                    await handle_message(sessionmaker, sub, msg)
+                    total += 1
+        finally:
+            await psub.unsubscribe()
+    return total
+
+
+async def run_consumers(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    nats_url: str,
+    subs: Sequence[Subscription],
+    stop: asyncio.Event,
+) -> None:
+    """The consumer loop of a worker: one task per subscription, reconnecting with backoff."""
+    nc = await connect_nats(nats_url, stop)
+    try:
+        js = nc.jetstream()
+        delay = 0.1
+        while not stop.is_set():
+            try:
+                await ensure_stream(js)
+                for sub in subs:
+                    await ensure_consumer(js, sub)
+                break
+            except Exception as exc:
+                log.warning("consumer setup: %s; retrying in %.1fs", exc, delay)
+                await _sleep_or_stop(stop, delay)
+                delay = min(delay * 2, 2.0)
+        tasks = [asyncio.create_task(_consume(sessionmaker, js, sub, stop)) for sub in subs]
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.close()
+
+
+async def _consume(
+    sessionmaker: async_sessionmaker[AsyncSession], js: Any, sub: Subscription, stop: asyncio.Event
+) -> None:
+    psub = None
+    delay = 0.1
+    while not stop.is_set():
+        try:
+            if psub is None:
+                psub = await _pull(js, sub)
+            try:
+                msgs = await psub.fetch(batch=50, timeout=1.0)
+            except TimeoutError:
+                continue
+            for msg in msgs:
+                await handle_message(sessionmaker, sub, msg)
+            delay = 0.1
+        except asyncio.CancelledError:
+            raise
+        except NotFoundError:
+            psub = None
+            with contextlib.suppress(Exception):
+                await ensure_consumer(js, sub)
+        except Exception as exc:
+            log.warning("consumer %s: %s; retrying in %.1fs", sub.durable, exc, delay)
+            await _sleep_or_stop(stop, delay)
+            delay = min(delay * 2, 2.0)
+
+
+async def replay_dead_letter(session: AsyncSession, sub: Subscription, body: str) -> bool:
+    """Runs a dead-lettered event's handler again in the caller's transaction (admin replay).
+    Returns ``False`` when it had been handled meanwhile."""
+    event, handler, payload = parse(sub, body.encode())
+    if handler is None:
+        return False
+    return await handle_in_transaction(session, sub, event, handler, payload)

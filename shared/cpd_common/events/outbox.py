@@ -1,0 +1,273 @@
+"""Transactional outbox and its relay.
+
+A service never publishes from a request handler: :func:`add_event` inserts the event into
+the service's ``outbox`` table in the request's own transaction. The relay (in the worker
+process) claims pending rows in order, publishes each to JetStream with ``Nats-Msg-Id`` =
+event id, waits for the ack and marks the row sent. While NATS is down, events wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import nats
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cpd_common.events.catalogue import Payload
+from cpd_common.events.envelope import CloudEvent, nats_subject, source_of
+
+log = logging.getLogger("cpd.outbox")
+
+STREAM = "CPD"
+STREAM_SUBJECTS = ["cpd.>"]
+NOTIFY_CHANNEL = "cpd_outbox"
+KEEP_SENT_HOURS = 24
+PUBLISH_TIMEOUT = 2.0
+
+
+class OutboxMixin:
+    """``class OutboxEvent(OutboxMixin, Base): __tablename__ = "outbox"`` (the name is fixed:
+    the relay's SQL and the NOTIFY trigger use it)."""
+
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    type: Mapped[str] = mapped_column(String(120))
+    subject: Mapped[str] = mapped_column(String(200))
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (
+            Index(
+                "ix_outbox_pending",
+                "seq",
+                postgresql_where=text("sent_at IS NULL"),
+            ),
+        )
+
+
+# Used by each service's first migration: wake the relay as soon as an outbox row commits.
+# (Separate statements: the asyncpg driver prepares each one.)
+CREATE_NOTIFY_TRIGGER = (
+    f"""CREATE OR REPLACE FUNCTION cpd_outbox_notify() RETURNS trigger AS $$
+BEGIN
+  PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+  RETURN NULL;
+END
+$$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION cpd_outbox_notify()",
+)
+DROP_NOTIFY_TRIGGER = (
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "DROP FUNCTION IF EXISTS cpd_outbox_notify()",
+)
+
+
+def add_event(
+    session: AsyncSession,
+    outbox_model: type[Any],
+    event_type: str,
+    data: Payload,
+    *,
+    subject: uuid.UUID | str,
+    trust_id: uuid.UUID | str | None,
+) -> CloudEvent:
+    """Adds an event to the outbox in the caller's transaction (nothing is sent yet)."""
+    event = CloudEvent(
+        source=source_of(event_type),
+        type=event_type,
+        subject=str(subject),
+        trustid=str(trust_id) if trust_id is not None else None,
+        data=data.model_dump(mode="json"),
+    )
+    session.add(
+        outbox_model(
+            event_id=uuid.UUID(event.id),
+            type=event_type,
+            subject=nats_subject(event_type),
+            envelope=event.model_dump(mode="json"),
+        )
+    )
+    return event
+
+
+async def ensure_stream(js: Any) -> None:
+    """Creates (or brings up to date) the ``CPD`` stream: file storage, every write fsynced
+    by the server's ``sync_interval: always``, 2-minute duplicate window for Nats-Msg-Id."""
+    config = StreamConfig(
+        name=STREAM,
+        subjects=STREAM_SUBJECTS,
+        storage=StorageType.FILE,
+        duplicate_window=120.0,
+    )
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)
+
+
+_CLAIM = text(
+    "SELECT seq, event_id, subject, envelope FROM outbox WHERE sent_at IS NULL "
+    "ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('cpd_outbox_relay'))")
+_MARK = text("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE seq = ANY(:seqs)")
+_FAILED = text("UPDATE outbox SET attempts = attempts + 1 WHERE seq = :seq")
+_PRUNE = text(f"DELETE FROM outbox WHERE sent_at < now() - interval '{KEEP_SENT_HOURS} hours'")
+
+
+async def publish_pending(
+    sessionmaker: async_sessionmaker[AsyncSession], js: Any, *, limit: int = 200
+) -> int:
+    """Publishes up to ``limit`` pending events in order and marks them sent.
+
+    One relay at a time per database (advisory lock), so order holds with several replicas.
+    On a failed publish the batch stops there (what was acked is marked sent) and the error
+    is raised for the caller to back off.
+    """
+    async with sessionmaker() as session, session.begin():
+        if not (await session.execute(_LOCK)).scalar():
+            return 0
+        rows = (await session.execute(_CLAIM, {"limit": limit})).all()
+        sent: list[int] = []
+        error: BaseException | None = None
+        for seq, event_id, subject, envelope in rows:
+            try:
+                await js.publish(
+                    subject,
+                    json.dumps(envelope, separators=(",", ":")).encode(),
+                    headers={"Nats-Msg-Id": str(event_id)},
+                    timeout=PUBLISH_TIMEOUT,
+                )
+            except Exception as exc:
+                error = exc
+                await session.execute(_FAILED, {"seq": seq})
+                break
+            sent.append(seq)
+        if sent:
+            await session.execute(_MARK, {"seqs": sent})
+    if error is not None:
+        raise error
+    return len(sent)
+
+
+async def prune_sent(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(_PRUNE)
+
+
+async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -> Any:
+    """Connects to NATS, retrying with backoff until it answers (or ``stop`` is set)."""
+    delay = 0.1
+    while True:
+        try:
+            return await nats.connect(
+                url,
+                connect_timeout=2,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.25,
+                allow_reconnect=True,
+                **kw,
+            )
+        except Exception as exc:
+            if stop is not None and stop.is_set():
+                raise
+            log.warning("NATS unreachable (%s); retrying in %.1fs", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                if stop is not None:
+                    await asyncio.wait_for(stop.wait(), delay)
+                else:
+                    await asyncio.sleep(delay)
+            if stop is not None and stop.is_set():
+                raise
+            delay = min(delay * 2, 2.0)
+
+
+async def run_relay(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    nats_url: str,
+    stop: asyncio.Event,
+    *,
+    poll_interval: float = 0.2,
+) -> None:
+    """The relay loop: wakes on NOTIFY (or every ``poll_interval``), publishes until the
+    outbox is empty, backs off (up to 2 s) while NATS or PostgreSQL is down."""
+    wake = asyncio.Event()
+    nc = None
+    listener: Any = None
+    delay = 0.1
+    last_prune = 0.0
+    loop = asyncio.get_running_loop()
+
+    def on_notify(*_: Sequence[Any]) -> None:
+        wake.set()
+
+    try:
+        while not stop.is_set():
+            try:
+                if nc is None or nc.is_closed:
+                    nc = await connect_nats(nats_url, stop)
+                    js = nc.jetstream()
+                    await ensure_stream(js)
+                if listener is None:
+                    listener = await engine.connect()
+                    raw = await listener.get_raw_connection()
+                    await raw.driver_connection.add_listener(NOTIFY_CHANNEL, on_notify)
+                wake.clear()
+                while await publish_pending(sessionmaker, js):
+                    pass
+                if loop.time() - last_prune > 3600:
+                    await prune_sent(sessionmaker)
+                    last_prune = loop.time()
+                delay = 0.1
+            except Exception as exc:
+                if stop.is_set():
+                    break
+                log.warning("relay: %s; retrying in %.1fs", exc, delay)
+                if listener is not None:
+                    with contextlib.suppress(Exception):
+                        await listener.invalidate()
+                    listener = None
+                await _sleep_or_stop(stop, delay)
+                delay = min(delay * 2, 2.0)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_first(wake, stop), poll_interval)
+    finally:
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                await listener.close()
+        if nc is not None and not nc.is_closed:
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, delay: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), delay)

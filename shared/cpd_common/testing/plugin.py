@@ -1,0 +1,61 @@
+"""pytest plugin (``-p cpd_common.testing.plugin``): real PostgreSQL and NATS for the session.
+
+- ``pg_server``: one embedded PostgreSQL cluster (fsync off) for the whole session;
+- ``nats_server``: one ``nats-server`` with JetStream; tests may ``stop()``/``start()`` it;
+- ``nats_clean``: the NATS URL, with every stream and consumer deleted before the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+
+from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    base = Path(tempfile.mkdtemp(prefix="cpd-pg-"))
+    pg = EmbeddedPostgres(base, durable=False).start()
+    try:
+        yield pg
+    finally:
+        pg.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[EmbeddedNats]:
+    base = Path(tempfile.mkdtemp(prefix="cpd-nats-"))
+    # Tests need no fsync per write; make up and production keep sync_interval: always.
+    server = EmbeddedNats(base, sync_always=False).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+async def reset_jetstream(url: str) -> None:
+    nc = await nats.connect(url, max_reconnect_attempts=0)
+    try:
+        js = nc.jetstream()
+        for info in await js.streams_info():
+            await js.delete_stream(info.config.name)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+async def nats_clean(nats_server: EmbeddedNats) -> AsyncIterator[str]:
+    if nats_server.proc is None:
+        nats_server.start()
+    await reset_jetstream(nats_server.url)
+    yield nats_server.url
+    if nats_server.proc is None:  # a test stopped it and failed before restarting
+        nats_server.start()

@@ -1,0 +1,279 @@
+"""Outbox relay and idempotent consumers against real PostgreSQL and real NATS JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import nats
+import pytest
+from cpd_common.db import create_engine, create_sessionmaker, new_metadata
+from cpd_common.events import catalogue
+from cpd_common.events.envelope import CloudEvent
+from cpd_common.events.inbox import (
+    DeadLetterMixin,
+    InboxMixin,
+    Subscription,
+    drain,
+    ensure_consumer,
+    replay_dead_letter,
+    run_consumers,
+)
+from cpd_common.events.outbox import (
+    CREATE_NOTIFY_TRIGGER,
+    STREAM,
+    OutboxMixin,
+    add_event,
+    ensure_stream,
+    publish_pending,
+    run_relay,
+)
+from cpd_common.testing.stack import unique_name, wait_for
+from sqlalchemy import String, func, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import Uuid
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Outbox(OutboxMixin, Base):
+    __tablename__ = "outbox"
+
+
+class Inbox(InboxMixin, Base):
+    __tablename__ = "inbox"
+
+
+class Dead(DeadLetterMixin, Base):
+    __tablename__ = "dead_letters"
+
+
+class School(Base):
+    __tablename__ = "schools"
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+TRUST = uuid.UUID("00000000-0000-7000-8000-000000000001")
+
+
+@pytest.fixture
+async def db(pg_server) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+    name = unique_name("events")
+    await pg_server.acreate_database(name)
+    engine = create_engine(pg_server.url(name), pool_size=4, max_overflow=4)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+        for statement in CREATE_NOTIFY_TRIGGER:
+            await conn.exec_driver_sql(statement)
+    try:
+        yield engine, create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+        await pg_server.adrop_database(name)
+
+
+@pytest.fixture
+async def js(nats_clean: str) -> AsyncIterator[Any]:
+    nc = await nats.connect(nats_clean)
+    jetstream = nc.jetstream()
+    await ensure_stream(jetstream)
+    yield jetstream
+    await nc.close()
+
+
+def school_event(session: Any, name: str) -> CloudEvent:
+    school_id = uuid.uuid4()
+    return add_event(
+        session,
+        Outbox,
+        catalogue.SCHOOL_UPSERTED,
+        catalogue.SchoolUpserted(school_id=school_id, trust_id=TRUST, name=name),
+        subject=school_id,
+        trust_id=TRUST,
+    )
+
+
+async def upsert_school(session: Any, event: CloudEvent, p: catalogue.SchoolUpserted) -> None:
+    await session.execute(
+        text("INSERT INTO schools (id, name) VALUES (:id, :name)"),
+        {"id": p.school_id, "name": p.name},
+    )
+
+
+def subscription(**kw: Any) -> Subscription:
+    return Subscription(
+        durable=kw.pop("durable", "test-directory"),
+        filter_subject="cpd.directory.>",
+        handlers=kw.pop("handlers", {catalogue.SCHOOL_UPSERTED: upsert_school}),
+        **kw,
+    )
+
+
+async def stream_messages(js: Any) -> list[dict[str, Any]]:
+    info = await js.stream_info(STREAM)
+    out = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        msg = await js.get_msg(STREAM, seq)
+        out.append({"id": msg.headers.get("Nats-Msg-Id"), "data": json.loads(msg.data)})
+    return out
+
+
+async def test_outbox_publishes_in_order_with_event_id_as_msg_id(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        events = [school_event(session, f"School {i}") for i in range(5)]
+    assert await publish_pending(sessionmaker, js) == 5
+    assert await publish_pending(sessionmaker, js) == 0
+    messages = await stream_messages(js)
+    assert [m["id"] for m in messages] == [e.id for e in events]
+    assert [m["data"]["data"]["name"] for m in messages] == [f"School {i}" for i in range(5)]
+    first = messages[0]["data"]
+    assert first["specversion"] == "1.0"
+    assert first["source"] == "cpd/directory"
+    assert first["type"] == catalogue.SCHOOL_UPSERTED
+    assert first["trustid"] == str(TRUST)
+    async with sessionmaker() as session:
+        pending = await session.scalar(select(func.count()).where(Outbox.sent_at.is_(None)))
+    assert pending == 0
+
+
+async def test_relay_crash_between_publish_and_mark_sent_does_not_duplicate(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        for i in range(3):
+            school_event(session, f"S{i}")
+    await publish_pending(sessionmaker, js)
+    # The relay died before marking them sent: they are published again.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("UPDATE outbox SET sent_at = NULL"))
+    assert await publish_pending(sessionmaker, js) == 3
+    info = await js.stream_info(STREAM)
+    assert info.state.messages == 3  # JetStream dropped the duplicates by Nats-Msg-Id
+
+
+async def test_consumer_handles_each_event_once_and_skips_redelivered_duplicates(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    sub = subscription()
+    await ensure_consumer(js, sub)
+    async with sessionmaker() as session, session.begin():
+        event = school_event(session, "Northfield")
+    await publish_pending(sessionmaker, js)
+    # The same event again under another message id (e.g. replayed from a backup).
+    await js.publish(
+        "cpd.directory.school.upserted",
+        json.dumps(event.model_dump(mode="json")).encode(),
+        headers={"Nats-Msg-Id": "replay-" + event.id},
+    )
+    assert await drain(sessionmaker, js, [sub]) == 2
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(School)) == 1
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == 1
+    assert await drain(sessionmaker, js, [sub]) == 0
+
+
+async def test_malformed_event_goes_to_dead_letters_and_consumer_moves_on(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    sub = subscription()
+    await ensure_consumer(js, sub)
+    await js.publish("cpd.directory.school.upserted", b"{not json")
+    bad_payload = CloudEvent(
+        source="cpd/directory", type=catalogue.SCHOOL_UPSERTED, data={"name": "no ids"}
+    )
+    await js.publish("cpd.directory.school.upserted", bad_payload.model_dump_json().encode())
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Good school")
+    await publish_pending(sessionmaker, js)
+    assert await drain(sessionmaker, js, [sub]) == 3
+    async with sessionmaker() as session:
+        dead = (await session.scalars(select(Dead).order_by(Dead.created_at))).all()
+        assert len(dead) == 2
+        assert all(d.error.startswith("malformed event") for d in dead)
+        assert dead[1].event_id == bad_payload.id
+        assert (await session.scalars(select(School.name))).all() == ["Good school"]
+    info = await js.consumer_info(STREAM, sub.durable)
+    assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_failing_handler_is_retried_then_dead_lettered_then_replayed(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    calls: list[str] = []
+    broken = {"on": True}
+
+    async def flaky(session: Any, event: CloudEvent, p: catalogue.SchoolUpserted) -> None:
+        calls.append(event.id)
+        if broken["on"]:
+            raise RuntimeError("projection table is locked")
+        await upsert_school(session, event, p)
+
+    sub = subscription(handlers={catalogue.SCHOOL_UPSERTED: flaky}, max_deliver=3, backoff=(0.05,))
+    await ensure_consumer(js, sub)
+    async with sessionmaker() as session, session.begin():
+        event = school_event(session, "Retry school")
+    await publish_pending(sessionmaker, js)
+
+    async def dead_count() -> int:
+        await drain(sessionmaker, js, [sub])
+        async with sessionmaker() as session:
+            return int(await session.scalar(select(func.count()).select_from(Dead)) or 0)
+
+    await wait_for(dead_count, timeout=10)
+    assert calls == [event.id] * 3
+    async with sessionmaker() as session:
+        dead = (await session.scalars(select(Dead))).one()
+        assert dead.deliveries == 3 and "projection table is locked" in dead.error
+        assert dead.event_id == event.id and dead.trust_id == TRUST
+        assert await session.scalar(select(func.count()).select_from(School)) == 0
+    broken["on"] = False
+    async with sessionmaker() as session, session.begin():
+        assert await replay_dead_letter(session, sub, dead.body) is True
+    async with sessionmaker() as session, session.begin():
+        assert await replay_dead_letter(session, sub, dead.body) is False
+    async with sessionmaker() as session:
+        assert (await session.scalars(select(School.name))).all() == ["Retry school"]
+
+
+async def test_relay_and_consumer_loops_survive_nats_outage(db, nats_server, nats_clean) -> None:  # type: ignore[no-untyped-def]
+    engine, sessionmaker = db
+    sub = subscription(durable="loop-directory")
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_relay(engine, sessionmaker, nats_clean, stop))
+    consumers = asyncio.create_task(run_consumers(sessionmaker, nats_clean, [sub], stop))
+    try:
+        async with sessionmaker() as session, session.begin():
+            school_event(session, "Before outage")
+
+        async def schools() -> int:
+            async with sessionmaker() as session:
+                return int(await session.scalar(select(func.count()).select_from(School)) or 0)
+
+        await wait_for(lambda: _at_least(schools, 1), timeout=10)
+        await asyncio.to_thread(nats_server.stop)
+        async with sessionmaker() as session, session.begin():
+            for i in range(10):
+                school_event(session, f"During outage {i}")
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(nats_server.start)
+        await wait_for(lambda: _at_least(schools, 11), timeout=20)
+        async with sessionmaker() as session:
+            names = (await session.scalars(select(School.name))).all()
+            assert len(names) == len(set(names)) == 11
+            assert await session.scalar(select(func.count()).select_from(Dead)) == 0
+            assert (
+                await session.scalar(
+                    select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
+                )
+                == 0
+            )
+    finally:
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(relay, consumers, return_exceptions=True), 15)
+
+
+async def _at_least(probe: Any, n: int) -> bool:
+    return bool(await probe() >= n)
