@@ -95,7 +95,7 @@ async def run(
     finally:
         if server is not None:
             server.should_exit = True
-        done, pending = await asyncio.wait(tasks, timeout=10)
+        _done, pending = await asyncio.wait(tasks, timeout=10)
         for task in pending:
             task.cancel()
         for task in pending:

@@ -8,3 +8,15 @@ from cpd_common.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = "gateway"
     database_url: str = "postgresql+asyncpg://cpd@127.0.0.1:5432/cpd_gateway"
+    # Upstream services (the routing table in cpd_gateway.proxy maps paths to these).
+    audit_url: str = "http://127.0.0.1:8001"
+    lessonstudy_url: str = "http://127.0.0.1:8002"
+    evaluation_url: str = "http://127.0.0.1:8003"
+    upstream_timeout_seconds: float = 30.0
+    upstream_connect_timeout_seconds: float = 3.0
+    upstream_pool_size: int = 200
+    # The gateway verifies its own tokens with its own keys; services use jwks_url.
+    token_ttl_seconds: int = 900
+    signing_algorithm: str = "EdDSA"
+    # Browser single-page apps allowed to call the API (CORS), e.g. ["http://localhost:5173"].
+    cors_origins: list[str] = []

@@ -128,7 +128,7 @@ class Stack:
             moved += await self.drain()
             if moved == 0:
                 return
-        raise AssertionError("events kept flowing after %d rounds" % rounds)
+        raise AssertionError(f"events kept flowing after {rounds} rounds")
 
     async def token(self, username: str, password: str) -> str:
         resp = await self.gateway.post(
@@ -145,6 +145,25 @@ class Stack:
         resp = await self.gateway.post("/auth/token", data=data)
         assert resp.status_code == 200, resp.text
         return str(resp.json()["access_token"])
+
+    async def headers_for(self, person_id: uuid.UUID | str) -> dict[str, str]:
+        """Authorization headers for any person in the gateway's directory, signed by the
+        gateway like a password login (tests need many respondents without passwords)."""
+        from cpd_gateway.identity import keys, service
+
+        gateway = self.services["gateway"]
+        async with gateway.sessionmaker() as session:
+            person = await service.person_for_token(session, uuid.UUID(str(person_id)))
+        assert person is not None, f"no person {person_id} in the gateway"
+        settings = gateway.settings
+        token, _ = await keys.sign(
+            gateway.app.state.keyring,
+            service.person_claims(person),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            ttl=settings.token_ttl_seconds,
+        )
+        return {"Authorization": f"Bearer {token}"}
 
     async def auth(self, username: str, password: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {await self.token(username, password)}"}
@@ -243,5 +262,5 @@ async def wait_for(
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met within %.1fs" % timeout)
+            raise AssertionError(f"condition not met within {timeout:.1f}s")
         await asyncio.sleep(interval)

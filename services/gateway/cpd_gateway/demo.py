@@ -1,0 +1,63 @@
+"""Seeds the demo trust (``make up`` and the test suite): see :mod:`cpd_gateway.demo_data`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_gateway.demo_data import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
+from cpd_gateway.directory.service import _school_event, person_event
+from cpd_gateway.identity import service as identity
+from cpd_gateway.models import ApiClient, Person, School, Trust
+
+__all__ = ["DEMO_CREDENTIALS", "seed_demo"]
+
+
+async def seed_demo(session: AsyncSession) -> bool:
+    """Adds the demo trusts, schools, people, logins and API clients, with their directory
+    events. Does nothing (returns False) when they are already there. Never commits."""
+    if await session.scalar(select(Trust.id).where(Trust.id == TRUSTS[0]["id"])) is not None:
+        return False
+    for trust in TRUSTS:
+        session.add(Trust(**trust))
+    await session.flush()
+    for data in SCHOOLS:
+        school = School(**data)
+        session.add(school)
+        await session.flush()
+        _school_event(session, school)
+    for p in PEOPLE:
+        manager = PEOPLE_BY_KEY[p.line_manager].id if p.line_manager else None
+        person = Person(
+            id=p.id,
+            trust_id=p.trust_id,
+            name=p.name,
+            email=p.email,
+            school_ids=list(p.school_ids),
+            staff_group=p.staff_group,
+            department=p.department,
+            career_stage=p.career_stage,
+            fte=p.fte,
+            start_date=p.start_date,
+            line_manager_id=manager,
+            roles=list(p.roles),
+            active=True,
+        )
+        session.add(person)
+        await session.flush()
+        if p.email and p.password:
+            await identity.set_password(session, person, email=p.email, password=p.password)
+        person_event(session, person)
+    for c in CLIENTS:
+        session.add(
+            ApiClient(
+                trust_id=c.trust_id,
+                client_id=c.client_id,
+                name=c.name,
+                secret_hash=identity.hash_secret(c.secret),
+                roles=list(c.roles),
+                scopes=list(c.scopes),
+            )
+        )
+    await session.flush()
+    return True

@@ -1,0 +1,374 @@
+"""Directory endpoints: ``/v1/trusts``, ``/v1/schools``, ``/v1/people``, ``/v1/groups``,
+``/v1/clients``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from cpd_common.auth import PrincipalDep
+from cpd_common.db import SessionDep
+from cpd_common.errors import NotFound
+from cpd_common.http import require_if_match, resource_response
+from cpd_common.idempotency import ApiRoute
+from cpd_common.pagination import Page, PageDep, paginate
+from fastapi import APIRouter, Query, Request, Response
+
+from cpd_gateway.directory import schemas, service
+from cpd_gateway.models import ApiClient, Group, Person, School
+
+router = APIRouter(prefix="/v1", route_class=ApiRoute)
+
+NOT_FOUND = {404: {"description": "Not found (or in another trust)"}}
+
+
+# ---- trusts ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/trusts", response_model=Page[schemas.TrustRead], tags=["directory"], summary="Your trust"
+)
+async def list_trusts(session: SessionDep, principal: PrincipalDep) -> Any:
+    trust = await service.get_trust(session, principal.trust_id, principal=principal)
+    return Page[schemas.TrustRead](items=[schemas.TrustRead.model_validate(trust)])
+
+
+@router.get(
+    "/trusts/{trust_id}", response_model=schemas.TrustRead, tags=["directory"], responses=NOT_FOUND
+)
+async def get_trust(trust_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+    trust = await service.get_trust(session, trust_id, principal=principal)
+    return resource_response(schemas.TrustRead.model_validate(trust))
+
+
+@router.patch(
+    "/trusts/{trust_id}", response_model=schemas.TrustRead, tags=["directory"], responses=NOT_FOUND
+)
+async def update_trust(
+    trust_id: uuid.UUID,
+    data: schemas.TrustUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    trust = await service.get_trust(session, trust_id, principal=principal)
+    require_if_match(request, schemas.TrustRead.model_validate(trust))
+    trust = await service.update_trust(session, trust, data, principal=principal)
+    return resource_response(schemas.TrustRead.model_validate(trust))
+
+
+# ---- schools --------------------------------------------------------------------------------
+
+
+@router.get(
+    "/schools",
+    response_model=Page[schemas.SchoolRead],
+    tags=["directory"],
+    summary="Schools of your trust",
+)
+async def list_schools(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Any:
+    rows, cursor = await paginate(
+        session, service.schools_query(principal=principal), School.id, page
+    )
+    return Page[schemas.SchoolRead](
+        items=[schemas.SchoolRead.model_validate(r) for r in rows], next_cursor=cursor
+    )
+
+
+@router.post(
+    "/schools",
+    status_code=201,
+    response_model=schemas.SchoolRead,
+    tags=["directory"],
+    summary="Add a school (trust admin)",
+    description="Publishes `directory.school.upserted`.",
+)
+async def create_school(
+    data: schemas.SchoolCreate, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    school = await service.create_school(session, data, principal=principal)
+    return resource_response(
+        schemas.SchoolRead.model_validate(school),
+        status_code=201,
+        location=f"/v1/schools/{school.id}",
+    )
+
+
+@router.get(
+    "/schools/{school_id}",
+    response_model=schemas.SchoolRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+)
+async def get_school(
+    school_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    school = await service.get_school(session, school_id, principal=principal)
+    return resource_response(schemas.SchoolRead.model_validate(school))
+
+
+@router.patch(
+    "/schools/{school_id}",
+    response_model=schemas.SchoolRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+)
+async def update_school(
+    school_id: uuid.UUID,
+    data: schemas.SchoolUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    school = await service.get_school(session, school_id, principal=principal)
+    require_if_match(request, schemas.SchoolRead.model_validate(school))
+    school = await service.update_school(session, school, data, principal=principal)
+    return resource_response(schemas.SchoolRead.model_validate(school))
+
+
+# ---- people ---------------------------------------------------------------------------------
+
+
+def _person(person: Person, login: bool) -> schemas.PersonRead:
+    read = schemas.PersonRead.model_validate(person)
+    read.has_login = login
+    return read
+
+
+@router.get(
+    "/people",
+    response_model=Page[schemas.PersonRead],
+    tags=["directory"],
+    summary="Staff of your trust",
+    description="Trust admins see everyone in the trust, school leaders the people of their schools, "
+    "others only themselves.",
+)
+async def list_people(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    school_id: Annotated[uuid.UUID | None, Query()] = None,
+    staff_group: Annotated[str | None, Query()] = None,
+    active: Annotated[bool | None, Query()] = None,
+) -> Any:
+    stmt = service.people_query(
+        principal=principal, school_id=school_id, staff_group=staff_group, active=active
+    )
+    rows, cursor = await paginate(session, stmt, Person.id, page)
+    logins = await service.logins_of(session, [r.id for r in rows])
+    return Page[schemas.PersonRead](
+        items=[_person(r, r.id in logins) for r in rows], next_cursor=cursor
+    )
+
+
+@router.post(
+    "/people",
+    status_code=201,
+    response_model=schemas.PersonRead,
+    tags=["directory"],
+    summary="Add a person (trust admin)",
+    description="Publishes `directory.person.upserted`. With `password` (and `email`) the person "
+    "can sign in with `grant_type=password`.",
+)
+async def create_person(
+    data: schemas.PersonCreate, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    person = await service.create_person(session, data, principal=principal)
+    return resource_response(
+        _person(person, bool(data.password)), status_code=201, location=f"/v1/people/{person.id}"
+    )
+
+
+@router.get(
+    "/people/{person_id}",
+    response_model=schemas.PersonRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+)
+async def get_person(
+    person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    person = await service.get_person(session, person_id, principal=principal)
+    return resource_response(_person(person, await service.has_login(session, person.id)))
+
+
+@router.patch(
+    "/people/{person_id}",
+    response_model=schemas.PersonRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+    description="Send `If-Match` with the ETag of your last GET. Publishes `directory.person.upserted`.",
+)
+async def update_person(
+    person_id: uuid.UUID,
+    data: schemas.PersonUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    person = await service.get_person(session, person_id, principal=principal)
+    require_if_match(request, _person(person, await service.has_login(session, person.id)))
+    person = await service.update_person(session, person, data, principal=principal)
+    return resource_response(_person(person, await service.has_login(session, person.id)))
+
+
+def _erasure(person: Person) -> schemas.ErasureRead:
+    assert person.erased_at is not None
+    return schemas.ErasureRead(
+        person_id=person.id,
+        status="erased",
+        erased_at=person.erased_at,
+        services_notified=service.SERVICES_NOTIFIED,
+    )
+
+
+@router.post(
+    "/people/{person_id}/erase",
+    status_code=202,
+    response_model=schemas.ErasureRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+    summary="Right to erasure (trust admin)",
+    description="Blanks the person's personal data here and publishes `directory.person.erased`, on "
+    "which every service deletes or anonymises what it holds. Repeating it changes nothing.",
+)
+async def erase_person(person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Any:
+    person = await service.get_person(session, person_id, principal=principal)
+    person = await service.erase_person(session, person, principal=principal)
+    return _erasure(person)
+
+
+@router.get(
+    "/people/{person_id}/erasure",
+    response_model=schemas.ErasureRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+    summary="Erasure status",
+)
+async def erasure_status(person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Any:
+    person = await service.get_person(session, person_id, principal=principal)
+    if person.erased_at is None:
+        raise NotFound("This person has not been erased.")
+    return _erasure(person)
+
+
+# ---- groups ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/groups",
+    response_model=Page[schemas.GroupRead],
+    tags=["directory"],
+    summary="Groups of people",
+)
+async def list_groups(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Any:
+    rows, cursor = await paginate(
+        session, service.groups_query(principal=principal), Group.id, page
+    )
+    return Page[schemas.GroupRead](
+        items=[schemas.GroupRead.model_validate(r) for r in rows], next_cursor=cursor
+    )
+
+
+@router.post("/groups", status_code=201, response_model=schemas.GroupRead, tags=["directory"])
+async def create_group(
+    data: schemas.GroupCreate, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    group = await service.create_group(session, data, principal=principal)
+    return resource_response(
+        schemas.GroupRead.model_validate(group), status_code=201, location=f"/v1/groups/{group.id}"
+    )
+
+
+@router.get(
+    "/groups/{group_id}", response_model=schemas.GroupRead, tags=["directory"], responses=NOT_FOUND
+)
+async def get_group(group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+    group = await service.get_group(session, group_id, principal=principal)
+    return resource_response(schemas.GroupRead.model_validate(group))
+
+
+@router.patch(
+    "/groups/{group_id}", response_model=schemas.GroupRead, tags=["directory"], responses=NOT_FOUND
+)
+async def update_group(
+    group_id: uuid.UUID,
+    data: schemas.GroupUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    group = await service.get_group(session, group_id, principal=principal)
+    require_if_match(request, schemas.GroupRead.model_validate(group))
+    group = await service.update_group(session, group, data, principal=principal)
+    return resource_response(schemas.GroupRead.model_validate(group))
+
+
+@router.delete("/groups/{group_id}", status_code=204, tags=["directory"], responses=NOT_FOUND)
+async def delete_group(
+    group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    group = await service.get_group(session, group_id, principal=principal)
+    await service.delete_group(session, group, principal=principal)
+    return Response(status_code=204)
+
+
+# ---- API clients ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/clients",
+    response_model=Page[schemas.ClientRead],
+    tags=["clients"],
+    summary="API clients (trust admin)",
+)
+async def list_clients(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Any:
+    rows, cursor = await paginate(
+        session, service.clients_query(principal=principal), ApiClient.id, page
+    )
+    return Page[schemas.ClientRead](
+        items=[schemas.ClientRead.model_validate(r) for r in rows], next_cursor=cursor
+    )
+
+
+@router.post(
+    "/clients",
+    status_code=201,
+    response_model=schemas.ClientCreated,
+    tags=["clients"],
+    summary="Register an API client (trust admin)",
+    description="The secret is returned once, in this response; only its hash is stored.",
+)
+async def create_client(
+    data: schemas.ClientCreate, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    client, secret = await service.create_client(session, data, principal=principal)
+    body = schemas.ClientCreated(
+        **schemas.ClientRead.model_validate(client).model_dump(), client_secret=secret
+    )
+    return resource_response(body, status_code=201, location=f"/v1/clients/{client.id}")
+
+
+@router.get(
+    "/clients/{client_id}", response_model=schemas.ClientRead, tags=["clients"], responses=NOT_FOUND
+)
+async def get_client(
+    client_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    client = await service.get_client(session, client_id, principal=principal)
+    return resource_response(schemas.ClientRead.model_validate(client))
+
+
+@router.delete(
+    "/clients/{client_id}",
+    status_code=204,
+    tags=["clients"],
+    responses=NOT_FOUND,
+    summary="Revoke a client",
+)
+async def revoke_client(
+    client_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    client = await service.get_client(session, client_id, principal=principal)
+    await service.revoke_client(session, client, principal=principal)
+    return Response(status_code=204)

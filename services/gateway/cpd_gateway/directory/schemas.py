@@ -1,0 +1,163 @@
+"""Request and response bodies of the directory."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from cpd_common.schemas import InputModel, OutputModel
+from pydantic import Field
+
+StaffGroup = Literal["teacher", "teaching_assistant", "support", "leader", "governor"]
+CareerStage = Literal["ect", "early_career", "mid_career", "experienced"]
+Role = Literal["trust_admin", "school_leader", "staff", "governor"]
+Email = Annotated[
+    str,
+    Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["jo@school.example"]),
+]
+Phase = Literal["nursery", "primary", "secondary", "all_through", "special", "post16", "other"]
+
+
+class TrustRead(OutputModel):
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+class TrustUpdate(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class SchoolCreate(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    phase: Phase | None = None
+    urn: str | None = Field(default=None, max_length=20, description="The school's URN")
+
+
+class SchoolUpdate(InputModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phase: Phase | None = None
+    urn: str | None = Field(default=None, max_length=20)
+
+
+class SchoolRead(OutputModel):
+    id: uuid.UUID
+    trust_id: uuid.UUID
+    name: str
+    phase: str | None
+    urn: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PersonCreate(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: Email | None = None
+    school_ids: list[uuid.UUID] = Field(default_factory=list)
+    staff_group: StaffGroup | None = None
+    department: str | None = Field(default=None, max_length=100)
+    career_stage: CareerStage | None = None
+    fte: float | None = Field(default=None, ge=0, le=1)
+    start_date: date | None = None
+    line_manager_id: uuid.UUID | None = None
+    roles: list[Role] = Field(default_factory=lambda: ["staff"])
+    active: bool = True
+    external_id: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=200,
+        description="Sets a local login (needs email). Omit when people sign in via SSO.",
+    )
+
+
+class PersonUpdate(InputModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: Email | None = None
+    school_ids: list[uuid.UUID] | None = None
+    staff_group: StaffGroup | None = None
+    department: str | None = Field(default=None, max_length=100)
+    career_stage: CareerStage | None = None
+    fte: float | None = Field(default=None, ge=0, le=1)
+    start_date: date | None = None
+    line_manager_id: uuid.UUID | None = None
+    roles: list[Role] | None = None
+    active: bool | None = None
+    external_id: str | None = Field(default=None, max_length=200)
+    password: str | None = Field(default=None, min_length=12, max_length=200)
+
+
+class PersonRead(OutputModel):
+    id: uuid.UUID
+    trust_id: uuid.UUID
+    name: str
+    email: str | None
+    school_ids: list[uuid.UUID]
+    staff_group: str | None
+    department: str | None
+    career_stage: str | None
+    fte: float | None
+    start_date: date | None
+    line_manager_id: uuid.UUID | None
+    roles: list[str]
+    active: bool
+    external_id: str | None
+    has_login: bool = False
+    erased_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ErasureRead(OutputModel):
+    person_id: uuid.UUID
+    status: Literal["erased"]
+    erased_at: datetime
+    services_notified: list[str]
+
+
+class GroupCreate(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    school_id: uuid.UUID | None = None
+    member_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class GroupUpdate(InputModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    school_id: uuid.UUID | None = None
+    member_ids: list[uuid.UUID] | None = None
+
+
+class GroupRead(OutputModel):
+    id: uuid.UUID
+    trust_id: uuid.UUID
+    name: str
+    description: str | None
+    school_id: uuid.UUID | None
+    member_ids: list[uuid.UUID]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientCreate(InputModel):
+    name: str = Field(min_length=1, max_length=200)
+    client_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{2,99}$")
+    roles: list[Literal["qa_reader", "hr_integration"]] = Field(min_length=1)
+    scopes: list[Literal["metrics:read", "scim"]] = Field(default_factory=list)
+
+
+class ClientRead(OutputModel):
+    id: uuid.UUID
+    trust_id: uuid.UUID
+    client_id: str
+    name: str
+    roles: list[str]
+    scopes: list[str]
+    active: bool
+    created_at: datetime
+
+
+class ClientCreated(ClientRead):
+    client_secret: str = Field(description="Shown once; store it safely.")

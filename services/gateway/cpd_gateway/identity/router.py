@@ -1,0 +1,142 @@
+"""``POST /auth/token``, ``GET /.well-known/jwks.json``, ``POST /v1/admin/keys/rotate``."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from cpd_common.auth import Principal, require_roles
+from cpd_common.db import SessionDep
+from cpd_common.errors import Unauthorized, Unprocessable
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from cpd_gateway.identity import keys, service
+
+router = APIRouter(tags=["auth"])
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    scope: str = ""
+
+
+def _basic_client(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(value).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return client_id, secret
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    summary="Get an access token",
+    description=(
+        "OAuth2 token endpoint (form-encoded). `grant_type=password` with `username` (email) "
+        "and `password` for people; `grant_type=client_credentials` with `client_id` and "
+        "`client_secret` (or HTTP Basic) for API clients, optionally narrowing `scope`. "
+        "Tokens are JWTs valid for 15 minutes. Wrong credentials answer 401, the same for an "
+        "unknown user as for a wrong password."
+    ),
+    responses={401: {"description": "Credentials not valid"}},
+)
+async def token(
+    request: Request,
+    session: SessionDep,
+    grant_type: Annotated[str, Form()],
+    username: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
+    scope: Annotated[str | None, Form()] = None,
+) -> Any:
+    settings = request.app.state.settings
+    if grant_type == "password":
+        if not username or not password:
+            raise Unprocessable(
+                "username and password are required for grant_type=password.",
+                errors=[
+                    {"loc": f"body.{f}", "msg": "field required"}
+                    for f, v in (("username", username), ("password", password))
+                    if not v
+                ],
+            )
+        person = await service.authenticate_person(session, email=username, password=password)
+        claims = service.person_claims(person)
+    elif grant_type == "client_credentials":
+        basic = _basic_client(request)
+        if basic is not None:
+            client_id, client_secret = basic
+        if not client_id or not client_secret:
+            raise Unauthorized("client_id and client_secret are required.")
+        requested = scope.split() if scope else None
+        client, granted = await service.authenticate_client(
+            session, client_id=client_id, secret=client_secret, requested=requested
+        )
+        claims = service.client_claims(client, granted)
+    else:
+        raise Unprocessable(
+            "grant_type must be password or client_credentials.",
+            errors=[{"loc": "body.grant_type", "msg": "unsupported grant type"}],
+        )
+    access_token, ttl = await keys.sign(
+        request.app.state.keyring,
+        claims,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=settings.token_ttl_seconds,
+    )
+    return JSONResponse(
+        TokenResponse(
+            access_token=access_token, expires_in=ttl, scope=claims["scope"]
+        ).model_dump(),
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public signing keys",
+    description="The JSON Web Key Set services use to verify access tokens.",
+)
+async def jwks(request: Request) -> Any:
+    return JSONResponse(
+        await request.app.state.keyring.jwks(), headers={"Cache-Control": "public, max-age=60"}
+    )
+
+
+class RotationResult(BaseModel):
+    kid: str
+    algorithm: str
+
+
+@router.post(
+    "/v1/admin/keys/rotate",
+    response_model=RotationResult,
+    tags=["admin"],
+    summary="Rotate the token-signing key",
+    description=(
+        "Makes a new signing key. The previous key stays published in the JWKS until every "
+        "token it signed has expired, so nobody is signed out."
+    ),
+)
+async def rotate_keys(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require_roles("trust_admin"))],
+) -> Any:
+    settings = request.app.state.settings
+    key = await keys.rotate(
+        session, algorithm=settings.signing_algorithm, token_ttl=settings.token_ttl_seconds
+    )
+    request.app.state.keyring.invalidate()
+    return RotationResult(kid=key.kid, algorithm=key.algorithm)

@@ -1,0 +1,99 @@
+"""The gateway's ASGI app: identity, the directory, routing to the services, merged docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cpd_common.app import create_service_app
+from cpd_common.auth import TokenVerifier
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.routing import Route
+
+from cpd_gateway import openapi
+from cpd_gateway.directory.router import router as directory_router
+from cpd_gateway.identity import keys
+from cpd_gateway.identity.router import router as identity_router
+from cpd_gateway.proxy import ProxyMiddleware, Upstreams
+from cpd_gateway.settings import Settings
+
+DESCRIPTION = "Identity, the staff directory, and the single entry point to every CPD service."
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    upstream_connectors: dict[str, Any] | None = None,
+    jwks_client: Any = None,
+) -> FastAPI:
+    """``upstream_connectors`` (tests) maps a service name to an aiohttp connector, e.g. one
+    that calls the service's ASGI app in-process."""
+    settings = settings or Settings()
+    upstreams = Upstreams(settings, upstream_connectors)
+
+    async def startup(app: FastAPI) -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await keys.ensure_signing_key(session, settings.signing_algorithm)
+        keyring = keys.KeyRing(app.state.sessionmaker)
+        app.state.keyring = keyring
+        app.state.verifier = TokenVerifier(
+            keyring,  # type: ignore[arg-type]
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            algorithms=settings.jwt_algorithms,
+        )
+        app.state.upstreams = upstreams
+        app.state.openapi_cache = None
+        await upstreams.start()
+
+    async def shutdown(app: FastAPI) -> None:
+        await upstreams.close()
+
+    app = create_service_app(
+        settings,
+        title="CPD platform gateway",
+        description=DESCRIPTION,
+        routers=[identity_router, directory_router],
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+    )
+
+    async def merged_openapi(request: Request) -> JSONResponse:
+        cached = request.app.state.openapi_cache
+        if cached is None:
+            docs = await openapi.fetch_service_docs(upstreams)
+            cached = openapi.merge(app.openapi(), docs)
+            if len(docs) == len(upstreams.sessions):
+                request.app.state.openapi_cache = cached
+        return JSONResponse(cached)
+
+    app.router.routes[:] = [
+        r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/openapi.json")
+    ]
+    app.router.routes.insert(0, Route("/openapi.json", merged_openapi, include_in_schema=False))
+    app.add_middleware(
+        ProxyMiddleware, upstreams=upstreams, verifier_getter=lambda: app.state.verifier
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "Retry-After",
+                "Idempotent-Replayed",
+            ],
+            max_age=600,
+        )
+    return app

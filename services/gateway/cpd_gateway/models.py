@@ -1,0 +1,119 @@
+"""Every table of the gateway: identity (accounts, API clients, signing keys) and the
+directory (trusts, schools, people, groups), plus the outbox for directory events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from cpd_common.events.outbox import OutboxMixin
+from cpd_common.idempotency import IdempotencyKeyMixin
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import Uuid
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class OutboxEvent(OutboxMixin, Base):
+    __tablename__ = "outbox"
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    __tablename__ = "idempotency_keys"
+
+
+class Trust(IdMixin, TimestampMixin, Base):
+    """A multi-academy trust (or a single school's own tenancy): the tenant."""
+
+    __tablename__ = "trusts"
+
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class School(IdMixin, TenantMixin, TimestampMixin, Base):
+    __tablename__ = "schools"
+
+    name: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str | None] = mapped_column(String(40))
+    urn: Mapped[str | None] = mapped_column(String(20))
+
+
+class Person(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A member of staff (or governor). ``erased_at`` is set by right-to-erasure, which
+    blanks every personal field and keeps only the id."""
+
+    __tablename__ = "people"
+
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    school_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    staff_group: Mapped[str | None] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(100))
+    career_stage: Mapped[str | None] = mapped_column(String(40))
+    fte: Mapped[float | None] = mapped_column(Float)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    line_manager_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("trust_id", "email", name="uq_people_trust_email"),)
+
+
+class Account(Base):
+    """A local login (argon2 password hash). Emails are unique platform-wide."""
+
+    __tablename__ = "accounts"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Group(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A named set of people (a phase team, a department, a lesson-study triad ...)."""
+
+    __tablename__ = "groups"
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    member_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+
+
+class ApiClient(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A machine client (QA body, HR system): OAuth2 client credentials, secret hashed."""
+
+    __tablename__ = "api_clients"
+
+    client_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SigningKey(Base):
+    """Token-signing keys. The newest active key signs; a retired key stays published in the
+    JWKS until every token it signed has expired."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(10))
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    publish_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

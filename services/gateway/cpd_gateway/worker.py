@@ -1,0 +1,20 @@
+"""``python -m cpd_gateway.worker``: relays the directory events from the gateway's outbox."""
+
+from __future__ import annotations
+
+from cpd_common.events.inbox import Subscription
+from cpd_common.worker import run_worker
+
+from cpd_gateway.settings import Settings
+
+
+def subscriptions() -> list[Subscription]:
+    return []
+
+
+def main() -> None:
+    run_worker(Settings(), subscriptions())
+
+
+if __name__ == "__main__":
+    main()
