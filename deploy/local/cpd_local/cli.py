@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib
-import json
 import os
 import signal
 import subprocess
@@ -21,7 +20,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +72,33 @@ async def ensure_databases(server_url: str) -> None:
 
 
 def migrate_all(server_url: str) -> None:
-    from cpd_common.migrations import upgrade
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(
-            pool.map(lambda n: upgrade(service_dir(n), database_url(server_url, n)), SERVICES)
+    """Migrates every service's database, in parallel processes (Alembic keeps global state,
+    so threads would trip over each other)."""
+    procs = {}
+    for name in SERVICES:
+        env = dict(os.environ, CPD_DATABASE_URL=database_url(server_url, name))
+        procs[name] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(service_dir(name) / "alembic.ini"),
+                "upgrade",
+                "head",
+            ],
+            cwd=service_dir(name),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
+    failed = []
+    for name, proc in procs.items():
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(f"{name}:\n{out.decode(errors='replace')[-2000:]}")
+    if failed:
+        raise RuntimeError("migrations failed: " + "\n".join(failed))
 
 
 def service_env(name: str, server_url: str, nats_url: str, ports: dict[str, int]) -> dict[str, str]:
@@ -96,6 +115,10 @@ def service_env(name: str, server_url: str, nats_url: str, ports: dict[str, int]
         }
     )
     if name == "gateway":
+        env.setdefault(
+            "CPD_CORS_ORIGINS",
+            '["http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000"]',
+        )
         for other in SERVICES[1:]:
             env[f"CPD_{other.upper()}_URL"] = f"http://127.0.0.1:{ports[other]}"
     return env
@@ -108,7 +131,9 @@ def start_process(args: list[str], env: dict[str, str], log_file: Path) -> subpr
     )
 
 
-def wait_ready(url: str, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_ready(
+    url: str, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -153,12 +178,12 @@ async def seed(server_url: str) -> None:
             await engine.dispose()
 
 
-def demo_credentials() -> list[dict[str, Any]]:
+def demo_credentials() -> list[tuple[str, str, str]]:
     try:
         from cpd_gateway.demo import DEMO_CREDENTIALS
     except ImportError:
         return []
-    return list(DEMO_CREDENTIALS)
+    return [(label, user, secret) for label, (user, secret) in DEMO_CREDENTIALS.items()]
 
 
 @contextlib.contextmanager
@@ -231,9 +256,18 @@ def up(args: argparse.Namespace) -> int:
                 env = service_env(name, server_url, nats_url, ports)
                 apis[name] = start_process(
                     [
-                        sys.executable, "-m", "uvicorn", f"cpd_{name}.main:create_app", "--factory",
-                        "--host", "127.0.0.1", "--port", str(ports[name]), "--no-access-log",
-                        "--log-level", "warning",
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        f"cpd_{name}.main:create_app",
+                        "--factory",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(ports[name]),
+                        "--no-access-log",
+                        "--log-level",
+                        "warning",
                     ],
                     env,
                     logs / f"{name}.log",
@@ -241,7 +275,9 @@ def up(args: argparse.Namespace) -> int:
                 procs.append(apis[name])
                 procs.append(
                     start_process(
-                        [sys.executable, "-m", f"cpd_{name}.worker"], env, logs / f"{name}-worker.log"
+                        [sys.executable, "-m", f"cpd_{name}.worker"],
+                        env,
+                        logs / f"{name}-worker.log",
                     )
                 )
             for name in SERVICES:
@@ -255,8 +291,8 @@ def up(args: argparse.Namespace) -> int:
             print(f"  API docs {base}/docs   (OpenAPI: {base}/openapi.json)", flush=True)
             print(f"  logs     {logs}", flush=True)
             print("  demo logins:", flush=True)
-            for cred in demo_credentials():
-                print("    " + "  ".join(f"{k}={v}" for k, v in cred.items()), flush=True)
+            for label, user, secret in demo_credentials():
+                print(f"    {label:<42} {user:<30} {secret}", flush=True)
             print("  Ctrl-C stops everything.", flush=True)
             if args.once:
                 return 0
@@ -279,7 +315,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cpd", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="run the whole stack with demo data")
-    p_up.add_argument("--once", action="store_true", help="start, seed, print, then stop (for checks)")
+    p_up.add_argument(
+        "--once", action="store_true", help="start, seed, print, then stop (for checks)"
+    )
     p_up.set_defaults(func=up)
     args = parser.parse_args(argv)
     sys.exit(args.func(args))
