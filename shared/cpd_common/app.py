@@ -103,6 +103,7 @@ def create_service_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     version: str = "1.0.0",
+    dead_letters: bool = True,
     **fastapi_kw: Any,
 ) -> FastAPI:
     """Builds a service app. Nothing connects at import time; the lifespan opens the pool."""
@@ -151,6 +152,10 @@ def create_service_app(
     app.add_middleware(RequestIdMiddleware, service=settings.service_name)
     for router in routers:
         app.include_router(router)
+    if dead_letters:
+        from cpd_common.events.admin import dead_letters_router
+
+        app.include_router(dead_letters_router(settings.service_name))
     add_health_routes(app, settings)
     return app
 

@@ -57,6 +57,7 @@ def create_app(
         routers=[identity_router, directory_router],
         on_startup=[startup],
         on_shutdown=[shutdown],
+        dead_letters=False,
     )
 
     async def merged_openapi(request: Request) -> JSONResponse:

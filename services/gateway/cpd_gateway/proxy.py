@@ -64,8 +64,11 @@ MAX_BUFFERED_BODY = 1 << 20
 def upstream_for(path: str) -> str | None:
     if not path.startswith("/v1/"):
         return None
-    segment = path[4:].split("/", 1)[0]
-    return ROUTES.get(segment)
+    segments = path[4:].split("/", 2)
+    if segments[0] == "admin" and len(segments) > 1:
+        # /v1/admin/<service>/... (dead letters) goes to that service
+        return segments[1] if segments[1] in UPSTREAMS else None
+    return ROUTES.get(segments[0])
 
 
 async def _problem(
