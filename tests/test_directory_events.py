@@ -8,9 +8,10 @@ import contextlib
 import uuid
 
 import nats
+from sqlalchemy import text
+
 from cpd_common import worker
 from cpd_common.testing.stack import Stack, wait_for
-from sqlalchemy import text
 
 DOMAIN_SERVICES = ("audit", "lessonstudy", "evaluation")
 ADMIN = ("admin@oakridge.example", "oakridge-admin-2026")

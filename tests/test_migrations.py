@@ -8,10 +8,11 @@ import importlib
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from cpd_common.migrations import upgrade
 from cpd_common.testing.platform import SERVICE_NAMES, service_spec
 from cpd_common.testing.stack import unique_name
-from sqlalchemy.ext.asyncio import create_async_engine
 
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)

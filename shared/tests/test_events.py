@@ -10,6 +10,10 @@ from typing import Any
 
 import nats
 import pytest
+from sqlalchemy import String, func, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import Uuid
+
 from cpd_common.db import create_engine, create_sessionmaker, new_metadata
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
@@ -32,9 +36,6 @@ from cpd_common.events.outbox import (
     run_relay,
 )
 from cpd_common.testing.stack import unique_name, wait_for
-from sqlalchemy import String, func, select, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import Uuid
 
 
 class Base(DeclarativeBase):

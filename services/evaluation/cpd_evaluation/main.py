@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from cpd_common.app import create_service_app
 from fastapi import FastAPI
 
+from cpd_common.app import create_service_app
 from cpd_evaluation.settings import Settings
 
 

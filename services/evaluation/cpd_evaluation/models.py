@@ -6,12 +6,13 @@ projection come from cpd_common mixins; the domain tables follow.
 
 from __future__ import annotations
 
+from sqlalchemy.orm import DeclarativeBase
+
 from cpd_common.db import new_metadata
 from cpd_common.directory import PersonMixin, SchoolMixin
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
-from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from cpd_common.directory import directory_handlers
 from cpd_common.events.inbox import Subscription
 from cpd_common.worker import run_worker
-
 from cpd_evaluation.models import Person, School
 from cpd_evaluation.settings import Settings
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpd_common.app import create_service_app
-from cpd_common.auth import TokenVerifier
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.routing import Route
 
+from cpd_common.app import create_service_app
+from cpd_common.auth import TokenVerifier
 from cpd_gateway import openapi
 from cpd_gateway.directory.router import router as directory_router
 from cpd_gateway.identity import keys

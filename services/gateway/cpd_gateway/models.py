@@ -7,13 +7,14 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
-from cpd_common.events.outbox import OutboxMixin
-from cpd_common.idempotency import IdempotencyKeyMixin
 from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
+
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from cpd_common.events.outbox import OutboxMixin
+from cpd_common.idempotency import IdempotencyKeyMixin
 
 
 class Base(DeclarativeBase):

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import aiohttp
+
 from cpd_common.app import clean_request_id
 from cpd_common.errors import PROBLEM_BASE, PROBLEM_JSON, ProblemError
 

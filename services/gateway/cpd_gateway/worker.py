@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cpd_common.events.inbox import Subscription
 from cpd_common.worker import run_worker
-
 from cpd_gateway.settings import Settings
 
 

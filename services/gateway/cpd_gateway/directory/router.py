@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Query, Request, Response
+
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import NotFound
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from fastapi import APIRouter, Query, Request, Response
-
 from cpd_gateway.directory import schemas, service
 from cpd_gateway.models import ApiClient, Group, Person, School
 

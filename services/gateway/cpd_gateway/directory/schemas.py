@@ -6,8 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from cpd_common.schemas import InputModel, OutputModel
 from pydantic import Field
+
+from cpd_common.schemas import InputModel, OutputModel
 
 StaffGroup = Literal["teacher", "teaching_assistant", "support", "leader", "governor"]
 CareerStage = Literal["ect", "early_career", "mid_career", "experienced"]

@@ -7,14 +7,14 @@ import secrets
 import uuid
 from typing import Any
 
+from sqlalchemy import Select, any_, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import add_event
-from sqlalchemy import Select, any_, exists, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import Account, ApiClient, Group, OutboxEvent, Person, School, Trust

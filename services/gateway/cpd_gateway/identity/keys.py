@@ -15,12 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from cpd_common.db import utcnow
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cpd_common.db import utcnow
 from cpd_gateway.models import SigningKey
 
 CACHE_SECONDS = 5.0

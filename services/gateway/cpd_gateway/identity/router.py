@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from cpd_common.auth import Principal, require_roles
-from cpd_common.db import SessionDep
-from cpd_common.errors import Unauthorized, Unprocessable
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from cpd_common.auth import Principal, require_roles
+from cpd_common.db import SessionDep
+from cpd_common.errors import Unauthorized, Unprocessable
 from cpd_gateway.identity import keys, service
 
 router = APIRouter(tags=["auth"])

@@ -7,11 +7,11 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cpd_common.db import utcnow
-from cpd_common.errors import Unauthorized
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common.db import utcnow
+from cpd_common.errors import Unauthorized
 from cpd_gateway.models import Account, ApiClient, Person
 
 hasher = PasswordHasher()
