@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import httpx
-from cpd_common.app import create_service_app
 from fastapi import FastAPI
 
+from cpd_audit.alignment_plans.router import router as alignment_plans_router
+from cpd_audit.career_plans.router import router as career_plans_router
+from cpd_audit.cpd_plans.router import router as cpd_plans_router
+from cpd_audit.needs.router import accept_router as suggested_needs_router
+from cpd_audit.needs.router import router as needs_router
 from cpd_audit.settings import Settings
+from cpd_common.app import create_service_app
 
 
 def create_app(
@@ -16,6 +21,12 @@ def create_app(
     return create_service_app(
         settings,
         title="CPD Audit service",
-        routers=[],
+        routers=[
+            needs_router,
+            suggested_needs_router,
+            alignment_plans_router,
+            cpd_plans_router,
+            career_plans_router,
+        ],
         jwks_client=jwks_client,
     )

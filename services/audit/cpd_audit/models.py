@@ -42,3 +42,6 @@ class Person(PersonMixin, Base):
 
 class School(SchoolMixin, Base):
     __tablename__ = "schools"
+
+
+from cpd_audit import models_planning  # noqa: E402,F401

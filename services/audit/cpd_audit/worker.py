@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_audit.models import Person, School
+from cpd_audit.planning import erase_person_plans
+from cpd_audit.settings import Settings
 from cpd_common.directory import directory_handlers
+from cpd_common.events import catalogue
+from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Subscription
 from cpd_common.worker import run_worker
 
-from cpd_audit.models import Person, School
-from cpd_audit.settings import Settings
+
+async def on_erased(
+    session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+) -> None:
+    """Right to erasure, in the same transaction as the projection row's deletion."""
+    await erase_person_plans(session, payload.person_id)
 
 
 def subscriptions() -> list[Subscription]:
@@ -15,7 +26,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="audit-directory",
             filter_subject="cpd.directory.>",
-            handlers=directory_handlers(Person, School),
+            handlers=directory_handlers(Person, School, on_erased=on_erased),
         ),
     ]
 

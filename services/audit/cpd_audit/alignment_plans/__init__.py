@@ -1,0 +1,1 @@
+"""The three-year alignment framework of a school."""

@@ -1,0 +1,1 @@
+"""The strategic CPD plan of a school for an academic year."""
