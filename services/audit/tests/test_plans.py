@@ -392,3 +392,49 @@ async def test_cpd_plan_rules_validation_and_visibility(demo: Stack) -> None:
     assert (await demo.gateway.get("/v1/cpd-plans", headers=other)).json()["items"] == []
     listed = await demo.gateway.get("/v1/cpd-plans", headers=leader)
     assert [p["id"] for p in listed.json()["items"]] == [created.json()["id"]]
+
+
+async def test_planning_demo_reads_back_through_the_api(demo: Stack) -> None:
+    from cpd_audit import demo_planning
+    from cpd_audit.models import OutboxEvent
+    from cpd_common.events import catalogue
+
+    async with demo.session("audit") as session:
+        assert await demo_planning.seed_planning_demo(session) is True
+        await session.commit()
+    async with demo.session("audit") as session:
+        assert await demo_planning.seed_planning_demo(session) is False
+        events = await session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.type == catalogue.NEED_RECORDED)
+        )
+        assert events == 5
+    leader = await demo.auth("leader@northfield.example", "northfield-leader-2026")
+    start_year = demo_planning.current_start_year()
+
+    plan = await demo.gateway.get(f"/v1/cpd-plans/{demo_planning.CPD_PLAN}", headers=leader)
+    assert plan.status_code == 200, plan.text
+    body = plan.json()
+    assert body["start_year"] == start_year
+    assert len(body["rows"]) == 7
+    assert Decimal(str(body["totals"]["cost"])) == sum(
+        Decimal(str(r["cost"])) for r in body["rows"]
+    )
+    by_need = {n["need_id"]: Decimal(str(n["cost"])) for n in body["totals"]["by_need"]}
+    assert by_need[str(demo_planning.NEED_WRITING)] == Decimal("990.00")
+
+    alignment = await demo.gateway.get(
+        f"/v1/alignment-plans/{demo_planning.ALIGNMENT_PLAN}", headers=leader
+    )
+    assert alignment.status_code == 200
+    assert alignment.json()["grid"]["attainment_and_progress"]["this_year"]["weaknesses"]
+
+    needs = await demo.gateway.get(f"/v1/needs?school_id={NORTHFIELD}", headers=leader)
+    assert len(needs.json()["items"]) == 3
+    ect = await demo.headers_for(PEOPLE_BY_KEY["n-t2"].id)
+    mine = await demo.gateway.get("/v1/needs?level=individual", headers=ect)
+    assert [n["id"] for n in mine.json()["items"]] == [str(demo_planning.NEED_ECT_BEHAVIOUR)]
+    teacher = await demo.auth("teacher@northfield.example", "northfield-teacher-2026")
+    theirs = await demo.gateway.get("/v1/needs?level=individual", headers=teacher)
+    assert theirs.json()["items"] == []
