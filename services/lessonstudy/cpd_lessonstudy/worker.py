@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from cpd_common.directory import directory_handlers
-from cpd_common.events.inbox import Subscription
-from cpd_common.worker import run_worker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common.directory import directory_handlers
+from cpd_common.events import catalogue
+from cpd_common.events.envelope import CloudEvent
+from cpd_common.events.inbox import Handler, Subscription
+from cpd_common.worker import run_worker
+from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import Person, School
 from cpd_lessonstudy.settings import Settings
+
+
+def directory_subscription_handlers() -> dict[str, Handler]:
+    """The directory projection, plus erasure: the person's memberships become anonymous former
+    members (``on_erased``), and their name is first scrubbed from the group's notes (that
+    needs the projection row, which the shared handler deletes)."""
+    handlers = directory_handlers(Person, School, on_erased=members_service.replace_erased_member)
+    erase_projection = handlers[catalogue.PERSON_ERASED]
+
+    async def person_erased(
+        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+    ) -> None:
+        await members_service.scrub_erased_name(session, event, payload)
+        await erase_projection(session, event, payload)
+
+    handlers[catalogue.PERSON_ERASED] = person_erased
+    return handlers
 
 
 def subscriptions() -> list[Subscription]:
@@ -15,7 +36,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="lessonstudy-directory",
             filter_subject="cpd.directory.>",
-            handlers=directory_handlers(Person, School),
+            handlers=directory_subscription_handlers(),
         ),
     ]
 

@@ -1,0 +1,344 @@
+"""Who belongs to a study, in which role; and what erasure does to a membership."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, exists, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_common.auth import Principal
+from cpd_common.events import catalogue
+from cpd_common.events.envelope import CloudEvent
+from cpd_lessonstudy.members.errors import (
+    AlreadyMember,
+    InvalidMember,
+    MemberHasRecord,
+    MemberNotFound,
+)
+from cpd_lessonstudy.members.schemas import MemberCreate, MemberRead, MemberUpdate
+from cpd_lessonstudy.models import (
+    LessonStudy,
+    MemberMinutes,
+    Observation,
+    Person,
+    PupilInterview,
+    ResearchLesson,
+    StudyMember,
+)
+from cpd_lessonstudy.studies.access import ensure_open, get_access
+from cpd_lessonstudy.terms import FORMER_MEMBER
+
+SCHOOL_ROLES = ("teacher", "observer", "facilitator")
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: uuid.UUID
+    person_id: uuid.UUID | None
+    name: str
+    role: str
+    former_member: bool
+
+
+def _display_name(member: StudyMember, name: str | None) -> str:
+    if member.former_member or member.person_id is None:
+        return FORMER_MEMBER
+    return name or "Unknown person"
+
+
+def _with_people(
+    stmt: Select[tuple[StudyMember]],
+) -> Select[tuple[StudyMember, str | None, list[uuid.UUID] | None]]:
+    return stmt.add_columns(Person.name, Person.school_ids).outerjoin(
+        Person, Person.id == StudyMember.person_id
+    )
+
+
+def member_read(
+    member: StudyMember, name: str | None, school_ids: list[uuid.UUID] | None
+) -> MemberRead:
+    return MemberRead(
+        id=member.id,
+        study_id=member.study_id,
+        person_id=member.person_id,
+        name=_display_name(member, name),
+        role=member.role,  # type: ignore[arg-type]
+        former_member=member.former_member,
+        school_ids=list(school_ids or []),
+        created_at=member.created_at,
+    )
+
+
+async def members_of(
+    session: AsyncSession, study_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[MemberRead]]:
+    """Members of several studies (one query), in joining order."""
+    ids = list(study_ids)
+    out: dict[uuid.UUID, list[MemberRead]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    stmt = _with_people(
+        select(StudyMember).where(StudyMember.study_id.in_(ids)).order_by(StudyMember.id)
+    )
+    for member, name, schools in (await session.execute(stmt)).all():
+        out[member.study_id].append(member_read(member, name, schools))
+    return out
+
+
+async def member_views(session: AsyncSession, study_id: uuid.UUID) -> dict[uuid.UUID, MemberView]:
+    """Display names by membership id (authorship of notes is a membership, never a name)."""
+    reads = (await members_of(session, [study_id]))[study_id]
+    return {m.id: MemberView(m.id, m.person_id, m.name, m.role, m.former_member) for m in reads}
+
+
+async def check_person(
+    session: AsyncSession, *, study: LessonStudy, person_id: uuid.UUID, role: str, loc: str
+) -> Person:
+    """The person must be active in the study's trust; teachers, observers and facilitators
+    must belong to one of the study's schools (a knowledgeable other may come from any)."""
+    person = await session.scalar(
+        select(Person).where(Person.id == person_id, Person.trust_id == study.trust_id)
+    )
+    if person is None or not person.active:
+        raise InvalidMember(
+            "No active person with this id in your trust.",
+            errors=[{"loc": f"{loc}.person_id", "msg": "unknown person"}],
+        )
+    if role in SCHOOL_ROLES and set(person.school_ids).isdisjoint(study.school_ids):
+        raise InvalidMember(
+            f"{person.name} is not at one of the study's schools: a {role} must be; someone "
+            "from another school of the trust can join as knowledgeable_other (or add their "
+            "school to the study).",
+            errors=[{"loc": f"{loc}.role", "msg": "person is not at one of the study's schools"}],
+        )
+    return person
+
+
+async def add_member_row(
+    session: AsyncSession, *, study: LessonStudy, person_id: uuid.UUID, role: str, loc: str
+) -> StudyMember:
+    await check_person(session, study=study, person_id=person_id, role=role, loc=loc)
+    taken = await session.scalar(
+        select(StudyMember.id).where(
+            StudyMember.study_id == study.id, StudyMember.person_id == person_id
+        )
+    )
+    if taken is not None:
+        raise AlreadyMember(
+            "This person is already a member of the study; change their role instead."
+        )
+    member = StudyMember(study_id=study.id, trust_id=study.trust_id, person_id=person_id, role=role)
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def add_member(
+    session: AsyncSession, study_id: uuid.UUID, *, principal: Principal, data: MemberCreate
+) -> MemberRead:
+    access = await get_access(session, study_id, principal=principal, write=True)
+    ensure_open(access.study)
+    member = await add_member_row(
+        session, study=access.study, person_id=data.person_id, role=data.role, loc="body"
+    )
+    return await get_member(session, study_id, member.id, principal=principal)
+
+
+def members_query(study_id: uuid.UUID) -> Select[tuple[StudyMember]]:
+    return select(StudyMember).where(StudyMember.study_id == study_id)
+
+
+async def reads_for(session: AsyncSession, members: list[StudyMember]) -> list[MemberRead]:
+    if not members:
+        return []
+    rows = (
+        await session.execute(
+            select(Person.id, Person.name, Person.school_ids).where(
+                Person.id.in_([m.person_id for m in members if m.person_id is not None])
+            )
+        )
+    ).all()
+    people = {r.id: (r.name, r.school_ids) for r in rows}
+    return [member_read(m, *people.get(m.person_id, (None, None))) for m in members]  # type: ignore[arg-type]
+
+
+async def _load(session: AsyncSession, study_id: uuid.UUID, member_id: uuid.UUID) -> StudyMember:
+    member = await session.scalar(
+        select(StudyMember).where(StudyMember.id == member_id, StudyMember.study_id == study_id)
+    )
+    if member is None:
+        raise MemberNotFound()
+    return member
+
+
+async def get_member(
+    session: AsyncSession, study_id: uuid.UUID, member_id: uuid.UUID, *, principal: Principal
+) -> MemberRead:
+    await get_access(session, study_id, principal=principal)
+    member = await _load(session, study_id, member_id)
+    return (await reads_for(session, [member]))[0]
+
+
+async def update_member(
+    session: AsyncSession,
+    study_id: uuid.UUID,
+    member_id: uuid.UUID,
+    *,
+    principal: Principal,
+    data: MemberUpdate,
+) -> MemberRead:
+    access = await get_access(session, study_id, principal=principal, write=True)
+    ensure_open(access.study)
+    member = await _load(session, study_id, member_id)
+    if member.person_id is None:
+        raise MemberHasRecord("A former member's role is part of the record and cannot change.")
+    await check_person(
+        session, study=access.study, person_id=member.person_id, role=data.role, loc="body"
+    )
+    member.role = data.role
+    await session.flush()
+    return (await reads_for(session, [member]))[0]
+
+
+async def remove_member(
+    session: AsyncSession, study_id: uuid.UUID, member_id: uuid.UUID, *, principal: Principal
+) -> None:
+    """Only while the study is being planned, and only if they have recorded nothing: once
+    the cycles begin, who took part is part of the study's record."""
+    access = await get_access(session, study_id, principal=principal, write=True)
+    member = await _load(session, study_id, member_id)
+    if access.study.status != "planning":
+        raise MemberHasRecord(
+            "Members can only be removed while the study is being planned; once the cycles "
+            "begin, who took part is part of the study's record."
+        )
+    referenced = await session.scalar(
+        select(
+            or_(
+                exists().where(ResearchLesson.teacher_member_id == member_id),
+                exists().where(Observation.observer_member_id == member_id),
+                exists().where(PupilInterview.interviewer_member_id == member_id),
+                exists().where(MemberMinutes.member_id == member_id),
+            )
+        )
+    )
+    if referenced:
+        raise MemberHasRecord(
+            "This member already teaches a planned lesson or has recorded time; reassign "
+            "that first."
+        )
+    await session.execute(delete(StudyMember).where(StudyMember.id == member.id))
+
+
+async def count_active(session: AsyncSession, study_id: uuid.UUID) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                StudyMember.study_id == study_id, StudyMember.former_member.is_(False)
+            )
+        )
+        or 0
+    )
+
+
+# ---- right to erasure -------------------------------------------------------------------------
+
+# Free-text columns of a study's record, scrubbed of an erased member's name.
+_NOTE_COLUMNS = (
+    ("research_lessons", "plan_summary", "study_id"),
+    ("research_lessons", "changes_from_previous", "study_id"),
+    ("time_records", "description", "study_id"),
+)
+_LESSON_NOTE_COLUMNS = (
+    ("predictions", "response"),
+    ("observations", "response"),
+    ("observations", "notes"),
+    ("pupil_interviews", "notes"),
+    ("discussions", "what_to_change"),
+    ("discussions", "next_lesson_plan"),
+)
+
+
+def _name_pattern(name: str) -> str:
+    # PostgreSQL ARE: \m and \M are word boundaries; escape everything else literally.
+    return r"\m" + re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", name.strip()) + r"\M"
+
+
+async def scrub_erased_name(
+    session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+) -> None:
+    """Runs before the directory row is deleted (it needs the name): replaces the person's
+    name in the notes of the studies they belonged to with "a former member"."""
+    name = await session.scalar(
+        select(Person.name).where(
+            Person.id == payload.person_id, Person.trust_id == payload.trust_id
+        )
+    )
+    if not name or not name.strip():
+        return
+    params = {"pattern": _name_pattern(name), "person": payload.person_id}
+    in_studies = "SELECT study_id FROM study_members WHERE person_id = :person"
+    for table, column, key in _NOTE_COLUMNS:
+        await session.execute(
+            text(
+                f"UPDATE {table} SET {column} = regexp_replace({column}, :pattern, "
+                f"'a former member', 'gi') WHERE {key} IN ({in_studies}) AND {column} ~* :pattern"
+            ),
+            params,
+        )
+    lessons = f"SELECT id FROM research_lessons WHERE study_id IN ({in_studies})"
+    for table, column in _LESSON_NOTE_COLUMNS:
+        await session.execute(
+            text(
+                f"UPDATE {table} SET {column} = regexp_replace({column}, :pattern, "
+                f"'a former member', 'gi') WHERE lesson_id IN ({lessons}) AND {column} ~* :pattern"
+            ),
+            params,
+        )
+    await session.execute(
+        text(
+            "UPDATE pupil_reflections SET learning = regexp_replace(learning, :pattern, "
+            "'a former member', 'gi') WHERE discussion_id IN (SELECT d.id FROM discussions d "
+            f"WHERE d.lesson_id IN ({lessons})) AND learning ~* :pattern"
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            "UPDATE study_findings SET summary = regexp_replace(summary, :pattern, "
+            "'a former member', 'gi'), practices = regexp_replace(practices::text, :pattern, "
+            "'a former member', 'gi')::jsonb, what_worked = regexp_replace(what_worked::text, "
+            ":pattern, 'a former member', 'gi')::jsonb, to_share = regexp_replace("
+            "to_share::text, :pattern, 'a former member', 'gi')::jsonb "
+            f"WHERE study_id IN ({in_studies})"
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            "UPDATE open_house_lessons SET notes = regexp_replace(notes, :pattern, "
+            f"'a former member', 'gi') WHERE study_id IN ({in_studies}) AND notes ~* :pattern"
+        ),
+        params,
+    )
+
+
+async def replace_erased_member(
+    session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+) -> None:
+    """``on_erased``: the person's memberships become anonymous former members (their
+    predictions, observations and hours stay, authored by "Former member")."""
+    await session.execute(
+        update(StudyMember)
+        .where(StudyMember.person_id == payload.person_id)
+        .values(person_id=None, former_member=True)
+    )
+    await session.execute(
+        update(LessonStudy)
+        .where(LessonStudy.created_by == payload.person_id)
+        .values(created_by=None)
+    )
