@@ -49,8 +49,21 @@ def _pct(part: int, whole: int) -> str:
     return f"{part} of {whole} ({round(100 * part / whole)}%)" if whole else "none yet"
 
 
-def observed_headline(seen: list[SeenResponse], consensus: str | None) -> str:
+def distinct_responses(seen: list[SeenResponse]) -> list[SeenResponse]:
+    """Observers who wrote the same thing are shown once."""
+    out: list[SeenResponse] = []
+    for s in seen:
+        if all((s.response, s.notes) != (o.response, o.notes) for o in out):
+            out.append(s)
+    return out
+
+
+def observed_headline(
+    seen: list[SeenResponse], consensus: str | None, *, taught: bool = True
+) -> str:
     """'met', or 'partly (met 1, partly 2)' when observers differ; 'not observed'."""
+    if not taught:
+        return "not taught yet"
     if not seen or consensus is None:
         return "not observed"
     tally = Counter(s.outcome for s in seen)
@@ -63,6 +76,8 @@ def observed_headline(seen: list[SeenResponse], consensus: str | None) -> str:
 
 def journey(record: StudyRecord, lesson: LessonRecord, pupil_id: object) -> str:
     """A case pupil's outcomes across a lesson's stages: '1 met · 2 partly · 3 not yet'."""
+    if lesson.lesson.status == "planned":
+        return "not taught yet"
     return " · ".join(
         f"{s.position} {OUTCOME_WORDS.get(lesson.consensus.get((s.id, pupil_id), ''), 'not observed')}"  # type: ignore[arg-type]
         for s in lesson.stages
@@ -123,10 +138,10 @@ td.pred{background:#fafafa}.small{font-size:.85rem;color:#555}section{margin-top
 def _html_observed(lesson: LessonRecord, cell: tuple[object, object]) -> str:
     seen = lesson.observations.get(cell, [])  # type: ignore[call-overload]
     consensus = lesson.consensus.get(cell)  # type: ignore[call-overload]
-    headline = observed_headline(seen, consensus)
+    headline = observed_headline(seen, consensus, taught=lesson.lesson.status != "planned")
     cls = consensus or ""
     parts = [f'<span class="{cls}">{_h(headline)}</span>']
-    for s in seen:
+    for s in distinct_responses(seen):
         line = _h(s.response)
         if s.notes:
             line += f' <span class="small">({_h(s.notes)})</span>'
@@ -365,8 +380,15 @@ def _mc(text: str | None) -> str:
 
 def _md_observed(lesson: LessonRecord, cell: tuple[object, object]) -> str:
     seen = lesson.observations.get(cell, [])  # type: ignore[call-overload]
-    headline = observed_headline(seen, lesson.consensus.get(cell))  # type: ignore[call-overload]
-    details = " / ".join(_mc(s.response) + (f" ({_mc(s.notes)})" if s.notes else "") for s in seen)
+    headline = observed_headline(
+        seen,
+        lesson.consensus.get(cell),  # type: ignore[call-overload]
+        taught=lesson.lesson.status != "planned",
+    )
+    details = " / ".join(
+        _mc(s.response) + (f" ({_mc(s.notes)})" if s.notes else "")
+        for s in distinct_responses(seen)
+    )
     return f"**{_mc(headline)}**" + (f": {details}" if details else "")
 
 

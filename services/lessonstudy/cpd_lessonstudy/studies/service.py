@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
@@ -285,7 +286,7 @@ async def _progress(
             )
             .outerjoin(Discussion, Discussion.lesson_id == ResearchLesson.id)
             .where(ResearchLesson.study_id.in_(study_ids))
-            .distinct(ResearchLesson.study_id)
+            .ext(distinct_on(ResearchLesson.study_id))
             .order_by(ResearchLesson.study_id, ResearchLesson.cycle.desc())
         )
     ).all()

@@ -1,0 +1,200 @@
+"""Helpers for the lesson study tests: the demo trust's people, a thin API client and the
+building blocks of a study (all through the gateway, as a front end would call it)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from cpd_common.testing.stack import Stack
+from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY
+from cpd_lessonstudy.models import OutboxEvent
+
+BASE = "/v1/lesson-studies"
+
+
+def days_ago(n: int) -> str:
+    return (datetime.now(UTC).date() - timedelta(days=n)).isoformat()
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+class Api:
+    """Calls the gateway as demo people (by demo_data key) and checks status codes."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self._headers: dict[str, dict[str, str]] = {}
+
+    async def headers(self, who: str) -> dict[str, str]:
+        if who not in self._headers:
+            self._headers[who] = await self.stack.headers_for(PEOPLE_BY_KEY[who].id)
+        return self._headers[who]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        who: str,
+        *,
+        expect: int | None = 200,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
+        url = path if path.startswith("/v1") else BASE + path
+        resp = await self.stack.gateway.request(
+            method, url, headers={**(await self.headers(who)), **(headers or {})}, **kw
+        )
+        if expect is not None:
+            assert resp.status_code == expect, (
+                f"{method} {url} as {who}: {resp.status_code} {resp.text}"
+            )
+        return resp
+
+    async def get(self, path: str, who: str, **kw: Any) -> Any:
+        return (await self.call("GET", path, who, **kw)).json()
+
+    async def post(
+        self, path: str, who: str, json: Any = None, *, expect: int = 201, **kw: Any
+    ) -> Any:
+        return (await self.call("POST", path, who, json=json, expect=expect, **kw)).json()
+
+    async def put(self, path: str, who: str, json: Any, *, expect: int = 200, **kw: Any) -> Any:
+        return (await self.call("PUT", path, who, json=json, expect=expect, **kw)).json()
+
+    async def patch(self, path: str, who: str, json: Any, *, expect: int = 200) -> Any:
+        etag = (await self.call("GET", path, who)).headers["etag"]
+        return (
+            await self.call(
+                "PATCH", path, who, json=json, expect=expect, headers={"If-Match": etag}
+            )
+        ).json()
+
+    # ---- building blocks -------------------------------------------------------------------
+
+    async def create_study(self, who: str, members: dict[str, str], **extra: Any) -> dict[str, Any]:
+        body = {
+            "title": "Reasoning about equivalent fractions in Year 4",
+            "school_ids": [str(NORTHFIELD)],
+            "subject": "Mathematics",
+            "year_group": "Year 4",
+            "learning_goal": "By the end of the lesson pupils will be able to explain why two "
+            "fractions are equivalent using a fraction wall.",
+            "success_evidence": "we will know this when they can justify 2/4 = 1/2 in words.",
+            "technique": "Using concrete representations before abstract notation.",
+            "research_question": "Does a fraction wall help pupils explain equivalence?",
+            "members": [
+                {"person_id": str(PEOPLE_BY_KEY[k].id), "role": role} for k, role in members.items()
+            ],
+            **extra,
+        }
+        return await self.post("", who, body)
+
+    async def add_case_pupils(
+        self, study_id: str, who: str, labels: str = "ABC"
+    ) -> list[dict[str, Any]]:
+        profiles = {
+            "A": (
+                "Typical of the lower-attaining third; finds written explanations hard.",
+                "Can shade halves and quarters of a shape.",
+                "Names one pair of equivalent fractions using the wall.",
+            ),
+            "B": (
+                "Typical of middle attainers; confident with halves.",
+                "Recognises 1/2 = 2/4 from a picture.",
+                "Explains why 3/6 = 1/2 in a sentence.",
+            ),
+            "C": (
+                "Typical of higher attainers; quick but rarely explains.",
+                "Knows several equivalences by heart.",
+                "Generalises: multiplying top and bottom by the same number.",
+            ),
+        }
+        out = []
+        for label in labels:
+            profile, start, criteria = profiles[label]
+            out.append(
+                await self.post(
+                    f"/{study_id}/case-pupils",
+                    who,
+                    {
+                        "label": label,
+                        "profile": profile,
+                        "starting_point": start,
+                        "success_criteria": criteria,
+                    },
+                )
+            )
+        return out
+
+    async def plan_lesson(
+        self, study_id: str, who: str, teacher_member_id: str, n_stages: int = 3, **extra: Any
+    ) -> dict[str, Any]:
+        stages = [
+            {
+                "title": "Starter: which is bigger, 1/2 or 2/4?",
+                "description": "Pairs vote and justify.",
+            },
+            {"title": "Build equivalent fractions on the wall"},
+            {"title": "Explain to a partner, then write it down"},
+            {"title": "Exit question"},
+        ][:n_stages]
+        return await self.post(
+            f"/{study_id}/research-lessons",
+            who,
+            {"teacher_member_id": teacher_member_id, "stages": stages, **extra},
+        )
+
+    async def predict_all(
+        self, study_id: str, lesson: dict[str, Any], pupils: list[dict[str, Any]], who: str
+    ) -> dict[str, Any]:
+        return await self.put(
+            f"/{study_id}/research-lessons/{lesson['id']}/predictions",
+            who,
+            {
+                "predictions": [
+                    {
+                        "stage_id": s["id"],
+                        "case_pupil_id": p["id"],
+                        "response": prediction_text(lesson["cycle"], s["position"], p["label"]),
+                    }
+                    for s in lesson["stages"]
+                    for p in pupils
+                ]
+            },
+        )
+
+
+def prediction_text(cycle: int, stage: int, label: str) -> str:
+    return f"Prediction c{cycle} s{stage} {label}: will point at the wall before answering."
+
+
+def member_ids(study: dict[str, Any]) -> dict[str, str]:
+    """Demo key -> membership id."""
+    by_person = {str(p.id): k for k, p in PEOPLE_BY_KEY.items()}
+    return {by_person[m["person_id"]]: m["id"] for m in study["members"] if m["person_id"]}
+
+
+async def outbox(stack: Stack, event_type: str) -> list[dict[str, Any]]:
+    """The envelopes of one type in the lessonstudy outbox, oldest first."""
+    async with stack.session("lessonstudy") as session:
+        rows = await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == event_type).order_by(OutboxEvent.seq)
+        )
+        return [r.envelope for r in rows]
+
+
+@pytest.fixture
+async def api(demo: Stack) -> Api:
+    return Api(demo)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,447 @@
+"""A whole three-cycle lesson study through the gateway: planning, predictions, teaching,
+observations by two observers, interviews, discussions that start from the pupils, findings,
+completion, the open-house lesson; then its events, hours, process health and report."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import text
+
+from cpd_common.events import catalogue
+from cpd_common.testing.stack import Stack
+from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY
+
+from .conftest import Api, days_ago, member_ids, outbox, prediction_text
+
+# Consensus outcome per cycle, case pupil and stage (None: nobody observed that cell).
+EXPECTED: dict[int, dict[str, list[str | None]]] = {
+    1: {
+        "A": ["not_yet", "not_yet", "partly"],
+        "B": ["partly", "partly", "met"],
+        "C": ["met", "met", "partly"],
+    },
+    2: {"A": ["partly", "partly", "met"], "B": ["met", "partly", "met"], "C": ["met", "met", None]},
+    3: {"A": ["partly", "met", "met"], "B": ["met", "met", "met"], "C": ["met", "met", "met"]},
+}
+# (cycle, stage, label) -> outcome per observer, where the two observers differ or one is absent.
+OVERRIDES: dict[tuple[int, int, str], list[str]] = {
+    (1, 2, "B"): ["met", "partly"],  # a tie: the more cautious outcome wins
+    (1, 3, "C"): ["partly"],  # only the first observer saw it
+    (2, 3, "C"): [],  # nobody saw it
+}
+TEACHERS = {1: "n-t1", 2: "n-t2", 3: "n-t1"}
+OBSERVERS = {1: ["n-t2", "n-t3"], 2: ["n-t1", "n-t3"], 3: ["n-t2", "n-t3"]}
+TAUGHT_DAYS_AGO = {1: 60, 2: 39, 3: 11}
+MEMBERS = {"n-t1": "teacher", "n-t2": "observer", "n-t3": "observer", "s-t1": "knowledgeable_other"}
+EVERYONE = ["n-t6", "n-t1", "n-t2", "n-t3", "s-t1"]
+SCRIPT = "<script>alert('x')</script>"
+
+
+def seen_text(cycle: int, stage: int, label: str, observer: str) -> str:
+    return f"Seen c{cycle} s{stage} {label} by {observer}"
+
+
+async def record_time(
+    api: Api,
+    study_id: str,
+    ids: dict[str, str],
+    kind: str,
+    held: str,
+    minutes: dict[str, int],
+    lesson_id: str | None = None,
+) -> None:
+    await api.post(
+        f"/{study_id}/time-records",
+        "n-t6",
+        {
+            "kind": kind,
+            "held_on": held,
+            "research_lesson_id": lesson_id,
+            "attendance": [{"member_id": ids[k], "minutes": m} for k, m in minutes.items()],
+        },
+    )
+
+
+async def run_cycle(
+    api: Api, study_id: str, ids: dict[str, str], pupils: list[dict[str, Any]], cycle: int
+) -> dict[str, Any]:
+    teacher = TEACHERS[cycle]
+    extra: dict[str, Any] = {
+        "title": f"Fraction wall, version {cycle}",
+        "plan_summary": "Concrete first, then notation.",
+    }
+    if cycle > 1:
+        extra["changes_from_previous"] = f"Change {cycle}: more talk time before writing."
+    lesson = await api.plan_lesson(study_id, "n-t6", ids[teacher], **extra)
+    assert lesson["cycle"] == cycle
+    assert lesson["status"] == "planned"
+    assert lesson["predictions_missing"] == 9
+    base = f"/{study_id}/research-lessons/{lesson['id']}"
+    await record_time(
+        api,
+        study_id,
+        ids,
+        "planning",
+        days_ago(TAUGHT_DAYS_AGO[cycle] + 3),
+        {"n-t1": 90, "n-t2": 90, "n-t3": 90, "n-t6": 90, "s-t1": 30},
+        lesson["id"],
+    )
+    grid = await api.predict_all(study_id, lesson, pupils, "n-t6")
+    assert grid["complete"] is True and grid["missing"] == []
+    taught = await api.post(
+        base + "/taught", teacher, {"taught_on": days_ago(TAUGHT_DAYS_AGO[cycle])}, expect=200
+    )
+    assert taught["status"] == "taught"
+    await record_time(
+        api,
+        study_id,
+        ids,
+        "teaching",
+        days_ago(TAUGHT_DAYS_AGO[cycle]),
+        {teacher: 60},
+        lesson["id"],
+    )
+    await record_time(
+        api,
+        study_id,
+        ids,
+        "observing",
+        days_ago(TAUGHT_DAYS_AGO[cycle]),
+        dict.fromkeys(OBSERVERS[cycle], 60),
+        lesson["id"],
+    )
+
+    # Two observers record every stage x case pupil (with the scripted exceptions).
+    for stage in lesson["stages"]:
+        for pupil in pupils:
+            key = (cycle, stage["position"], pupil["label"])
+            outcomes = OVERRIDES.get(
+                key, [EXPECTED[cycle][pupil["label"]][stage["position"] - 1]] * 2
+            )
+            for observer, outcome in zip(OBSERVERS[cycle], outcomes, strict=False):
+                body: dict[str, Any] = {
+                    "stage_id": stage["id"],
+                    "case_pupil_id": pupil["id"],
+                    "response": seen_text(cycle, stage["position"], pupil["label"], observer),
+                    "outcome": outcome,
+                }
+                if key == (1, 1, "A"):
+                    body["notes"] = f"Wrote {SCRIPT} on the board"
+                obs = await api.post(base + "/observations", observer, body)
+                assert obs["observer_name"] == PEOPLE_BY_KEY[observer].name
+                assert obs["case_pupil_label"] == pupil["label"]
+
+    # Pupil voice: each case pupil and one other pupil.
+    for pupil in pupils:
+        await api.post(
+            base + "/interviews",
+            "n-t3",
+            {
+                "case_pupil_id": pupil["id"],
+                "notes": f"Interview c{cycle} {pupil['label']}: the wall helped.",
+            },
+        )
+    other = await api.post(
+        base + "/interviews", "n-t2", {"notes": f"Interview c{cycle}: another pupil liked pairs."}
+    )
+    assert other["case_pupil_label"] is None
+
+    # The discussion starts from the pupils, then what to change, then the next plan.
+    reflections = [
+        {
+            "case_pupil_id": p["id"],
+            "learning": f"Reflection c{cycle} {p['label']}: needs time to talk.",
+        }
+        for p in pupils
+    ]
+    started = await api.post(base + "/discussion", "n-t6", {"reflections": reflections[:2]})
+    assert started["pupils_without_reflection"] == ["C"]
+    finish: dict[str, Any] = {
+        "reflections": reflections[2:],
+        "what_to_change": f"What to change after {cycle}: model the explanation first.",
+    }
+    if cycle < 3:
+        finish["next_lesson_plan"] = f"Plan for lesson {cycle + 1}: start with a worked example."
+    discussion = await api.patch(base + "/discussion", "n-t6", finish)
+    assert discussion["pupils_without_reflection"] == []
+    assert [r["case_pupil_label"] for r in discussion["reflections"]] == ["A", "B", "C"]
+    await record_time(
+        api,
+        study_id,
+        ids,
+        "meeting",
+        days_ago(TAUGHT_DAYS_AGO[cycle]),
+        dict.fromkeys(EVERYONE, 45),
+        lesson["id"],
+    )
+
+    completed = await api.post(base + "/complete", "n-t6", expect=200)
+    assert completed["status"] == "completed"
+    return completed
+
+
+async def test_three_cycle_study_end_to_end(demo: Stack, api: Api) -> None:
+    study = await api.create_study("n-t6", MEMBERS)
+    study_id = study["id"]
+    assert study["status"] == "planning"
+    assert study["planned_cycles"] == 3
+    ids = member_ids(study)
+    roles = {k: m["role"] for k, m in zip(ids, study["members"], strict=False)}
+    assert {m["name"]: m["role"] for m in study["members"]} == {
+        "Daniel Reid": "facilitator",  # the creator joins as facilitator
+        "Jess Okafor": "teacher",
+        "Sam Patel": "observer",
+        "Hannah Lewis": "observer",
+        "Nadia Rahman": "knowledgeable_other",  # from Southbank: a networked study
+    }
+    assert roles
+    assert "case pupils" in study["next_step"]
+
+    pupils = await api.add_case_pupils(study_id, "n-t6")
+    assert [p["label"] for p in pupils] == ["A", "B", "C"]
+    await record_time(api, study_id, ids, "meeting", days_ago(70), dict.fromkeys(EVERYONE, 60))
+    started = await api.post(f"/{study_id}/start", "n-t6", expect=200)
+    assert started["status"] == "in_cycle"
+    assert started["next_step"].startswith("Plan research lesson 1")
+
+    lessons = [await run_cycle(api, study_id, ids, pupils, cycle) for cycle in (1, 2, 3)]
+    assert [lesson["cycle"] for lesson in lessons] == [1, 2, 3]
+    study = await api.get(f"/{study_id}", "n-t6")
+    assert study["cycles_completed"] == 3
+    assert study["next_step"].startswith("Agree the findings")
+
+    await record_time(api, study_id, ids, "meeting", days_ago(5), dict.fromkeys(EVERYONE, 120))
+    findings = await api.put(
+        f"/{study_id}/findings",
+        "n-t6",
+        {
+            "summary": "Talking through the wall before writing helped every case pupil explain.",
+            "practices": ["Model one explanation aloud before pupils write their own."],
+            "what_worked": [
+                {"case_pupil_ids": [pupils[0]["id"]], "text": "Sentence stems for A."},
+                {
+                    "case_pupil_ids": [pupils[1]["id"], pupils[2]["id"]],
+                    "text": "Partner talk for B and C.",
+                },
+            ],
+            "to_share": ["The fraction-wall talk routine, at the KS2 staff meeting."],
+        },
+        expect=201,
+    )
+    assert findings["what_worked"][1]["case_pupil_labels"] == ["B", "C"]
+    assert (await api.get(f"/{study_id}", "n-t6"))["status"] == "findings"
+    completed = await api.post(f"/{study_id}/complete", "n-t6", expect=200)
+    assert completed["status"] == "completed"
+    open_house = await api.post(
+        f"/{study_id}/open-house", "n-t1", {"held_on": days_ago(2), "audience_count": 14}
+    )
+    assert open_house["audience_count"] == 14
+    study = await api.get(f"/{study_id}", "n-t6")
+    assert study["status"] == "shared"
+    assert study["next_step"] is None
+
+    await check_events(demo, study_id, pupils)
+    await check_hours(api, study_id)
+    await check_process_health(demo, api, study_id)
+    await check_report(api, study_id, pupils)
+
+
+async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]]) -> None:
+    started = [e for e in await outbox(demo, catalogue.STUDY_STARTED) if e["subject"] == study_id]
+    assert len(started) == 1
+    data = catalogue.StudyStarted.model_validate(started[0]["data"])
+    assert data.school_ids == [NORTHFIELD]
+    assert data.planned_cycles == 3
+    assert data.focus.startswith("By the end of the lesson pupils will be able to explain")
+    assert "concrete representations" in data.focus
+    assert {(m.person_id, m.role) for m in data.members} == {
+        (PEOPLE_BY_KEY["n-t6"].id, "facilitator"),
+        (PEOPLE_BY_KEY["n-t1"].id, "teacher"),
+        (PEOPLE_BY_KEY["n-t2"].id, "observer"),
+        (PEOPLE_BY_KEY["n-t3"].id, "observer"),
+        (PEOPLE_BY_KEY["s-t1"].id, "knowledgeable_other"),
+    }
+
+    completed = [
+        catalogue.LessonCompleted.model_validate(e["data"])
+        for e in await outbox(demo, catalogue.LESSON_COMPLETED)
+        if e["data"]["study_id"] == study_id
+    ]
+    assert [c.cycle for c in completed] == [1, 2, 3]
+    for c in completed:
+        assert [p.label for p in c.case_pupils] == ["A", "B", "C"]
+        assert c.case_pupils[0].starting_point == pupils[0]["starting_point"]
+        assert c.case_pupils[2].success_criteria == pupils[2]["success_criteria"]
+        for p in c.case_pupils:
+            assert [(s.stage, s.outcome) for s in p.stages] == [
+                (i + 1, o) for i, o in enumerate(EXPECTED[c.cycle][p.label])
+            ]
+        # This cycle's hours: planning 90 + teaching or observing 60 + discussion 45 for the
+        # teacher and observers, 90 + 45 for the facilitator, 30 + 45 for the knowledgeable other.
+        hours = {h.person_id: h.hours for h in c.hours}
+        assert hours == {
+            PEOPLE_BY_KEY["n-t1"].id: 3.25,
+            PEOPLE_BY_KEY["n-t2"].id: 3.25,
+            PEOPLE_BY_KEY["n-t3"].id: 3.25,
+            PEOPLE_BY_KEY["n-t6"].id: 2.25,
+            PEOPLE_BY_KEY["s-t1"].id: 1.25,
+        }
+
+    done = [e for e in await outbox(demo, catalogue.STUDY_COMPLETED) if e["subject"] == study_id]
+    assert len(done) == 1
+    summary = catalogue.StudyCompleted.model_validate(done[0]["data"])
+    assert summary.cycles_completed == 3
+    assert summary.findings == [
+        "Talking through the wall before writing helped every case pupil explain.",
+        "Model one explanation aloud before pupils write their own.",
+        "Worked for case pupil(s) A: Sentence stems for A.",
+        "Worked for case pupil(s) B, C: Partner talk for B and C.",
+        "To share: The fraction-wall talk routine, at the KS2 staff meeting.",
+    ]
+    # Totals: 60 (first meeting) + 3 cycles + 120 (findings meeting), in minutes / 60.
+    assert {h.person_id: h.hours for h in summary.hours} == {
+        PEOPLE_BY_KEY["n-t1"].id: 12.75,
+        PEOPLE_BY_KEY["n-t2"].id: 12.75,
+        PEOPLE_BY_KEY["n-t3"].id: 12.75,
+        PEOPLE_BY_KEY["n-t6"].id: 9.75,
+        PEOPLE_BY_KEY["s-t1"].id: 6.75,
+    }
+
+    # The relay publishes them all to JetStream.
+    await demo.settle()
+    async with demo.session("lessonstudy") as session:
+        pending = await session.scalar(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+    assert pending == 0
+
+
+async def check_hours(api: Api, study_id: str) -> None:
+    hours = await api.get(f"/{study_id}/hours", "n-t1")
+    by_name = {m["name"]: m for m in hours["members"]}
+    assert by_name["Jess Okafor"]["hours"] == 12.75
+    # Jess taught lessons 1 and 3 and observed lesson 2.
+    assert by_name["Jess Okafor"]["hours_by_kind"] == {
+        "meeting": round((60 + 3 * 45 + 120) / 60, 2),
+        "planning": 4.5,
+        "teaching": 2.0,
+        "observing": 1.0,
+    }
+    assert by_name["Nadia Rahman"]["hours"] == 6.75
+    assert hours["total_hours"] == round(12.75 * 3 + 9.75 + 6.75, 2)
+
+
+async def check_process_health(demo: Stack, api: Api, study_id: str) -> None:
+    health = await api.get(f"/{study_id}/process-health", "n-t2")
+    # Figures recomputed from the stored rows.
+    async with demo.session("lessonstudy") as session:
+        stored_cells = await session.scalar(
+            text(
+                "SELECT count(*) FROM lesson_stages s JOIN research_lessons l ON l.id = s.lesson_id "
+                "CROSS JOIN case_pupils cp WHERE l.study_id = :id AND cp.study_id = :id"
+            ),
+            {"id": study_id},
+        )
+        observed_cells = await session.scalar(
+            text(
+                "SELECT count(DISTINCT (o.stage_id, o.case_pupil_id)) FROM observations o "
+                "JOIN research_lessons l ON l.id = o.lesson_id WHERE l.study_id = :id"
+            ),
+            {"id": study_id},
+        )
+        predictions = await session.scalar(
+            text(
+                "SELECT count(*) FROM predictions p JOIN research_lessons l ON l.id = p.lesson_id "
+                "WHERE l.study_id = :id AND p.created_at <= l.marked_taught_at"
+            ),
+            {"id": study_id},
+        )
+    assert stored_cells == 27 and observed_cells == 26 and predictions == 27
+    assert health["cycles_planned"] == 3
+    assert health["cycles_completed"] == 3
+    assert health["lessons_taught"] == 3
+    assert health["prediction_cells"] == stored_cells
+    assert health["predictions_before_teaching"] == predictions
+    assert health["prediction_rate"] == 1.0
+    assert health["cells_observed"] == observed_cells
+    assert health["observation_coverage"] == round(26 / 27, 3)
+    assert health["discussions_held"] == 3
+    assert health["discussions_from_pupil_evidence"] == 3
+    assert health["days_between_cycles"] == [21, 28]
+    assert health["mean_days_between_cycles"] == 24.5
+    assert [lesson["cells_observed"] for lesson in health["lessons"]] == [9, 8, 9]
+
+    # School leaders of the study's school see it; trust admins see it across schools.
+    assert (await api.get(f"/{study_id}/process-health", "n-head"))["cycles_completed"] == 3
+    trust = await api.get("/process-health", "admin")
+    assert [s["study_id"] for s in trust["studies"]] == [study_id]
+    assert trust["totals"]["studies"] == 1
+    assert trust["totals"]["cells_observed"] == 26
+    assert trust["totals"]["mean_days_between_cycles"] == 24.5
+    assert [(s["school_name"], s["studies"], s["cycles_completed"]) for s in trust["schools"]] == [
+        ("Northfield Primary", 1, 3)
+    ]
+    # Southbank's leader sees none of Northfield's studies; a teacher gets the per-study view only.
+    assert (await api.get("/process-health", "s-head"))["studies"] == []
+    await api.call("GET", "/process-health", "n-t1", expect=403)
+
+
+async def check_report(api: Api, study_id: str, pupils: list[dict[str, Any]]) -> None:
+    resp = await api.call("GET", f"/{study_id}/report", "n-head", headers={"Accept": "text/html"})
+    assert resp.headers["content-type"].startswith("text/html")
+    assert resp.headers["etag"]
+    page = resp.text
+    assert "<h1>Reasoning about equivalent fractions in Year 4</h1>" in page
+    assert "How to read this report" in page
+    assert "explain why two fractions are equivalent" in page
+    # A grid per research lesson, with every prediction and every observation in it.
+    grids = re.findall(r'<table class="grid" data-cycle="(\d)">(.*?)</table>', page, re.S)
+    assert [cycle for cycle, _ in grids] == ["1", "2", "3"]
+    for cycle_text, grid in grids:
+        cycle = int(cycle_text)
+        assert grid.count("<tr>") == 4  # header + three stages
+        for label in "ABC":
+            assert f"{label}: predicted" in grid and f"{label}: observed" in grid
+            for stage in (1, 2, 3):
+                assert prediction_text(cycle, stage, label) in grid
+                for observer in OBSERVERS[cycle]:
+                    outcomes = OVERRIDES.get((cycle, stage, label))
+                    if (
+                        outcomes is not None
+                        and len(outcomes) < 2
+                        and observer == OBSERVERS[cycle][-1]
+                    ):
+                        continue
+                    if outcomes == []:
+                        continue
+                    assert seen_text(cycle, stage, label, observer) in grid
+    assert "not observed" in grids[1][1]
+    assert "partly (met 1, partly 1)" in grids[0][1]
+    # User text is escaped.
+    assert SCRIPT not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    # Journeys across cycles, what changed between lessons, findings, open house.
+    assert "Case pupil A" in page and "1 not yet · 2 not yet · 3 partly" in page
+    assert "From lesson 1 to lesson 2" in page
+    assert "What to change after 1: model the explanation first." in page
+    assert "Change 2: more talk time before writing." in page
+    assert "Model one explanation aloud before pupils write their own." in page
+    assert "Held on" in page and "for 14 colleagues" in page
+    assert "Work in progress" not in page
+
+    md = await api.call("GET", f"/{study_id}/report", "n-t1", headers={"Accept": "text/markdown"})
+    assert md.headers["content-type"].startswith("text/markdown")
+    same = await api.call("GET", f"/{study_id}/report.md", "n-t1")
+    assert same.text == md.text
+    markdown = md.text
+    assert markdown.startswith("# Reasoning about equivalent fractions in Year 4")
+    for cycle in (1, 2, 3):
+        assert f"### Research lesson {cycle}: Fraction wall, version {cycle}" in markdown
+        assert prediction_text(cycle, 2, "B") in markdown
+    assert markdown.count("| Stage | A: predicted | A: observed | B: predicted |") == 3
+    assert SCRIPT not in markdown and r"\<script\>" in markdown
+    html_again = await api.call("GET", f"/{study_id}/report.html", "admin")
+    assert html_again.text == page
+    await api.call(
+        "GET", f"/{study_id}/report", "n-t1", headers={"Accept": "application/json"}, expect=406
+    )
