@@ -1,0 +1,622 @@
+"""The rules that make the process hard to skip, and who may see what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from cpd_common.testing.stack import Stack
+from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
+
+from .conftest import Api, days_ago, member_ids
+
+GROUP = {"n-t1": "teacher", "n-t2": "observer", "n-t3": "observer"}
+
+
+async def study_with_lesson(
+    api: Api, *, start: bool = True, **extra: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any], dict[str, str]]:
+    study = await api.create_study("n-t6", GROUP, **extra)
+    ids = member_ids(study)
+    pupils = await api.add_case_pupils(study["id"], "n-t6")
+    if start:
+        await api.post(f"/{study['id']}/start", "n-t6", expect=200)
+    lesson = await api.plan_lesson(study["id"], "n-t6", ids["n-t1"])
+    return study, pupils, lesson, ids
+
+
+async def teach(
+    api: Api, study: dict[str, Any], lesson: dict[str, Any], pupils: list[dict[str, Any]]
+) -> str:
+    await api.predict_all(study["id"], lesson, pupils, "n-t6")
+    base = f"/{study['id']}/research-lessons/{lesson['id']}"
+    await api.post(base + "/taught", "n-t1", {"taught_on": days_ago(1)}, expect=200)
+    return base
+
+
+async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = f"/{study['id']}/research-lessons/{lesson['id']}"
+    # Predictions for stages 1 and 2 only: stage 3 is empty for every case pupil.
+    await api.put(
+        base + "/predictions",
+        "n-t2",
+        {
+            "predictions": [
+                {"stage_id": s["id"], "case_pupil_id": p["id"], "response": "Will hesitate."}
+                for s in lesson["stages"][:2]
+                for p in pupils
+            ]
+        },
+    )
+    grid = await api.get(base + "/predictions", "n-t2")
+    assert grid["complete"] is False
+    assert [(c["stage_position"], c["case_pupil_label"]) for c in grid["missing"]] == [
+        (3, "A"),
+        (3, "B"),
+        (3, "C"),
+    ]
+    assert (await api.get(base, "n-t1"))["predictions_missing"] == 3
+
+    # Observing needs a taught lesson; teaching needs every prediction.
+    obs = {
+        "stage_id": lesson["stages"][0]["id"],
+        "case_pupil_id": pupils[0]["id"],
+        "response": "x",
+        "outcome": "met",
+    }
+    early = await api.call("POST", base + "/observations", "n-t2", json=obs, expect=409)
+    assert "not taught yet" in early.json()["detail"]
+    resp = await api.call(
+        "POST", base + "/taught", "n-t1", json={"taught_on": days_ago(0)}, expect=409
+    )
+    problem = resp.json()
+    assert problem["type"].endswith("/predictions-missing")
+    assert problem["detail"].startswith(
+        "Write a prediction for every stage and case pupil before teaching"
+    )
+    assert "stage 3 x A, stage 3 x B, stage 3 x C" in problem["detail"]
+    assert [e["loc"] for e in problem["errors"]] == [
+        "predictions.stage_3.A",
+        "predictions.stage_3.B",
+        "predictions.stage_3.C",
+    ]
+    async with demo.session("lessonstudy") as session:
+        status = await session.scalar(
+            text("SELECT status FROM research_lessons WHERE id = :id"), {"id": lesson["id"]}
+        )
+    assert status == "planned"
+
+    await api.predict_all(study["id"], lesson, pupils, "n-t3")
+    future = await api.call(
+        "POST", base + "/taught", "n-t1", json={"taught_on": days_ago(-2)}, expect=422
+    )
+    assert future.json()["errors"] == [{"loc": "body.taught_on", "msg": "in the future"}]
+    taught = await api.post(base + "/taught", "n-t1", {"taught_on": days_ago(0)}, expect=200)
+    assert taught["status"] == "taught"
+    # Predictions cannot be written (or rewritten) after teaching.
+    late = await api.call(
+        "PUT",
+        base + "/predictions",
+        "n-t2",
+        json={
+            "predictions": [
+                {
+                    "stage_id": lesson["stages"][0]["id"],
+                    "case_pupil_id": pupils[0]["id"],
+                    "response": "hindsight",
+                }
+            ]
+        },
+        expect=409,
+    )
+    assert "only before teaching" in late.json()["detail"]
+    await api.call("POST", base + "/taught", "n-t1", json={"taught_on": days_ago(0)}, expect=409)
+
+
+async def test_a_lesson_is_taught_only_once_the_study_has_started(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api, start=False)
+    await api.predict_all(study["id"], lesson, pupils, "n-t6")
+    resp = await api.call(
+        "POST",
+        f"/{study['id']}/research-lessons/{lesson['id']}/taught",
+        "n-t1",
+        json={"taught_on": days_ago(0)},
+        expect=409,
+    )
+    assert "start the study first" in resp.json()["detail"]
+
+
+async def test_the_discussion_starts_from_every_case_pupil(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = await teach(api, study, lesson, pupils)
+    a, b, c = pupils
+
+    resp = await api.call(
+        "POST",
+        base + "/discussion",
+        "n-t2",
+        json={
+            "reflections": [{"case_pupil_id": a["id"], "learning": "A needed the picture."}],
+            "what_to_change": "More modelling.",
+        },
+        expect=422,
+    )
+    problem = resp.json()
+    assert problem["type"].endswith("/pupils-first")
+    assert problem["title"] == "Start from the case pupils"
+    assert problem["detail"] == (
+        "Start from the pupils: record what the group learnt about each case pupil's learning "
+        "before deciding what to change for the next lesson. Still without a reflection: case "
+        "pupils B, C."
+    )
+    assert problem["errors"] == [
+        {"loc": "body.what_to_change", "msg": "reflect on case pupil B first"},
+        {"loc": "body.what_to_change", "msg": "reflect on case pupil C first"},
+    ]
+    # Nothing of the refused request was kept.
+    await api.call("GET", base + "/discussion", "n-t2", expect=404)
+
+    started = await api.post(
+        base + "/discussion",
+        "n-t2",
+        {"reflections": [{"case_pupil_id": a["id"], "learning": "A needed the picture."}]},
+    )
+    assert started["pupils_without_reflection"] == ["B", "C"]
+    plan_first = await api.patch(
+        base + "/discussion", "n-t2", {"next_lesson_plan": "Lesson 2: ..."}, expect=422
+    )
+    assert plan_first["detail"].startswith("Agree what to change for the next lesson")
+    one_more = await api.patch(
+        base + "/discussion",
+        "n-t3",
+        {
+            "reflections": [{"case_pupil_id": b["id"], "learning": "B explained well."}],
+            "what_to_change": "x",
+        },
+        expect=422,
+    )
+    assert one_more["detail"].endswith("Still without a reflection: case pupil C.")
+
+    # Completing the cycle needs the whole discussion.
+    unfinished = await api.call("POST", base + "/complete", "n-t2", expect=409)
+    assert unfinished.json()["type"].endswith("/discussion-unfinished")
+    assert "no reflection on case pupil B" in unfinished.json()["detail"]
+    done = await api.patch(
+        base + "/discussion",
+        "n-t3",
+        {
+            "reflections": [
+                {"case_pupil_id": b["id"], "learning": "B explained well."},
+                {"case_pupil_id": c["id"], "learning": "C rushed."},
+            ],
+            "what_to_change": "Model the explanation first.",
+        },
+    )
+    assert done["pupils_without_reflection"] == []
+    assert done["what_to_change_at"] is not None
+    no_plan = await api.call("POST", base + "/complete", "n-t2", expect=409)
+    assert no_plan.json()["errors"] == [
+        {"loc": "discussion.next_lesson_plan", "msg": "plan the next research lesson"}
+    ]
+    await api.patch(base + "/discussion", "n-t2", {"next_lesson_plan": "Worked example first."})
+    assert (await api.post(base + "/complete", "n-t2", expect=200))["status"] == "completed"
+    # The completed lesson's evidence is part of the record.
+    await api.call(
+        "PATCH",
+        base + "/discussion",
+        "n-t2",
+        json={"what_to_change": "y"},
+        headers={"If-Match": "*"},
+        expect=409,
+    )
+
+
+async def test_case_pupils_are_labels_never_names(demo: Stack, api: Api) -> None:
+    study = await api.create_study("n-t6", GROUP)
+    path = f"/{study['id']}/case-pupils"
+    await api.add_case_pupils(study["id"], "n-t6")
+    fourth = {"label": "ABCD", "profile": "Typical of pupils new to English."}
+    resp = await api.call("POST", path, "n-t6", json=fourth, expect=422)
+    assert resp.json()["errors"] == [
+        {
+            "loc": "body.label",
+            "msg": "Value error, a label is 1-3 letters or digits (e.g. A, B, C), never a pupil's name",
+        }
+    ]
+    name = await api.call("POST", path, "n-t6", json={**fourth, "label": "Max"}, expect=422)
+    assert "looks like a first name" in name.json()["detail"]
+    email = await api.call(
+        "POST",
+        path,
+        "n-t6",
+        json={"label": "D", "profile": "Contact parent at mum@example.com"},
+        expect=422,
+    )
+    assert email.json()["errors"][0]["loc"] == "body.profile"
+    assert "an email address" in email.json()["errors"][0]["msg"]
+    upn = await api.call(
+        "POST",
+        path,
+        "n-t6",
+        json={"label": "D", "profile": "Pupil A12345678901B, lower attainer"},
+        expect=422,
+    )
+    assert "unique pupil number" in upn.json()["detail"]
+    dob = await api.call(
+        "POST",
+        path,
+        "n-t6",
+        json={"label": "D", "profile": "Summer born", "starting_point": "DOB 03/07/2016"},
+        expect=422,
+    )
+    assert dob.json()["errors"][0]["loc"] == "body.starting_point"
+    fourth_ok = await api.post(
+        path, "n-t6", {"label": "d", "profile": "Typical of pupils new to English."}
+    )
+    assert (fourth_ok["label"], fourth_ok["position"]) == ("D", 4)
+    await api.call("POST", path, "n-t6", json={"label": "D", "profile": "Another."}, expect=409)
+    labels = [p["label"] for p in (await api.get(path, "n-t2"))["items"]]
+    assert labels == ["A", "B", "C", "D"]
+    async with demo.session("lessonstudy") as session:
+        stored = await session.scalar(
+            text("SELECT count(*) FROM case_pupils WHERE study_id = :id"), {"id": study["id"]}
+        )
+    assert stored == 4
+
+
+async def test_who_sees_a_study(demo: Stack, api: Api) -> None:
+    study = await api.create_study("n-t6", {**GROUP, "s-t1": "knowledgeable_other"})
+    sid = study["id"]
+    paths = [
+        "",
+        "/members",
+        "/case-pupils",
+        "/research-lessons",
+        "/report",
+        "/report.md",
+        "/process-health",
+        "/hours",
+        "/time-records",
+    ]
+
+    # Members (including the knowledgeable other from Southbank) read it.
+    for who in ("n-t6", "n-t2", "s-t1"):
+        assert (await api.get(f"/{sid}", who))["id"] == sid
+    # A teacher of the same school who is not a member, Southbank's leader (school not
+    # involved) and another trust's admin get 404, exactly as for a missing study.
+    for who in ("n-t4", "s-head", "r-admin"):
+        for p in paths:
+            resp = await api.call("GET", f"/{sid}{p}", who, expect=404)
+            assert resp.headers["content-type"].startswith("application/problem+json")
+        await api.call(
+            "PATCH", f"/{sid}", who, json={"title": "x"}, headers={"If-Match": "*"}, expect=404
+        )
+        await api.call(
+            "POST", f"/{sid}/case-pupils", who, json={"label": "Z", "profile": "p"}, expect=404
+        )
+        assert sid not in [s["id"] for s in (await api.get("", who))["items"]]
+    assert (await api.get("/process-health", "r-admin"))["studies"] == []
+
+    # The school's leader and the trust admin read, but only members write.
+    for who in ("n-head", "admin"):
+        for p in paths:
+            await api.call("GET", f"/{sid}{p}", who)
+        await api.call(
+            "PATCH", f"/{sid}", who, json={"title": "x"}, headers={"If-Match": "*"}, expect=403
+        )
+        await api.call(
+            "POST", f"/{sid}/case-pupils", who, json={"label": "Z", "profile": "p"}, expect=403
+        )
+        assert sid in [s["id"] for s in (await api.get("", who))["items"]]
+    # Governors never see lesson studies.
+    await api.call("GET", f"/{sid}", "n-gov", expect=403)
+    await api.call("GET", "", "n-gov", expect=403)
+
+    # Filters.
+    assert [
+        s["id"] for s in (await api.get(f"?member={PEOPLE_BY_KEY['s-t1'].id}", "admin"))["items"]
+    ] == [sid]
+    assert (await api.get(f"?school_id={SOUTHBANK}", "admin"))["items"] == []
+    assert (
+        len(
+            (
+                await api.get(
+                    f"?school_id={NORTHFIELD}&status=planning&subject=mathematics", "admin"
+                )
+            )["items"]
+        )
+        == 1
+    )
+    assert (await api.get("?status=completed", "admin"))["items"] == []
+
+
+async def test_members_and_schools(demo: Stack, api: Api) -> None:
+    study = await api.create_study("n-t6", GROUP)
+    sid = study["id"]
+    # A Southbank teacher cannot be an observer of a Northfield study, only a knowledgeable other.
+    bad = await api.call(
+        "POST",
+        f"/{sid}/members",
+        "n-t6",
+        json={"person_id": str(PEOPLE_BY_KEY["s-t5"].id), "role": "observer"},
+        expect=422,
+    )
+    assert "knowledgeable_other" in bad.json()["detail"]
+    ko = await api.post(
+        f"/{sid}/members",
+        "n-t6",
+        {"person_id": str(PEOPLE_BY_KEY["s-t5"].id), "role": "knowledgeable_other"},
+    )
+    assert ko["name"] == "Aisha Khan"
+    await api.call(
+        "POST",
+        f"/{sid}/members",
+        "n-t6",
+        json={"person_id": str(PEOPLE_BY_KEY["s-t5"].id), "role": "knowledgeable_other"},
+        expect=409,
+    )
+    # Another trust's person is unknown here.
+    await api.call(
+        "POST",
+        f"/{sid}/members",
+        "n-t6",
+        json={"person_id": str(PEOPLE_BY_KEY["r-t1"].id), "role": "knowledgeable_other"},
+        expect=422,
+    )
+    # Creating a study for another trust's school, or only for someone else's school, is refused.
+    await api.call(
+        "POST",
+        "",
+        "n-t6",
+        json={"title": "t", "school_ids": [str(SOUTHBANK)], "learning_goal": "g"},
+        expect=422,
+    )
+    await api.call(
+        "POST",
+        "",
+        "r-admin",
+        json={"title": "t", "school_ids": [str(NORTHFIELD)], "learning_goal": "g"},
+        expect=422,
+    )
+    await api.call("DELETE", f"/{sid}/members/{ko['id']}", "n-t6", expect=204)
+
+
+async def test_status_changes_follow_the_process(demo: Stack, api: Api) -> None:
+    study = await api.create_study("n-t6", GROUP, planned_cycles=1)
+    sid = study["id"]
+    for path, body in [
+        ("/complete", None),
+        ("/open-house", {"held_on": days_ago(0), "audience_count": 3}),
+    ]:
+        resp = await api.call("POST", f"/{sid}{path}", "n-t6", json=body, expect=409)
+        assert resp.json()["type"].endswith("/illegal-transition")
+    await api.call("PUT", f"/{sid}/findings", "n-t6", json={"practices": ["p"]}, expect=409)
+    no_pupils = await api.call("POST", f"/{sid}/start", "n-t6", expect=409)
+    assert no_pupils.json()["errors"] == [
+        {"loc": "case_pupils", "msg": "choose the case pupils (usually A, B and C)"}
+    ]
+    # The status only changes through the process endpoints.
+    await api.call(
+        "PATCH",
+        f"/{sid}",
+        "n-t6",
+        json={"status": "completed"},
+        headers={"If-Match": "*"},
+        expect=422,
+    )
+    pupils = await api.add_case_pupils(sid, "n-t6")
+    await api.post(f"/{sid}/start", "n-t6", expect=200)
+    await api.call("POST", f"/{sid}/start", "n-t6", expect=409)
+    await api.call("PUT", f"/{sid}/findings", "n-t6", json={"practices": ["p"]}, expect=409)
+    ids = member_ids(study)
+    lesson = await api.plan_lesson(sid, "n-t6", ids["n-t1"])
+    await api.call(
+        "POST",
+        f"/{sid}/research-lessons",
+        "n-t6",
+        json={"teacher_member_id": ids["n-t1"], "stages": [{"title": "s"}]},
+        expect=409,
+    )
+    base = await teach(api, study, lesson, pupils)
+    await api.call("PUT", f"/{sid}/findings", "n-t6", json={"practices": ["p"]}, expect=409)
+    await api.post(
+        base + "/discussion",
+        "n-t2",
+        {
+            "reflections": [{"case_pupil_id": p["id"], "learning": "learnt"} for p in pupils],
+            "what_to_change": "Keep it.",
+        },
+    )
+    # The last planned cycle needs no next-lesson plan.
+    await api.post(base + "/complete", "n-t2", expect=200)
+    beyond = await api.call(
+        "POST",
+        f"/{sid}/research-lessons",
+        "n-t6",
+        json={"teacher_member_id": ids["n-t1"], "stages": [{"title": "s"}]},
+        expect=409,
+    )
+    assert "planned cycles are done" in beyond.json()["detail"]
+    await api.call("POST", f"/{sid}/complete", "n-t6", expect=409)
+    await api.put(f"/{sid}/findings", "n-t6", {"practices": ["Model first."]}, expect=201)
+    # Revising findings needs the current ETag.
+    await api.call(
+        "PUT", f"/{sid}/findings", "n-t6", json={"practices": ["Model first!"]}, expect=428
+    )
+    revised = await api.call(
+        "PUT",
+        f"/{sid}/findings",
+        "n-t6",
+        json={"practices": ["Model first, then talk."]},
+        headers={"If-Match": (await api.call("GET", f"/{sid}/findings", "n-t6")).headers["etag"]},
+    )
+    assert revised.json()["practices"] == ["Model first, then talk."]
+    await api.call(
+        "POST",
+        f"/{sid}/open-house",
+        "n-t6",
+        json={"held_on": days_ago(0), "audience_count": 3},
+        expect=409,
+    )
+    await api.post(f"/{sid}/complete", "n-t6", expect=200)
+    await api.call("POST", f"/{sid}/complete", "n-t6", expect=409)
+    # A completed study is a record.
+    closed = await api.call(
+        "PATCH", f"/{sid}", "n-t6", json={"title": "x"}, headers={"If-Match": "*"}, expect=409
+    )
+    assert closed.json()["type"].endswith("/lesson-study-closed")
+    await api.call(
+        "POST", f"/{sid}/case-pupils", "n-t6", json={"label": "Z", "profile": "p"}, expect=409
+    )
+    await api.post(f"/{sid}/open-house", "n-t6", {"held_on": days_ago(0), "audience_count": 3})
+    assert (await api.get(f"/{sid}", "n-t6"))["status"] == "shared"
+    await api.call(
+        "POST",
+        f"/{sid}/open-house",
+        "n-t6",
+        json={"held_on": days_ago(0), "audience_count": 3},
+        expect=409,
+    )
+
+
+async def test_etags_and_idempotent_creates(demo: Stack, api: Api) -> None:
+    study = await api.create_study("n-t6", GROUP)
+    path = f"/{study['id']}"
+    get = await api.call("GET", path, "n-t6")
+    etag = get.headers["etag"]
+    await api.call("PATCH", path, "n-t6", json={"title": "New title"}, expect=428)
+    await api.call(
+        "PATCH",
+        path,
+        "n-t6",
+        json={"title": "New title"},
+        headers={"If-Match": '"stale"'},
+        expect=412,
+    )
+    changed = await api.call(
+        "PATCH",
+        path,
+        "n-t6",
+        json={"title": "New title", "planned_cycles": 4},
+        headers={"If-Match": etag},
+    )
+    assert changed.json()["title"] == "New title" and changed.json()["planned_cycles"] == 4
+    assert changed.headers["etag"] != etag
+    await api.call(
+        "PATCH", path, "n-t6", json={"title": "Again"}, headers={"If-Match": etag}, expect=412
+    )
+    await api.call(
+        "PATCH", path, "n-t6", json={"title": None}, headers={"If-Match": "*"}, expect=422
+    )
+
+    body = {
+        "title": "Idempotent",
+        "school_ids": [str(NORTHFIELD)],
+        "learning_goal": "Pupils will explain.",
+    }
+    key = {"Idempotency-Key": "create-study-1"}
+    first = await api.call("POST", "", "n-t1", json=body, headers=key, expect=201)
+    again = await api.call("POST", "", "n-t1", json=body, headers=key, expect=201)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["location"] == f"/v1/lesson-studies/{first.json()['id']}"
+    await api.call("POST", "", "n-t1", json={**body, "title": "Other"}, headers=key, expect=409)
+
+
+async def test_observations_are_the_observers_own(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = await teach(api, study, lesson, pupils)
+    cell = {"stage_id": lesson["stages"][0]["id"], "case_pupil_id": pupils[1]["id"]}
+    teacher = await api.call(
+        "POST",
+        base + "/observations",
+        "n-t1",
+        json={**cell, "response": "r", "outcome": "met"},
+        expect=403,
+    )
+    assert teacher.json()["type"].endswith("/teacher-cannot-observe")
+    mine = await api.post(
+        base + "/observations",
+        "n-t2",
+        {**cell, "response": "Counted on fingers", "outcome": "partly"},
+    )
+    await api.post(
+        base + "/observations", "n-t3", {**cell, "response": "Used the wall", "outcome": "met"}
+    )
+    await api.call(
+        "POST",
+        base + "/observations",
+        "n-t2",
+        json={**cell, "response": "again", "outcome": "met"},
+        expect=409,
+    )
+    wrong = await api.call(
+        "POST",
+        base + "/observations",
+        "n-t2",
+        json={
+            "stage_id": pupils[0]["id"],
+            "case_pupil_id": cell["case_pupil_id"],
+            "response": "r",
+            "outcome": "met",
+        },
+        expect=422,
+    )
+    assert wrong.json()["errors"] == [
+        {"loc": "body.stage_id", "msg": "not a stage of this research lesson"}
+    ]
+    one = f"{base}/observations/{mine['id']}"
+    await api.call(
+        "PATCH", one, "n-t3", json={"outcome": "met"}, headers={"If-Match": "*"}, expect=403
+    )
+    assert (await api.patch(one, "n-t2", {"outcome": "met", "notes": "On reflection"}))[
+        "outcome"
+    ] == "met"
+    both = await api.get(base + f"/observations?case_pupil_id={cell['case_pupil_id']}", "n-head")
+    assert sorted(o["observer_name"] for o in both["items"]) == ["Hannah Lewis", "Sam Patel"]
+    assert (
+        await api.get(
+            base + f"/observations?observer_member_id={mine['observer_member_id']}", "n-t1"
+        )
+    )["items"][0]["id"] == mine["id"]
+
+
+async def test_process_health_of_a_cycle_without_full_evidence(demo: Stack, api: Api) -> None:
+    """A discussion where case pupil C was never observed does not count as started from pupil
+    evidence; coverage counts the cells observed."""
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = await teach(api, study, lesson, pupils)
+    for stage in lesson["stages"]:
+        for pupil in pupils[:2]:
+            await api.post(
+                base + "/observations",
+                "n-t2",
+                {
+                    "stage_id": stage["id"],
+                    "case_pupil_id": pupil["id"],
+                    "response": "seen",
+                    "outcome": "partly",
+                },
+            )
+    await api.post(
+        base + "/discussion",
+        "n-t2",
+        {
+            "reflections": [{"case_pupil_id": p["id"], "learning": "learnt"} for p in pupils],
+            "what_to_change": "c",
+            "next_lesson_plan": "n",
+        },
+    )
+    await api.post(base + "/complete", "n-t2", expect=200)
+    health = await api.get(f"/{study['id']}/process-health", "n-t3")
+    assert (health["cycles_completed"], health["cycles_planned"]) == (1, 3)
+    assert (
+        health["prediction_cells"],
+        health["predictions_before_teaching"],
+        health["cells_observed"],
+    ) == (9, 9, 6)
+    assert health["observation_coverage"] == round(6 / 9, 3)
+    assert (health["discussions_held"], health["discussions_from_pupil_evidence"]) == (1, 0)
+    assert health["days_between_cycles"] == [] and health["mean_days_between_cycles"] is None
+    assert health["lessons"][0]["discussion_from_pupil_evidence"] is False
