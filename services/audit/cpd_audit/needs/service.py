@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.models import OutboxEvent, Person
+from cpd_audit.models import Audit, InstrumentVersion, OutboxEvent, Person
 from cpd_audit.models_planning import CareerPlan, CareerPlanShare, Need, NeedAuditItem
 from cpd_audit.needs import schemas
 from cpd_audit.needs.errors import NeedNotFound
@@ -174,6 +174,18 @@ def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+async def _audit_item_keys(
+    session: AsyncSession, audit_id: uuid.UUID, *, trust_id: uuid.UUID
+) -> set[str] | None:
+    """The item keys of an audit's instrument version; ``None`` if the trust has no such audit."""
+    items = await session.scalar(
+        select(func.jsonb_path_query_array(InstrumentVersion.items, "$[*].key"))
+        .join(Audit, Audit.instrument_version_id == InstrumentVersion.id)
+        .where(Audit.id == audit_id, Audit.trust_id == trust_id)
+    )
+    return None if items is None else {str(k) for k in items}
+
+
 async def _check_audit_items(
     session: AsyncSession,
     links: Sequence[schemas.AuditItemLink],
@@ -183,14 +195,8 @@ async def _check_audit_items(
     loc: str,
 ) -> None:
     """Every linked audit must be one of the caller's trust, and every key one of its items."""
-    if not links:
-        return
-    from cpd_audit.audits import service as audits_service
-
     for i, link in enumerate(links):
-        item_keys = await audits_service.audit_item_keys(
-            session, link.audit_id, trust_id=principal.trust_id
-        )
+        item_keys = await _audit_item_keys(session, link.audit_id, trust_id=principal.trust_id)
         if item_keys is None:
             errors.append({"loc": f"{loc}.{i}.audit_id", "msg": "no such audit in your trust"})
             continue
