@@ -128,7 +128,7 @@ async def _study(
                 MemberCreate(person_id=people[k].id, role=r)
                 for k, r in group.items()
                 if k != creator
-            ],  # type: ignore[arg-type]
+            ],
             **fields,
         ),
     )
@@ -170,7 +170,7 @@ async def _time(
         study.id,
         principal=_principal(who),
         data=TimeRecordCreate(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             held_on=held_on,
             research_lesson_id=lesson.id if lesson else None,
             attendance=[
@@ -262,7 +262,7 @@ async def _teach_and_observe(
                         stage_id=stage.id,
                         case_pupil_id=pupil.id,
                         response=response,
-                        outcome=outcome,  # type: ignore[arg-type]
+                        outcome=outcome,
                     ),
                 )
     labels = {p.label: p.id for p in pupils}
@@ -386,7 +386,7 @@ async def _fractions_study(session: AsyncSession) -> None:
     )
     await _time(session, study, m, "n-t6", "meeting", _ago(75), dict.fromkeys(FRACTIONS_GROUP, 60))
 
-    cycles = [
+    cycles: list[dict[str, Any]] = [
         {
             "teacher": "n-t1",
             "observers": ["n-t2", "n-ta2"],

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 
 from pydantic import Field, field_validator
+from pydantic.config import JsonDict
 
 from cpd_common.schemas import InputModel, OutputModel
 from cpd_lessonstudy.case_pupils.privacy import LABEL_PATTERN, ProfileText, label_problem
@@ -20,7 +21,7 @@ LABEL_DOC = (
     "1-3 letters or digits, e.g. A, B, C (stored upper-case). Never a name: common first "
     "names are refused."
 )
-LABEL_SCHEMA = {"minLength": 1, "maxLength": 3, "pattern": LABEL_PATTERN}
+LABEL_SCHEMA: JsonDict = {"minLength": 1, "maxLength": 3, "pattern": LABEL_PATTERN}
 
 
 def _check_label(value: str) -> str:

@@ -72,7 +72,7 @@ async def add_case_pupil(
     return pupil
 
 
-def case_pupils_query(study_id: uuid.UUID) -> Select[tuple[CasePupil]]:
+def case_pupils_query(study_id: uuid.UUID) -> Select[CasePupil]:
     return select(CasePupil).where(CasePupil.study_id == study_id)
 
 

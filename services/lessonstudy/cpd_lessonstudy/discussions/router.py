@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -27,7 +28,7 @@ router = APIRouter(
     dependencies=STUDY_ROLE_GUARD,
 )
 BASE = "/{study_id}/research-lessons/{lesson_id}/discussion"
-PUPILS_FIRST = {
+PUPILS_FIRST: dict[int | str, dict[str, Any]] = {
     422: {
         "description": "`what_to_change` before every case pupil has a reflection, or "
         "`next_lesson_plan` before `what_to_change` (the detail names the pupils still missing)."

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import cast, text
+from sqlalchemy import RowMapping, cast, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
@@ -33,7 +33,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 3) if whole else None
 
 
-def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
+def _figures(row: RowMapping | Mapping[str, Any]) -> dict[str, Any]:
     cells = int(row["prediction_cells"])
     mean = row["mean_days_between_cycles"]
     return {

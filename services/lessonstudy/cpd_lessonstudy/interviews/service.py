@@ -51,7 +51,7 @@ async def record_interview(
     return interview
 
 
-def interviews_query(lesson_id: uuid.UUID) -> Select[tuple[PupilInterview]]:
+def interviews_query(lesson_id: uuid.UUID) -> Select[PupilInterview]:
     return select(PupilInterview).where(PupilInterview.lesson_id == lesson_id)
 
 

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,9 +51,7 @@ def _display_name(member: StudyMember, name: str | None) -> str:
     return name or "Unknown person"
 
 
-def _with_people(
-    stmt: Select[tuple[StudyMember]],
-) -> Select[tuple[StudyMember, str | None, list[uuid.UUID] | None]]:
+def _with_people(stmt: Select[StudyMember]) -> Select[Any]:
     return stmt.add_columns(Person.name, Person.school_ids).outerjoin(
         Person, Person.id == StudyMember.person_id
     )
@@ -66,7 +65,7 @@ def member_read(
         study_id=member.study_id,
         person_id=member.person_id,
         name=_display_name(member, name),
-        role=member.role,  # type: ignore[arg-type]
+        role=member.role,
         former_member=member.former_member,
         school_ids=list(school_ids or []),
         created_at=member.created_at,
@@ -148,7 +147,7 @@ async def add_member(
     return await get_member(session, study_id, member.id, principal=principal)
 
 
-def members_query(study_id: uuid.UUID) -> Select[tuple[StudyMember]]:
+def members_query(study_id: uuid.UUID) -> Select[StudyMember]:
     return select(StudyMember).where(StudyMember.study_id == study_id)
 
 
@@ -163,7 +162,7 @@ async def reads_for(session: AsyncSession, members: list[StudyMember]) -> list[M
         )
     ).all()
     people = {r.id: (r.name, r.school_ids) for r in rows}
-    return [member_read(m, *people.get(m.person_id, (None, None))) for m in members]  # type: ignore[arg-type]
+    return [member_read(m, *people.get(m.person_id, (None, None))) for m in members]
 
 
 async def _load(session: AsyncSession, study_id: uuid.UUID, member_id: uuid.UUID) -> StudyMember:

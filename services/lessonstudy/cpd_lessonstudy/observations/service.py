@@ -78,7 +78,7 @@ def observations_query(
     stage_id: uuid.UUID | None = None,
     case_pupil_id: uuid.UUID | None = None,
     observer_member_id: uuid.UUID | None = None,
-) -> Select[tuple[Observation]]:
+) -> Select[Observation]:
     stmt = select(Observation).where(Observation.lesson_id == lesson_id)
     if stage_id is not None:
         stmt = stmt.where(Observation.stage_id == stage_id)
@@ -122,7 +122,7 @@ async def observation_reads(
             observer_member_id=o.observer_member_id,
             observer_name=names[o.observer_member_id].name,
             response=o.response,
-            outcome=o.outcome,  # type: ignore[arg-type]
+            outcome=o.outcome,
             notes=o.notes,
             created_at=o.created_at,
             updated_at=o.updated_at,

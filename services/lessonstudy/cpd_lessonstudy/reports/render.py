@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -74,12 +75,12 @@ def observed_headline(
     return f"{word} ({parts})"
 
 
-def journey(record: StudyRecord, lesson: LessonRecord, pupil_id: object) -> str:
+def journey(record: StudyRecord, lesson: LessonRecord, pupil_id: uuid.UUID) -> str:
     """A case pupil's outcomes across a lesson's stages: '1 met · 2 partly · 3 not yet'."""
     if lesson.lesson.status == "planned":
         return "not taught yet"
     return " · ".join(
-        f"{s.position} {OUTCOME_WORDS.get(lesson.consensus.get((s.id, pupil_id), ''), 'not observed')}"  # type: ignore[arg-type]
+        f"{s.position} {OUTCOME_WORDS.get(lesson.consensus.get((s.id, pupil_id), ''), 'not observed')}"
         for s in lesson.stages
     )
 
@@ -135,9 +136,9 @@ td.pred{background:#fafafa}.small{font-size:.85rem;color:#555}section{margin-top
 """
 
 
-def _html_observed(lesson: LessonRecord, cell: tuple[object, object]) -> str:
-    seen = lesson.observations.get(cell, [])  # type: ignore[call-overload]
-    consensus = lesson.consensus.get(cell)  # type: ignore[call-overload]
+def _html_observed(lesson: LessonRecord, cell: tuple[uuid.UUID, uuid.UUID]) -> str:
+    seen = lesson.observations.get(cell, [])
+    consensus = lesson.consensus.get(cell)
     headline = observed_headline(seen, consensus, taught=lesson.lesson.status != "planned")
     cls = consensus or ""
     parts = [f'<span class="{cls}">{_h(headline)}</span>']
@@ -378,11 +379,11 @@ def _mc(text: str | None) -> str:
     return _m(text)
 
 
-def _md_observed(lesson: LessonRecord, cell: tuple[object, object]) -> str:
-    seen = lesson.observations.get(cell, [])  # type: ignore[call-overload]
+def _md_observed(lesson: LessonRecord, cell: tuple[uuid.UUID, uuid.UUID]) -> str:
+    seen = lesson.observations.get(cell, [])
     headline = observed_headline(
         seen,
-        lesson.consensus.get(cell),  # type: ignore[call-overload]
+        lesson.consensus.get(cell),
         taught=lesson.lesson.status != "planned",
     )
     details = " / ".join(

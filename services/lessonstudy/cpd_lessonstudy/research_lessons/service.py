@@ -48,6 +48,7 @@ from cpd_lessonstudy.research_lessons.schemas import (
     PredictionGrid,
     PredictionRead,
     PredictionsPut,
+    StageInput,
     StageRead,
     TaughtInput,
 )
@@ -73,7 +74,7 @@ async def _teacher(session: AsyncSession, study_id: uuid.UUID, member_id: uuid.U
     return member
 
 
-def _stages(lesson: ResearchLesson, data: list) -> list[LessonStage]:  # type: ignore[type-arg]
+def _stages(lesson: ResearchLesson, data: list[StageInput]) -> list[LessonStage]:
     return [
         LessonStage(
             lesson_id=lesson.id,
@@ -136,7 +137,7 @@ async def create_lesson(
     return lesson
 
 
-def lessons_query(study_id: uuid.UUID) -> Select[tuple[ResearchLesson]]:
+def lessons_query(study_id: uuid.UUID) -> Select[ResearchLesson]:
     return select(ResearchLesson).where(ResearchLesson.study_id == study_id)
 
 
@@ -218,7 +219,7 @@ async def lesson_reads(session: AsyncSession, lessons: list[ResearchLesson]) -> 
                 teacher_name=teacher.name if teacher else "Unknown",
                 plan_summary=lesson.plan_summary,
                 changes_from_previous=lesson.changes_from_previous,
-                status=lesson.status,  # type: ignore[arg-type]
+                status=lesson.status,
                 taught_on=lesson.taught_on,
                 marked_taught_at=lesson.marked_taught_at,
                 completed_at=lesson.completed_at,
@@ -627,7 +628,7 @@ async def lesson_completed_payload(
                 stages=[
                     catalogue.StagePoint(
                         stage=stage.position,
-                        outcome=outcomes.get((stage.id, pupil.id)),  # type: ignore[arg-type]
+                        outcome=outcomes.get((stage.id, pupil.id)),
                     )
                     for stage in stages
                 ],

@@ -113,7 +113,7 @@ def list_query(
     status: str | None = None,
     member: uuid.UUID | None = None,
     subject: str | None = None,
-) -> Select[tuple[LessonStudy]]:
+) -> Select[LessonStudy]:
     stmt = select(LessonStudy).where(
         LessonStudy.trust_id == principal.trust_id, visible_to(principal)
     )
@@ -388,7 +388,7 @@ async def study_reads(session: AsyncSession, studies: Sequence[LessonStudy]) -> 
                 technique=s.technique,
                 research_question=s.research_question,
                 planned_cycles=s.planned_cycles,
-                status=s.status,  # type: ignore[arg-type]
+                status=s.status,
                 cycles_completed=p.cycles_completed,
                 case_pupil_count=p.case_pupils,
                 members=ms,

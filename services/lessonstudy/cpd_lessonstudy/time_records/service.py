@@ -163,7 +163,7 @@ async def record_time(
     return record
 
 
-def time_records_query(study_id: uuid.UUID) -> Select[tuple[TimeRecord]]:
+def time_records_query(study_id: uuid.UUID) -> Select[TimeRecord]:
     return select(TimeRecord).where(TimeRecord.study_id == study_id)
 
 
@@ -190,7 +190,7 @@ async def record_reads(session: AsyncSession, records: list[TimeRecord]) -> list
         TimeRecordRead(
             id=r.id,
             study_id=r.study_id,
-            kind=r.kind,  # type: ignore[arg-type]
+            kind=r.kind,
             held_on=r.held_on,
             research_lesson_id=r.research_lesson_id,
             description=r.description,
