@@ -381,6 +381,26 @@ async def test_members_and_schools(demo: Stack, api: Api) -> None:
         expect=422,
     )
     await api.call("DELETE", f"/{sid}/members/{ko['id']}", "n-t6", expect=204)
+    nul = await api.call(
+        "POST",
+        "",
+        "n-t6",
+        json={"title": "a\x00b", "school_ids": [str(NORTHFIELD)], "learning_goal": "g"},
+        expect=422,
+    )
+    assert "NUL" in nul.json()["detail"]
+    # Once someone has written predictions (or the cycles began) they stay on the record.
+    ids = member_ids(study)
+    pupils = await api.add_case_pupils(sid, "n-t6")
+    lesson = await api.plan_lesson(sid, "n-t6", ids["n-t1"])
+    await api.predict_all(sid, lesson, pupils, "n-t3")
+    kept = await api.call("DELETE", f"/{sid}/members/{ids['n-t3']}", "n-t6", expect=409)
+    assert kept.json()["type"].endswith("/member-has-record")
+    await api.call("DELETE", f"/{sid}/members/{ids['n-t1']}", "n-t6", expect=409)
+    await api.call("DELETE", f"/{sid}/members/{ids['n-t2']}", "n-t6", expect=204)
+    await api.post(f"/{sid}/start", "n-t6", expect=200)
+    after_start = await api.call("DELETE", f"/{sid}/members/{ids['n-t6']}", "n-t6", expect=409)
+    assert "while the study is being planned" in after_start.json()["detail"]
 
 
 async def test_status_changes_follow_the_process(demo: Stack, api: Api) -> None:

@@ -8,8 +8,9 @@ from datetime import datetime
 from pydantic import Field, field_validator
 from pydantic.config import JsonDict
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import LABEL_PATTERN, ProfileText, label_problem
+from cpd_lessonstudy.inputs import Input
 
 PRIVACY_WARNING = (
     "**Never identify a pupil.** The profile describes the kind of learner the case pupil "
@@ -31,7 +32,7 @@ def _check_label(value: str) -> str:
     return value.upper()
 
 
-class CasePupilCreate(InputModel):
+class CasePupilCreate(Input):
     label: str = Field(description=LABEL_DOC, json_schema_extra=LABEL_SCHEMA)
     profile: ProfileText = Field(min_length=1, max_length=2000, description=PRIVACY_WARNING)
     starting_point: ProfileText | None = Field(
@@ -49,7 +50,7 @@ class CasePupilCreate(InputModel):
         return _check_label(value)
 
 
-class CasePupilUpdate(InputModel):
+class CasePupilUpdate(Input):
     label: str | None = Field(None, description=LABEL_DOC, json_schema_extra=LABEL_SCHEMA)
     profile: ProfileText | None = Field(
         None, min_length=1, max_length=2000, description=PRIVACY_WARNING

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
+from cpd_lessonstudy.inputs import Input
 
 ORDER = (
     "The discussion starts from the pupils: a reflection on every case pupil is required before "
@@ -17,7 +18,7 @@ ORDER = (
 )
 
 
-class ReflectionInput(InputModel):
+class ReflectionInput(Input):
     case_pupil_id: uuid.UUID
     learning: PupilNote = Field(
         min_length=1,
@@ -26,7 +27,7 @@ class ReflectionInput(InputModel):
     )
 
 
-class DiscussionInput(InputModel):
+class DiscussionInput(Input):
     reflections: list[ReflectionInput] = Field(
         default_factory=list,
         max_length=6,

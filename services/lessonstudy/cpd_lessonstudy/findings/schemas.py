@@ -7,18 +7,19 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
+from cpd_lessonstudy.inputs import Input
 
 Statement = Field(min_length=1, max_length=4000)
 
 
-class WhatWorkedInput(InputModel):
+class WhatWorkedInput(Input):
     case_pupil_ids: list[uuid.UUID] = Field(min_length=1, max_length=6)
     text: PupilNote = Field(min_length=1, max_length=4000)
 
 
-class FindingsInput(InputModel):
+class FindingsInput(Input):
     summary: PupilNote | None = Field(None, max_length=8000)
     practices: list[PupilNote] = Field(
         min_length=1, max_length=20, description="Practices the group discovered."
@@ -47,7 +48,7 @@ class FindingsRead(OutputModel):
     updated_at: datetime
 
 
-class OpenHouseInput(InputModel):
+class OpenHouseInput(Input):
     held_on: date = Field(description="The day of the open-house research lesson.")
     audience_count: int = Field(ge=0, le=10000, description="Colleagues who came to watch.")
     notes: PupilNote | None = Field(None, max_length=8000)

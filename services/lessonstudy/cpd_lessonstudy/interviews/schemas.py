@@ -7,8 +7,9 @@ from datetime import datetime
 
 from pydantic import Field
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
+from cpd_lessonstudy.inputs import Input
 
 NOTES_DOC = (
     "Short notes of what the pupil said about the lesson and their learning. Never the pupil's "
@@ -16,14 +17,14 @@ NOTES_DOC = (
 )
 
 
-class InterviewCreate(InputModel):
+class InterviewCreate(Input):
     case_pupil_id: uuid.UUID | None = Field(
         None, description="The case pupil interviewed; null for another pupil of the class."
     )
     notes: PupilNote = Field(min_length=1, max_length=4000, description=NOTES_DOC)
 
 
-class InterviewUpdate(InputModel):
+class InterviewUpdate(Input):
     notes: PupilNote = Field(min_length=1, max_length=4000, description=NOTES_DOC)
 
 

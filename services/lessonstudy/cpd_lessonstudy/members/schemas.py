@@ -7,11 +7,12 @@ from datetime import datetime
 
 from pydantic import Field
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
+from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.terms import MemberRole
 
 
-class MemberCreate(InputModel):
+class MemberCreate(Input):
     person_id: uuid.UUID = Field(description="A person of your trust (from /v1/people).")
     role: MemberRole = Field(
         description="teacher, observer, facilitator or knowledgeable_other. Teachers, observers "
@@ -20,7 +21,7 @@ class MemberCreate(InputModel):
     )
 
 
-class MemberUpdate(InputModel):
+class MemberUpdate(Input):
     role: MemberRole
 
 

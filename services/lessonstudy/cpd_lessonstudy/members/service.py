@@ -26,9 +26,11 @@ from cpd_lessonstudy.models import (
     MemberMinutes,
     Observation,
     Person,
+    Prediction,
     PupilInterview,
     ResearchLesson,
     StudyMember,
+    TimeRecord,
 )
 from cpd_lessonstudy.studies.access import ensure_open, get_access
 from cpd_lessonstudy.terms import FORMER_MEMBER
@@ -222,13 +224,15 @@ async def remove_member(
                 exists().where(Observation.observer_member_id == member_id),
                 exists().where(PupilInterview.interviewer_member_id == member_id),
                 exists().where(MemberMinutes.member_id == member_id),
+                exists().where(Prediction.recorded_by == member_id),
+                exists().where(TimeRecord.recorded_by == member_id),
             )
         )
     )
     if referenced:
         raise MemberHasRecord(
-            "This member already teaches a planned lesson or has recorded time; reassign "
-            "that first."
+            "This member already teaches a planned lesson, wrote predictions or has recorded "
+            "time: they are part of the record."
         )
     await session.execute(delete(StudyMember).where(StudyMember.id == member.id))
 

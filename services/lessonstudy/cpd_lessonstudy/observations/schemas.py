@@ -7,14 +7,15 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
+from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.terms import Outcome
 
 OUTCOME_DOC = "Whether the pupil met their success criteria at this point: met, partly or not_yet."
 
 
-class ObservationCreate(InputModel):
+class ObservationCreate(Input):
     stage_id: uuid.UUID
     case_pupil_id: uuid.UUID
     response: PupilNote = Field(
@@ -24,7 +25,7 @@ class ObservationCreate(InputModel):
     notes: PupilNote | None = Field(None, max_length=4000)
 
 
-class ObservationUpdate(InputModel):
+class ObservationUpdate(Input):
     response: PupilNote | None = Field(None, min_length=1, max_length=4000)
     outcome: Outcome | None = Field(None, description=OUTCOME_DOC)
     notes: PupilNote | None = Field(None, max_length=4000)

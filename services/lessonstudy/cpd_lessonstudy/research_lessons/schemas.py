@@ -7,19 +7,20 @@ from datetime import date, datetime
 
 from pydantic import Field, field_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
+from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.terms import LessonStatus
 
 
-class StageInput(InputModel):
+class StageInput(Input):
     title: str = Field(min_length=1, max_length=200, description="e.g. 'Starter: estimate first'.")
     description: str | None = Field(
         None, max_length=4000, description="What happens in this stage."
     )
 
 
-class LessonCreate(InputModel):
+class LessonCreate(Input):
     teacher_member_id: uuid.UUID = Field(description="The member who will teach the lesson.")
     title: str | None = Field(None, max_length=200)
     planned_for: date | None = None
@@ -34,7 +35,7 @@ class LessonCreate(InputModel):
     )
 
 
-class LessonUpdate(InputModel):
+class LessonUpdate(Input):
     """Changes while the lesson is planned. Replacing ``stages`` is refused once predictions
     were written against them."""
 
@@ -85,7 +86,7 @@ class LessonRead(OutputModel):
     updated_at: datetime
 
 
-class PredictionInput(InputModel):
+class PredictionInput(Input):
     stage_id: uuid.UUID
     case_pupil_id: uuid.UUID
     response: PupilNote = Field(
@@ -93,7 +94,7 @@ class PredictionInput(InputModel):
     )
 
 
-class PredictionsPut(InputModel):
+class PredictionsPut(Input):
     predictions: list[PredictionInput] = Field(min_length=1, max_length=200)
 
 
@@ -124,5 +125,5 @@ class PredictionGrid(OutputModel):
     missing: list[Cell]
 
 
-class TaughtInput(InputModel):
+class TaughtInput(Input):
     taught_on: date = Field(description="The day the lesson was taught (not in the future).")

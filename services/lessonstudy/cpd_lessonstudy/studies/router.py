@@ -45,7 +45,9 @@ async def list_studies(
     ] = None,
     status: Annotated[StudyStatus | None, Query()] = None,
     member: Annotated[uuid.UUID | None, Query(description="Studies this person belongs to")] = None,
-    subject: Annotated[str | None, Query(max_length=100, description="Case-insensitive")] = None,
+    subject: Annotated[
+        str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Case-insensitive")
+    ] = None,
 ) -> Any:
     stmt = service.list_query(
         principal=principal, school_id=school_id, status=status, member=member, subject=subject

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from pydantic import Field, field_validator, model_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
+from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.members.schemas import MemberCreate, MemberRead
 from cpd_lessonstudy.terms import StudyStatus
 
@@ -19,7 +20,7 @@ SUCCESS_EVIDENCE = "How the group will know: '... and we will know this when ...
 TECHNIQUE = "The learning or teaching technique the research aims to develop: 'We are hoping to improve ...'."
 
 
-class StudyCreate(InputModel):
+class StudyCreate(Input):
     title: str = Field(min_length=1, max_length=200)
     school_ids: list[uuid.UUID] = Field(
         min_length=1,
@@ -48,7 +49,7 @@ class StudyCreate(InputModel):
         return list(dict.fromkeys(value))
 
 
-class StudyUpdate(InputModel):
+class StudyUpdate(Input):
     """Fields to change. School ids can only change while the study is being planned."""
 
     title: str | None = Field(None, min_length=1, max_length=200)

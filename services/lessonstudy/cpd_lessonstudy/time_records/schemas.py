@@ -7,16 +7,17 @@ from datetime import date, datetime
 
 from pydantic import Field, field_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
+from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.terms import TimeKind
 
 
-class AttendanceInput(InputModel):
+class AttendanceInput(Input):
     member_id: uuid.UUID
     minutes: int = Field(ge=1, le=720)
 
 
-class TimeRecordCreate(InputModel):
+class TimeRecordCreate(Input):
     kind: TimeKind = Field(
         description="meeting (including the post-lesson discussion and interviews), planning, "
         "teaching or observing."
