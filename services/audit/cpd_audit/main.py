@@ -6,10 +6,14 @@ import httpx
 from fastapi import FastAPI
 
 from cpd_audit.alignment_plans.router import router as alignment_plans_router
+from cpd_audit.audits.router import router as audits_router
 from cpd_audit.career_plans.router import router as career_plans_router
 from cpd_audit.cpd_plans.router import router as cpd_plans_router
+from cpd_audit.instruments.router import router as instruments_router
 from cpd_audit.needs.router import accept_router as suggested_needs_router
 from cpd_audit.needs.router import router as needs_router
+from cpd_audit.responses.router import router as responses_router
+from cpd_audit.results.router import router as results_router
 from cpd_audit.settings import Settings
 from cpd_common.app import create_service_app
 
@@ -22,6 +26,10 @@ def create_app(
         settings,
         title="CPD Audit service",
         routers=[
+            instruments_router,
+            audits_router,
+            responses_router,
+            results_router,
             needs_router,
             suggested_needs_router,
             alignment_plans_router,

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.models import Person, School
 from cpd_audit.planning import erase_person_plans
+from cpd_audit.responses.service import erase_participation
 from cpd_audit.settings import Settings
 from cpd_common.directory import directory_handlers
 from cpd_common.events import catalogue
@@ -19,6 +20,7 @@ async def on_erased(
 ) -> None:
     """Right to erasure, in the same transaction as the projection row's deletion."""
     await erase_person_plans(session, payload.person_id)
+    await erase_participation(session, payload.person_id)
 
 
 def subscriptions() -> list[Subscription]:

@@ -1,0 +1,482 @@
+"""Audits (rounds of an instrument): who may see and run them, their life cycle
+(draft -> open -> closed) with its events, and response counts (never who responded)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_audit.audits import schemas
+from cpd_audit.audits.errors import (
+    AuditNotDraft,
+    AuditNotFound,
+    IllegalTransition,
+    NotAuditManager,
+)
+from cpd_audit.instruments import service as instruments_service
+from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
+from cpd_audit.models import Audit, Instrument, InstrumentVersion, OutboxEvent, Person, School
+from cpd_audit.results import queries, suppression
+from cpd_common.auth import Principal
+from cpd_common.db import utcnow
+from cpd_common.errors import Forbidden, Unprocessable
+from cpd_common.events import catalogue
+from cpd_common.events.outbox import add_event
+from cpd_common.pagination import PageParams, paginate
+
+PERSON_ROLES = ("trust_admin", "school_leader", "staff", "governor")
+WITHHELD_PRIMARY = "fewer than {k} respondents"
+WITHHELD_COMPLEMENTARY = (
+    "withheld so that a smaller withheld group cannot be worked out from the totals"
+)
+
+
+def withheld_reason(kind: str | None, k: int) -> str | None:
+    if kind is None:
+        return None
+    return WITHHELD_PRIMARY.format(k=k) if kind == suppression.PRIMARY else WITHHELD_COMPLEMENTARY
+
+
+# ---- who may do what ------------------------------------------------------------------------
+
+
+def require_person_role(principal: Principal) -> None:
+    if not principal.has_any(*PERSON_ROLES):
+        raise Forbidden("Your role does not allow this.")
+
+
+def _overlaps(audit: Audit, school_ids: frozenset[uuid.UUID]) -> bool:
+    return audit.scope_kind == "trust" or not school_ids.isdisjoint(audit.school_ids)
+
+
+def leads_scope(principal: Principal, audit: Audit) -> bool:
+    """Trust admins, and school leaders of at least one school in the audit's scope."""
+    if principal.is_trust_admin:
+        return True
+    return "school_leader" in principal.roles and _overlaps(audit, principal.school_ids)
+
+
+def may_manage(principal: Principal, audit: Audit) -> bool:
+    """Trust admins; school leaders when they lead every school in the scope."""
+    if principal.is_trust_admin:
+        return True
+    return (
+        "school_leader" in principal.roles
+        and audit.scope_kind != "trust"
+        and set(audit.school_ids) <= principal.school_ids
+    )
+
+
+def may_see_results(principal: Principal, audit: Audit) -> bool:
+    """Leaders of schools in scope and trust admins at any time; staff and governors of
+    those schools once the audit is closed."""
+    if leads_scope(principal, audit):
+        return True
+    return (
+        audit.status == "closed"
+        and principal.has_any("staff", "governor")
+        and _overlaps(audit, principal.school_ids)
+    )
+
+
+def _visible(principal: Principal) -> Any:
+    """Trust admins see every audit of their trust; others the audits covering one of their
+    schools, drafts only when they lead such a school."""
+    clause = Audit.trust_id == principal.trust_id
+    if principal.is_trust_admin:
+        return clause
+    mine = list(principal.school_ids)
+    in_scope = or_(Audit.scope_kind == "trust", Audit.school_ids.overlap(mine))
+    if "school_leader" in principal.roles:
+        return and_(clause, in_scope)
+    return and_(clause, in_scope, Audit.status != "draft")
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+async def get_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
+    require_person_role(principal)
+    audit = await session.scalar(select(Audit).where(Audit.id == audit_id, _visible(principal)))
+    if audit is None:
+        raise AuditNotFound()
+    return audit
+
+
+async def list_audits(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    status: str | None = None,
+    school_id: uuid.UUID | None = None,
+    instrument_id: uuid.UUID | None = None,
+) -> tuple[list[Audit], str | None]:
+    require_person_role(principal)
+    stmt = select(Audit).where(_visible(principal))
+    if status is not None:
+        stmt = stmt.where(Audit.status == status)
+    if school_id is not None:
+        stmt = stmt.where(or_(Audit.scope_kind == "trust", Audit.school_ids.any(school_id)))
+    if instrument_id is not None:
+        stmt = stmt.where(
+            Audit.instrument_version_id.in_(
+                select(InstrumentVersion.id).where(InstrumentVersion.instrument_id == instrument_id)
+            )
+        )
+    return await paginate(session, stmt, Audit.id, page)
+
+
+async def instrument_of(
+    session: AsyncSession, audit: Audit
+) -> tuple[Instrument, InstrumentVersion]:
+    row = (
+        await session.execute(
+            select(Instrument, InstrumentVersion)
+            .join(InstrumentVersion, InstrumentVersion.instrument_id == Instrument.id)
+            .where(InstrumentVersion.id == audit.instrument_version_id)
+        )
+    ).one()
+    return row[0], row[1]
+
+
+def is_paired(version: InstrumentVersion) -> bool:
+    return any(i["type"] == "paired_scale" for i in version.items)
+
+
+def to_read(audit: Audit, instrument: Instrument, version: InstrumentVersion) -> schemas.AuditRead:
+    base = f"/v1/audits/{audit.id}"
+    return schemas.AuditRead(
+        id=audit.id,
+        instrument=schemas.InstrumentRef(
+            id=instrument.id,
+            key=instrument.key,
+            title=version.title,
+            version=version.version,
+            version_id=version.id,
+            paired=is_paired(version),
+        ),
+        title=audit.title,
+        description=audit.description,
+        status=audit.status,  # type: ignore[arg-type]
+        scope=schemas.ScopeRead(kind=audit.scope_kind, school_ids=list(audit.school_ids)),  # type: ignore[arg-type]
+        audience=schemas.AudienceRead(staff_groups=list(audit.audience_groups)),
+        min_group_size=audit.min_group_size,
+        opens_on=audit.opens_on,
+        closes_on=audit.closes_on,
+        opened_at=audit.opened_at,
+        closed_at=audit.closed_at,
+        audience_size=audit.audience_size,
+        created_at=audit.created_at,
+        updated_at=audit.updated_at,
+        links=schemas.AuditLinks(
+            responses=f"{base}/responses",
+            my_response=f"{base}/responses/me",
+            response_counts=f"{base}/responses/counts",
+            results=f"{base}/results",
+            chart=f"{base}/results/chart.svg",
+            csv=f"{base}/results.csv",
+            suggested_needs=f"{base}/suggested-needs",
+        ),
+    )
+
+
+async def read_audit(session: AsyncSession, audit: Audit) -> schemas.AuditRead:
+    instrument, version = await instrument_of(session, audit)
+    return to_read(audit, instrument, version)
+
+
+async def read_audits(session: AsyncSession, audits: Sequence[Audit]) -> list[schemas.AuditRead]:
+    if not audits:
+        return []
+    rows = await session.execute(
+        select(Instrument, InstrumentVersion)
+        .join(InstrumentVersion, InstrumentVersion.instrument_id == Instrument.id)
+        .where(InstrumentVersion.id.in_({a.instrument_version_id for a in audits}))
+    )
+    by_version = {v.id: (i, v) for i, v in rows.all()}
+    return [to_read(a, *by_version[a.instrument_version_id]) for a in audits]
+
+
+# ---- creating and changing ------------------------------------------------------------------
+
+
+async def _check_scope(
+    session: AsyncSession,
+    scope: schemas.Scope,
+    *,
+    principal: Principal,
+    errors: list[dict[str, str]],
+) -> None:
+    if scope.kind == "trust":
+        if not principal.is_trust_admin:
+            raise Forbidden("Only trust admins run trust-wide audits.")
+        return
+    known = set(
+        await session.scalars(
+            select(School.id).where(
+                School.trust_id == principal.trust_id, School.id.in_(scope.school_ids)
+            )
+        )
+    )
+    for i, school_id in enumerate(scope.school_ids):
+        if school_id not in known:
+            errors.append({"loc": f"body.scope.school_ids.{i}", "msg": "no such school"})
+    if not principal.is_trust_admin:
+        if "school_leader" not in principal.roles or not set(scope.school_ids) <= (
+            principal.school_ids
+        ):
+            raise Forbidden("You may run audits only in schools you lead.")
+
+
+async def create_audit(
+    session: AsyncSession, data: schemas.AuditCreate, *, principal: Principal
+) -> Audit:
+    if not principal.has_any("trust_admin", "school_leader"):
+        raise Forbidden("Only trust admins and school leaders run audits.")
+    await instruments_service.ensure_builtins(session)
+    errors: list[dict[str, str]] = []
+    await _check_scope(session, data.scope, principal=principal, errors=errors)
+    try:
+        instrument = await instruments_service.get_instrument(
+            session, data.instrument_id, principal=principal
+        )
+        version = await instruments_service.get_version(
+            session, instrument, data.instrument_version or instrument.latest_version
+        )
+    except InstrumentNotFound:
+        errors.append({"loc": "body.instrument_id", "msg": "no such instrument"})
+    except InstrumentVersionNotFound:
+        errors.append({"loc": "body.instrument_version", "msg": "no such version"})
+    if errors:
+        raise Unprocessable("The audit cannot be created as given.", errors=errors)
+    audit = Audit(
+        trust_id=principal.trust_id,
+        instrument_version_id=version.id,
+        title=data.title,
+        description=data.description,
+        status="draft",
+        scope_kind=data.scope.kind,
+        school_ids=sorted(data.scope.school_ids),
+        audience_groups=sorted(set(data.audience.staff_groups)),
+        min_group_size=data.min_group_size,
+        opens_on=data.opens_on,
+        closes_on=data.closes_on,
+        created_by=principal.person_id,
+    )
+    session.add(audit)
+    await session.flush()
+    return audit
+
+
+async def update_audit(
+    session: AsyncSession, audit: Audit, data: schemas.AuditUpdate, *, principal: Principal
+) -> Audit:
+    if not may_manage(principal, audit):
+        raise NotAuditManager()
+    changes = data.model_dump(exclude_unset=True)
+    draft_only = {"scope", "audience", "opens_on", "closes_on", "min_group_size"}
+    if audit.status != "draft" and draft_only & changes.keys():
+        raise AuditNotDraft(
+            "Scope, audience, dates and minimum group size are fixed once the audit opens."
+        )
+    if data.scope is not None:
+        errors: list[dict[str, str]] = []
+        await _check_scope(session, data.scope, principal=principal, errors=errors)
+        if errors:
+            raise Unprocessable("The scope is not valid.", errors=errors)
+        audit.scope_kind = data.scope.kind
+        audit.school_ids = sorted(data.scope.school_ids)
+    if data.audience is not None:
+        audit.audience_groups = sorted(set(data.audience.staff_groups))
+    if data.title is not None:
+        audit.title = data.title
+    if "description" in changes:
+        audit.description = data.description or ""
+    for name in ("opens_on", "closes_on"):
+        if name in changes:
+            setattr(audit, name, changes[name])
+    if data.min_group_size is not None:
+        audit.min_group_size = data.min_group_size
+    if audit.opens_on and audit.closes_on and audit.closes_on < audit.opens_on:
+        raise Unprocessable(
+            "closes_on is before opens_on",
+            errors=[{"loc": "body.closes_on", "msg": "before opens_on"}],
+        )
+    audit.updated_at = utcnow()
+    await session.flush()
+    return audit
+
+
+def audience_filter(audit: Audit) -> Any:
+    """People who may answer: active, of the trust, in an audience staff group and in a
+    school of the scope."""
+    clause = and_(
+        Person.trust_id == audit.trust_id,
+        Person.active.is_(True),
+        Person.staff_group.in_(list(audit.audience_groups)),
+    )
+    if audit.scope_kind != "trust":
+        clause = and_(clause, Person.school_ids.overlap(list(audit.school_ids)))
+    return clause
+
+
+def _scope_payload(audit: Audit) -> catalogue.AuditScope:
+    return catalogue.AuditScope(kind=audit.scope_kind, school_ids=list(audit.school_ids))  # type: ignore[arg-type]
+
+
+async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
+    audit = await get_audit(session, audit_id, principal=principal)
+    if not may_manage(principal, audit):
+        raise NotAuditManager()
+    locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
+    assert locked is not None
+    if locked.status != "draft":
+        raise IllegalTransition(f"An audit that is {locked.status} cannot be opened.")
+    instrument, version = await instrument_of(session, locked)
+    locked.status = "open"
+    locked.opened_at = utcnow()
+    locked.updated_at = locked.opened_at
+    locked.audience_size = int(
+        await session.scalar(
+            select(func.count()).select_from(Person).where(audience_filter(locked))
+        )
+        or 0
+    )
+    add_event(
+        session,
+        OutboxEvent,
+        catalogue.AUDIT_OPENED,
+        catalogue.AuditOpened(
+            audit_id=locked.id,
+            trust_id=locked.trust_id,
+            instrument_id=instrument.id,
+            instrument_key=instrument.key,
+            instrument_version=version.version,
+            title=locked.title,
+            scope=_scope_payload(locked),
+            audience_size=locked.audience_size,
+        ),
+        subject=locked.id,
+        trust_id=locked.trust_id,
+    )
+    await session.flush()
+    return locked
+
+
+async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
+    """Closes the round and publishes ``audit.audit.closed`` with the per-item aggregates
+    exactly as the results show them: withheld items carry no figures."""
+    from cpd_audit.results import service as results_service
+
+    audit = await get_audit(session, audit_id, principal=principal)
+    if not may_manage(principal, audit):
+        raise NotAuditManager()
+    locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
+    assert locked is not None
+    if locked.status != "open":
+        raise IllegalTransition(f"An audit that is {locked.status} cannot be closed.")
+    locked.status = "closed"
+    locked.closed_at = utcnow()
+    locked.updated_at = locked.closed_at
+    instrument, version = await instrument_of(session, locked)
+    results = await results_service.compute_results(session, locked, instrument, version)
+    add_event(
+        session,
+        OutboxEvent,
+        catalogue.AUDIT_CLOSED,
+        catalogue.AuditClosed(
+            audit_id=locked.id,
+            trust_id=locked.trust_id,
+            instrument_id=instrument.id,
+            instrument_key=instrument.key,
+            instrument_version=version.version,
+            title=locked.title,
+            scope=_scope_payload(locked),
+            respondent_count=results.respondents,
+            min_group_size=locked.min_group_size,
+            items=[results_service.item_aggregate(i) for i in results.items],
+        ),
+        subject=locked.id,
+        trust_id=locked.trust_id,
+    )
+    await session.flush()
+    return locked
+
+
+# ---- response counts ------------------------------------------------------------------------
+
+
+async def response_counts(
+    session: AsyncSession, audit: Audit, *, principal: Principal
+) -> schemas.ResponseCounts:
+    """Responses per school and staff group, suppressed like the results. Leaders of schools
+    in scope and trust admins only."""
+    if not leads_scope(principal, audit):
+        raise Forbidden("Only leaders of the audit's schools see response counts.")
+    k = audit.min_group_size
+    atoms = {
+        tuple(r[c.split(".")[1]] for c in queries.DIMENSION_COLUMNS.values()): int(r["answered"])
+        for r in await queries.respondent_atoms(session, audit.id)
+    }
+    pattern = suppression.compute(atoms, k)
+
+    def cell(dims: tuple[str, ...], values: tuple[Any, ...]) -> schemas.CountCell:
+        key = suppression.cell_key(dims, dict(zip(dims, values, strict=True)))
+        reason = withheld_reason(pattern.reason(key), k)
+        group = dict(zip(dims, values, strict=True))
+        return schemas.CountCell(
+            school_id=group.get("school"),
+            staff_group=group.get("staff_group"),
+            responses=None if reason else pattern.size(key),
+            withheld=reason,
+        )
+
+    def cells(dims: tuple[str, ...]) -> list[schemas.CountCell]:
+        keys = sorted(
+            (k_ for k_ in pattern.counts if k_[0] == dims), key=lambda x: [str(v) for v in x[1]]
+        )
+        return [cell(dims, values) for _, values in keys]
+
+    total = cell((), ())
+    return schemas.ResponseCounts(
+        audit_id=audit.id,
+        status=audit.status,  # type: ignore[arg-type]
+        min_group_size=k,
+        audience_size=audit.audience_size,
+        responses=total.responses if atoms else 0,
+        withheld=total.withheld if atoms else None,
+        by_school=cells(("school",)),
+        by_staff_group=cells(("staff_group",)),
+        by_school_and_staff_group=cells(("school", "staff_group")),
+    )
+
+
+# ---- used by the needs register -------------------------------------------------------------
+
+
+async def audit_item_keys(
+    session: AsyncSession, audit_id: uuid.UUID, *, trust_id: uuid.UUID
+) -> set[str] | None:
+    """The item keys of an audit of this trust, or None when there is no such audit."""
+    items = await session.scalar(
+        select(InstrumentVersion.items)
+        .join(Audit, Audit.instrument_version_id == InstrumentVersion.id)
+        .where(Audit.id == audit_id, Audit.trust_id == trust_id)
+    )
+    if items is None:
+        return None
+    return {i["key"] for i in items}
+
+
+async def suggested_needs(
+    session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal
+) -> Any:
+    """The audit's suggested needs (see :func:`cpd_audit.results.service.suggested_needs`)."""
+    from cpd_audit.results import service as results_service
+
+    return await results_service.suggested_needs(session, audit_id, principal=principal)

@@ -1,0 +1,251 @@
+"""The SQL of audit analysis: every count, mean, standard deviation, distribution and
+percentage comes from PostgreSQL aggregates (GROUP BY with grouping sets), one statement per
+figure family, so the cost grows with the answers scanned, not with Python loops."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Integer, String, Uuid
+
+from cpd_audit.results.suppression import DIMENSIONS
+
+# Breakdown dimensions and the response columns they read (a fixed list: never user text).
+DIMENSION_COLUMNS = {
+    "school": "r.school_id",
+    "staff_group": "r.staff_group",
+    "department": "r.department",
+    "career_stage": "r.career_stage",
+    "leadership": "r.leadership",
+}
+assert tuple(DIMENSION_COLUMNS) == DIMENSIONS
+
+
+@dataclass(frozen=True)
+class ItemMeta:
+    """What the SQL needs to know of an item: its section and the score that counts as
+    agreeing (0 when the item has no agreement scale)."""
+
+    key: str
+    section: str | None
+    agree_from: int
+
+
+def _meta_params(meta: Sequence[ItemMeta]) -> dict[str, Any]:
+    return {
+        "keys": [m.key for m in meta],
+        "sections": [m.section for m in meta],
+        "agree_from": [m.agree_from for m in meta],
+    }
+
+
+def _meta_binds() -> list[Any]:
+    return [
+        bindparam("keys", type_=ARRAY(String)),
+        bindparam("sections", type_=ARRAY(String)),
+        bindparam("agree_from", type_=ARRAY(Integer)),
+    ]
+
+
+_META_JOIN = (
+    "JOIN unnest(CAST(:keys AS text[]), CAST(:sections AS text[]), CAST(:agree_from AS int[])) "
+    "AS m(item_key, section, agree_from) "
+    "ON m.item_key = a.item_key"
+)
+
+
+def _dims_sql(dims: Sequence[str]) -> tuple[str, str]:
+    cols = [f"{DIMENSION_COLUMNS[d]} AS d_{d}" for d in dims]
+    group = [DIMENSION_COLUMNS[d] for d in dims]
+    return (", ".join(cols) + ", ") if cols else "", (", ".join(group) + ", ") if group else ""
+
+
+async def item_figures(
+    session: AsyncSession,
+    audit_id: uuid.UUID,
+    *,
+    meta: Sequence[ItemMeta],
+    dims: Sequence[str] = (),
+    measures: Sequence[str] = ("score", "values", "practice", "choice"),
+) -> list[dict[str, Any]]:
+    """Per item (and per breakdown cell when ``dims``): one summary row (``kind='summary'``)
+    with n, n scored, don't-know count, agree count, means and standard deviations; and one
+    distribution row per answer value (``kind`` = the measure, ``value`` = the answer)."""
+    select_dims, group_dims = _dims_sql(dims)
+    join = "JOIN audit_responses r ON r.id = a.response_id " if dims else ""
+    sets = [f"({group_dims}a.item_key)"]
+    # Only the grouping sets the instrument's item types need (GROUPING() and the grouped
+    # columns may only name expressions some set groups by).
+    family = {
+        "score": ("g_score", "a.score, a.dont_know", "score, dont_know"),
+        "values": ("g_values", "a.values_score", "values_score"),
+        "practice": ("g_practice", "a.practice_score", "practice_score"),
+        "choice": ("g_choice", "a.choice", "choice"),
+    }
+    columns = []
+    for measure, (flag, cols, names) in family.items():
+        if measure in measures:
+            sets.append(f"({group_dims}a.item_key, {cols})")
+            columns.append(f"GROUPING({cols}) AS {flag}, {cols}")
+        else:
+            nulls = ", ".join(f"NULL AS {n.strip()}" for n in names.split(","))
+            columns.append(f"1 AS {flag}, {nulls}")
+    sql = f"""
+        SELECT {select_dims}a.item_key,
+               {", ".join(columns)},
+               count(*) AS n,
+               count(*) FILTER (WHERE NOT a.dont_know) AS n_scored,
+               count(*) FILTER (WHERE a.dont_know) AS n_dont_know,
+               count(*) FILTER (WHERE a.score >= m.agree_from) AS n_agree,
+               avg(a.score)::float8 AS mean,
+               stddev_samp(a.score)::float8 AS sd,
+               avg(a.values_score)::float8 AS mean_values,
+               stddev_samp(a.values_score)::float8 AS sd_values,
+               avg(a.practice_score)::float8 AS mean_practice,
+               stddev_samp(a.practice_score)::float8 AS sd_practice
+        FROM audit_answers a {_META_JOIN} {join}
+        WHERE a.audit_id = :audit_id
+        GROUP BY GROUPING SETS ({", ".join(sets)})
+    """
+    stmt = text(sql).bindparams(bindparam("audit_id", type_=Uuid), *_meta_binds())
+    result = await session.execute(stmt, {"audit_id": audit_id, **_meta_params(meta)})
+    rows: list[dict[str, Any]] = []
+    for row in result.mappings():
+        out = dict(row)
+        out["group"] = {d: row[f"d_{d}"] for d in dims}
+        if row["g_score"] == 0:
+            if row["score"] is None and not row["dont_know"]:
+                continue
+            out["kind"] = "score"
+            out["value"] = "dont_know" if row["dont_know"] else str(row["score"])
+        elif row["g_values"] == 0:
+            if row["values_score"] is None:
+                continue
+            out["kind"], out["value"] = "values", str(row["values_score"])
+        elif row["g_practice"] == 0:
+            if row["practice_score"] is None:
+                continue
+            out["kind"], out["value"] = "practice", str(row["practice_score"])
+        elif row["g_choice"] == 0:
+            if row["choice"] is None:
+                continue
+            out["kind"], out["value"] = "choice", row["choice"]
+        else:
+            out["kind"], out["value"] = "summary", None
+        rows.append(out)
+    return rows
+
+
+async def section_figures(
+    session: AsyncSession,
+    audit_id: uuid.UUID,
+    *,
+    meta: Sequence[ItemMeta],
+    dims: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Per section (pooling its items' answers): respondents, scored answers, don't-know
+    and agree counts, means and standard deviations, and the score distribution."""
+    select_dims, group_dims = _dims_sql(dims)
+    join = "JOIN audit_responses r ON r.id = a.response_id " if dims else ""
+    sql = f"""
+        SELECT {select_dims}m.section,
+               GROUPING(a.score, a.dont_know) AS g_score,
+               a.score, a.dont_know,
+               count(DISTINCT a.response_id) AS n,
+               count(DISTINCT a.response_id) FILTER (WHERE NOT a.dont_know) AS n_scored,
+               count(*) AS n_answers,
+               count(*) FILTER (WHERE a.dont_know) AS n_dont_know,
+               count(*) FILTER (WHERE a.score >= m.agree_from) AS n_agree,
+               count(a.score) AS n_scores,
+               avg(a.score)::float8 AS mean,
+               stddev_samp(a.score)::float8 AS sd,
+               avg(a.values_score)::float8 AS mean_values,
+               stddev_samp(a.values_score)::float8 AS sd_values,
+               avg(a.practice_score)::float8 AS mean_practice,
+               stddev_samp(a.practice_score)::float8 AS sd_practice
+        FROM audit_answers a {_META_JOIN} {join}
+        WHERE a.audit_id = :audit_id AND m.section IS NOT NULL
+        GROUP BY GROUPING SETS (({group_dims}m.section), ({group_dims}m.section, a.score, a.dont_know))
+    """
+    stmt = text(sql).bindparams(bindparam("audit_id", type_=Uuid), *_meta_binds())
+    result = await session.execute(stmt, {"audit_id": audit_id, **_meta_params(meta)})
+    rows: list[dict[str, Any]] = []
+    for row in result.mappings():
+        out = dict(row)
+        out["group"] = {d: row[f"d_{d}"] for d in dims}
+        if row["g_score"] == 0:
+            if row["score"] is None and not row["dont_know"]:
+                continue
+            out["kind"] = "score"
+            out["value"] = "dont_know" if row["dont_know"] else str(row["score"])
+        else:
+            out["kind"], out["value"] = "summary", None
+        rows.append(out)
+    return rows
+
+
+async def atom_counts(
+    session: AsyncSession, audit_id: uuid.UUID, *, meta: Sequence[ItemMeta]
+) -> list[dict[str, Any]]:
+    """How many respondents count for each figure in each combination of the five
+    attributes (the atoms that suppression is decided on): per item and per section, those
+    who answered (``answered``) and those who gave a score (``scored``); and respondents."""
+    attrs = ", ".join(DIMENSION_COLUMNS.values())
+    sql = f"""
+        SELECT 'item' AS unit_kind, a.item_key AS unit, {attrs},
+               count(*) AS answered, count(*) FILTER (WHERE NOT a.dont_know) AS scored
+        FROM audit_answers a JOIN audit_responses r ON r.id = a.response_id
+        WHERE a.audit_id = :audit_id
+        GROUP BY a.item_key, {attrs}
+        UNION ALL
+        SELECT 'section', m.section, {attrs},
+               count(DISTINCT a.response_id),
+               count(DISTINCT a.response_id) FILTER (WHERE NOT a.dont_know)
+        FROM audit_answers a {_META_JOIN} JOIN audit_responses r ON r.id = a.response_id
+        WHERE a.audit_id = :audit_id AND m.section IS NOT NULL
+        GROUP BY m.section, {attrs}
+        UNION ALL
+        SELECT 'respondents', '', {attrs}, count(*), count(*)
+        FROM audit_responses r
+        WHERE r.audit_id = :audit_id
+        GROUP BY {attrs}
+    """
+    stmt = text(sql).bindparams(bindparam("audit_id", type_=Uuid), *_meta_binds())
+    result = await session.execute(stmt, {"audit_id": audit_id, **_meta_params(meta)})
+    return [dict(r) for r in result.mappings()]
+
+
+async def respondent_count(session: AsyncSession, audit_id: uuid.UUID) -> int:
+    stmt = text("SELECT count(*) FROM audit_responses WHERE audit_id = :audit_id").bindparams(
+        bindparam("audit_id", type_=Uuid)
+    )
+    return int((await session.execute(stmt, {"audit_id": audit_id})).scalar_one())
+
+
+async def comments(session: AsyncSession, audit_id: uuid.UUID) -> list[tuple[str, str]]:
+    """Free-text answers and item comments, without any attribute, in alphabetical order
+    (never the order they were given in)."""
+    stmt = text(
+        "SELECT item_key, text FROM audit_answers "
+        "WHERE audit_id = :audit_id AND text IS NOT NULL AND text <> '' "
+        "ORDER BY item_key, text"
+    ).bindparams(bindparam("audit_id", type_=Uuid))
+    result = await session.execute(stmt, {"audit_id": audit_id})
+    return [(r[0], r[1]) for r in result.all()]
+
+
+async def respondent_atoms(session: AsyncSession, audit_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Respondents per combination of the five attributes."""
+    attrs = ", ".join(DIMENSION_COLUMNS.values())
+    stmt = text(
+        f"SELECT {attrs}, count(*) AS answered FROM audit_responses r "
+        f"WHERE r.audit_id = :audit_id GROUP BY {attrs}"
+    ).bindparams(bindparam("audit_id", type_=Uuid))
+    result = await session.execute(stmt, {"audit_id": audit_id})
+    return [dict(r) for r in result.mappings()]
