@@ -114,13 +114,12 @@ async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) ->
     assert "only before teaching" in late.json()["detail"]
     await api.call("POST", base + "/taught", "n-t1", json={"taught_on": days_ago(0)}, expect=409)
 
-
-async def test_a_lesson_is_taught_only_once_the_study_has_started(demo: Stack, api: Api) -> None:
-    study, pupils, lesson, _ = await study_with_lesson(api, start=False)
-    await api.predict_all(study["id"], lesson, pupils, "n-t6")
+    # Lesson 1 can be planned (and predicted) before the study starts, but not taught.
+    unstarted, pupils2, lesson2, _ = await study_with_lesson(api, start=False)
+    await api.predict_all(unstarted["id"], lesson2, pupils2, "n-t6")
     resp = await api.call(
         "POST",
-        f"/{study['id']}/research-lessons/{lesson['id']}/taught",
+        f"/{unstarted['id']}/research-lessons/{lesson2['id']}/taught",
         "n-t1",
         json={"taught_on": days_ago(0)},
         expect=409,
