@@ -157,3 +157,167 @@ async def test_values_v_practice_results_match_the_answers_and_hide_small_groups
     assert (
         await kit.gw.get(f"/v1/audits/{audit['id']}/results", headers=await kit.h("n-t1"))
     ).status_code == 403
+
+
+PULSE = {
+    "key": "cpd-pulse",
+    "title": "CPD pulse",
+    "sections": [{"key": "s1", "title": "Quality"}, {"key": "s2", "title": "Format"}],
+    "items": [
+        {"key": "q1", "section": "s1", "type": "agreement", "text": "CPD helps my pupils."},
+        {
+            "key": "q2",
+            "section": "s1",
+            "type": "agreement",
+            "points": 4,
+            "comment": True,
+            "required": False,
+            "text": "My coach challenges me.",
+        },
+        {
+            "key": "q3",
+            "section": "s2",
+            "type": "single_choice",
+            "text": "Best format",
+            "choices": [
+                {"key": "coaching", "label": "Coaching"},
+                {"key": "course", "label": "Course"},
+            ],
+        },
+        {"key": "q4", "section": "s2", "type": "free_text", "text": "Anything else?"},
+    ],
+}
+
+
+def pulse_answers(rng: random.Random, index: int, *, coached: bool) -> dict[str, Any]:
+    answers: dict[str, Any] = {
+        "q1": {"dont_know": True} if index % 6 == 0 else {"score": rng.randint(1, 5)},
+        "q3": {"choice": rng.choice(["coaching", "course"])},
+    }
+    if coached:
+        answers["q2"] = {"score": rng.randint(1, 4), "comment": f"note {index}"}
+    if index % 5 == 0:
+        answers["q4"] = {"text": f"Idea {index:02d}"}
+    return answers
+
+
+async def test_agreement_dont_know_leaders_v_staff_and_comparing_rounds(kit: Any) -> None:
+    resp = await kit.gw.post("/v1/instruments", json=PULSE, headers=await kit.h("admin"))
+    assert resp.status_code == 201, resp.text
+    pulse = resp.json()["id"]
+    everyone = kit.people()  # 28 staff of both schools, 4 of them leaders
+    rounds = []
+    for seed, respondents in ((1, everyone), (2, everyone[:20])):
+        audit = await kit.create_audit(instrument_id=pulse, k=3, title=f"Pulse {seed}")
+        await kit.transition(audit["id"], "open")
+        rng = random.Random(seed)
+        submitted = []
+        for index, person in enumerate(respondents):
+            answers = pulse_answers(rng, index, coached=seed == 1 and index in (3, 4))
+            await kit.respond(audit["id"], person.key, answers)
+            submitted.append((person, answers))
+        await kit.transition(audit["id"], "close")
+        rounds.append((audit, submitted))
+
+    (first, submitted), (second, submitted_2) = rounds
+    results = await kit.results(first["id"], as_="s-t1")  # closed: staff may read
+    assert results["respondents"] == 28 and results["paired"] is False
+
+    def expected(sub: list[tuple[Any, dict[str, Any]]]) -> dict[str, float]:
+        q1 = [a["q1"] for _, a in sub]
+        scores = [a["score"] for a in q1 if "score" in a]
+        return {
+            "n": len(q1),
+            "n_scored": len(scores),
+            "mean": statistics.mean(scores),
+            "sd": statistics.stdev(scores),
+            "agree": 100 * sum(s >= 4 for s in scores) / len(scores),
+            "dont_know": 100 * (len(q1) - len(scores)) / len(q1),
+        }
+
+    want = expected(submitted)
+    q1 = kit.item(results, "q1")
+    assert q1["n"] == want["n"] and q1["n_scored"] == want["n_scored"]
+    assert close(q1["mean"], want["mean"]) and close(q1["sd"], want["sd"])
+    assert close(q1["percent_agree"], want["agree"], 0.051)
+    assert close(q1["percent_dont_know"], want["dont_know"], 0.051)
+    scores = [a["q1"].get("score") for _, a in submitted]
+    assert q1["distribution"] == {
+        **{str(s): scores.count(s) for s in range(1, 6)},
+        "dont_know": scores.count(None),
+    }
+    # Only two answered q2: withheld, with no figures; so the section that pools q1 and q2.
+    q2 = kit.item(results, "q2")
+    assert q2["n"] is None and q2["mean"] is None and "fewer than 3" in q2["withheld"]
+    s1 = next(s for s in results["sections"] if s["section"] == "s1")
+    assert s1["mean"] is None and s1["withheld"]
+    q3 = kit.item(results, "q3")
+    choices = [a["q3"]["choice"] for _, a in submitted]
+    assert q3["distribution"] == {
+        "coaching": choices.count("coaching"),
+        "course": choices.count("course"),
+    }
+    # Free text and comments only as an alphabetical list without attributes.
+    q4 = kit.item(results, "q4")
+    assert q4["comments"] == sorted(a["q4"]["text"] for _, a in submitted if "q4" in a)
+    assert kit.item(results, "q2")["comments"] == ["note 3", "note 4"]
+
+    # Leaders v other staff.
+    split = await kit.results(first["id"], by="leadership")
+    leaders = [a for p, a in submitted if p.staff_group == "leader"]
+    staff = [a for p, a in submitted if p.staff_group != "leader"]
+    assert len(leaders) == 4
+    assert kit.cell(split, leadership="leader")["respondents"] == 4
+    diff = next(d for d in split["leaders_v_staff"] if d["item_key"] == "q1")
+    lead_want, staff_want = (
+        expected([(None, a) for a in leaders]),
+        expected([(None, a) for a in staff]),
+    )
+    assert diff["measure"] == "percent_agree"
+    assert close(diff["leaders"], lead_want["agree"], 0.051)
+    assert close(diff["staff"], staff_want["agree"], 0.051)
+    assert close(diff["difference"], round(lead_want["agree"], 1) - round(staff_want["agree"], 1))
+    assert next(d for d in split["leaders_v_staff"] if d["item_key"] == "q2")["withheld"]
+
+    # Non-paired chart: bars of percent agree.
+    chart = await kit.gw.get(
+        f"/v1/audits/{first['id']}/results/chart.svg", headers=await kit.h("n-gov")
+    )
+    assert chart.status_code == 200
+    root = ET.fromstring(chart.content)  # noqa: S314 - our own output, parsed to check it
+    bars = next(g for g in root.iter(f"{SVG}g") if g.get("id") == "series-percent_agree")
+    assert len(bars.findall(f"{SVG}rect")) == 1  # q1 (q2 withheld)
+
+    # Comparing rounds: later minus earlier, whichever order the ids come in.
+    for a, b in ((first["id"], second["id"]), (second["id"], first["id"])):
+        resp = await kit.gw.get(f"/v1/audits/{a}/compare/{b}", headers=await kit.h("n-head"))
+        assert resp.status_code == 200, resp.text
+        comparison = resp.json()
+        assert comparison["earlier_audit_id"] == first["id"]
+        assert comparison["later_audit_id"] == second["id"]
+        change = next(c for c in comparison["items"] if c["item_key"] == "q1")
+        want_2 = expected(submitted_2)
+        assert close(change["change_mean"], want_2["mean"] - want["mean"], 0.002)
+        assert close(
+            change["change_percent_agree"],
+            round(want_2["agree"], 1) - round(want["agree"], 1),
+        )
+        q2_change = next(c for c in comparison["items"] if c["item_key"] == "q2")
+        assert q2_change["change_mean"] is None and q2_change["withheld"]
+    principles = await kit.instrument_id("effective-cpd-principles")
+    other = await kit.create_audit(instrument_id=principles)
+    resp = await kit.gw.get(
+        f"/v1/audits/{first['id']}/compare/{other['id']}", headers=await kit.h("admin")
+    )
+    assert resp.status_code == 422
+    resp = await kit.gw.get(
+        f"/v1/audits/{first['id']}/results?by=school,staff_group,department",
+        headers=await kit.h("admin"),
+    )
+    assert resp.status_code == 422
+    # CSV and JSON agree on the agreement figures too.
+    resp = await kit.gw.get(f"/v1/audits/{first['id']}/results.csv", headers=await kit.h("admin"))
+    row = next(r for r in csv.DictReader(io.StringIO(resp.text)) if r["key"] == "q1")
+    assert float(row["percent_agree"]) == q1["percent_agree"]
+    assert float(row["percent_dont_know"]) == q1["percent_dont_know"]
+    assert row["distribution"] == ";".join(f"{k}={v}" for k, v in q1["distribution"].items())

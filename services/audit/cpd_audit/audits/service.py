@@ -121,7 +121,7 @@ async def list_audits(
     if status is not None:
         stmt = stmt.where(Audit.status == status)
     if school_id is not None:
-        stmt = stmt.where(or_(Audit.scope_kind == "trust", Audit.school_ids.any(school_id)))
+        stmt = stmt.where(or_(Audit.scope_kind == "trust", Audit.school_ids.contains([school_id])))
     if instrument_id is not None:
         stmt = stmt.where(
             Audit.instrument_version_id.in_(

@@ -104,8 +104,12 @@ class _ContentChecks(InputModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> _ContentChecks:
-        check_content(self.sections or [], self.items or [])
+        # A partial update is checked against the current version by the service.
+        if self.items is not None and (self.sections is not None or self._complete):
+            check_content(self.sections or [], self.items)
         return self
+
+    _complete = False
 
 
 def check_content(sections: list[Section], items: list[Item]) -> None:
@@ -122,6 +126,8 @@ def check_content(sections: list[Section], items: list[Item]) -> None:
 
 class InstrumentCreate(_ContentChecks):
     """A custom instrument of your trust (version 1)."""
+
+    _complete = True
 
     key: (
         Annotated[str, Field(min_length=2, max_length=60, pattern=r"^[a-z0-9][a-z0-9-]*$")] | None

@@ -22,7 +22,7 @@ from cpd_audit.instruments.errors import (
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
-from cpd_common.errors import Forbidden
+from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
 EDITOR_ROLES = ("trust_admin", "school_leader")
@@ -295,7 +295,12 @@ async def update_instrument(
         else current.sections
     )
     items = dump_items(data.items) if data.items is not None else current.items
-    schemas.check_content([schemas.Section.model_validate(s) for s in sections], parse_items(items))
+    try:
+        schemas.check_content(
+            [schemas.Section.model_validate(s) for s in sections], parse_items(items)
+        )
+    except ValueError as exc:
+        raise Unprocessable(str(exc), errors=[{"loc": "body", "msg": str(exc)}]) from exc
     if changes.get("title") is not None:
         instrument.title = changes["title"]
     if "description" in changes:

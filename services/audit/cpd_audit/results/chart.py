@@ -91,7 +91,7 @@ def _withheld_marks(lines: list[str], xs: list[float], items: list[schemas.ItemR
 
 def paired_chart(results: schemas.Results) -> str:
     items = [i for i in results.items if i.type == "paired_scale"]
-    top = 5
+    top = max([5, *(i.scale_max or 5 for i in items)])
     width = max(WIDTH, LEFT + RIGHT + 60 * len(items))
     title = f"Rhetoric v reality: {results.title}"
     desc = "Mean scores per item on a 1 to 5 scale. " + " ".join(
@@ -103,7 +103,7 @@ def paired_chart(results: schemas.Results) -> str:
     lines = _frame(width, title, desc)
     lo, hi = 1.0, float(top)
     plot_h = HEIGHT - TOP - BOTTOM
-    _y_axis(lines, width, lo, hi, 1.0, "Mean score (1 = not at all, 5 = completely)")
+    _y_axis(lines, width, lo, hi, 1.0, f"Mean score (1 = not at all, {top} = completely)")
     xs = _xs(len(items), width)
     _x_axis(lines, width, xs, [i.item_key for i in items], "Principle (item)")
 
@@ -204,7 +204,8 @@ def bar_chart(results: schemas.Results) -> str:
         for i in items
     )
     lines = _frame(width, title, desc or "No items to chart.")
-    lo, hi, step = (0.0, 100.0, 20.0) if agreement else (0.0, 5.0, 1.0)
+    top = max([5, *(i.scale_max or 5 for i in items)])
+    lo, hi, step = (0.0, 100.0, 20.0) if agreement else (0.0, float(top), 1.0)
     plot_h = HEIGHT - TOP - BOTTOM
     _y_axis(
         lines,

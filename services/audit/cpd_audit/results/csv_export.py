@@ -18,6 +18,7 @@ COLUMNS = [
     "key",
     "text",
     "type",
+    "scale_max",
     "n",
     "n_scored",
     "mean",

@@ -23,6 +23,7 @@ class ItemResult(OutputModel):
     section: str | None
     type: str
     text: str
+    scale_max: int | None = Field(None, description="The top score (1 is the bottom).")
     n: int | None = Field(None, description="Respondents who answered (including don't know).")
     n_scored: int | None = Field(None, description="Respondents who gave a score or choice.")
     mean: float | None = None

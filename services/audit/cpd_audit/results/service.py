@@ -25,6 +25,7 @@ from cpd_common.events import catalogue
 
 DIGITS = 3
 FEWER_SCORED = "fewer than {k} respondents gave a score"
+SECTION_ITEM_WITHHELD = "withheld because figures of an item in this section are withheld"
 MAX_SUGGESTIONS = 5
 GAP_THRESHOLD = 0.5
 AGREE_THRESHOLD = 60.0
@@ -126,8 +127,18 @@ def build_item(
     comments: list[str] | None = None,
 ) -> schemas.ItemResult:
     out = schemas.ItemResult(
-        item_key=item.key, section=item.section, type=item.type, text=item.text
+        item_key=item.key,
+        section=item.section,
+        type=item.type,
+        text=item.text,
+        scale_max=item.scale_max
+        if isinstance(item, instrument_schemas.PairedScaleItem)
+        else item.points
+        if isinstance(item, instrument_schemas.AgreementItem)
+        else None,
     )
+    # Comments depend only on the whole audit's size (DESIGN.md section 7), not on the cell.
+    out.comments = comments
     if answered_withheld is not None or summary is None:
         out.withheld = answered_withheld
         return out
@@ -156,8 +167,6 @@ def build_item(
         out.percent_agree = _percent(int(summary["n_agree"]), out.n_scored)
     elif isinstance(item, instrument_schemas.SingleChoiceItem):
         out.distribution = _distribution(scale, dist.get("choice", {}))
-    if comments is not None:
-        out.comments = comments
     return out
 
 
@@ -206,6 +215,22 @@ def _total_reasons(summary: dict[str, Any] | None, k: int) -> tuple[str | None, 
     if scored < k:
         return None, FEWER_SCORED.format(k=k)
     return None, None
+
+
+def _section_guard(
+    section: str,
+    items: Sequence[schemas.ItemResult],
+    answered_withheld: str | None,
+    scored_withheld: str | None,
+) -> tuple[str | None, str | None]:
+    """A section pools its items' answers, so its figures minus the published items' figures
+    would give away a withheld item: a section shows only what all its items show."""
+    mine = [i for i in items if i.section == section]
+    if answered_withheld is None and any(i.n is None for i in mine):
+        answered_withheld = SECTION_ITEM_WITHHELD
+    if scored_withheld is None and any(i.withheld for i in mine):
+        scored_withheld = SECTION_ITEM_WITHHELD
+    return answered_withheld, scored_withheld
 
 
 def _cell_reasons(
@@ -297,7 +322,9 @@ async def compute_results(
     section_results = []
     for section in sections:
         summary = section_figs.summary.get((section.key,))
-        answered_w, scored_w = _total_reasons(summary, k)
+        answered_w, scored_w = _section_guard(
+            section.key, item_results, *_total_reasons(summary, k)
+        )
         section_results.append(
             build_section(
                 section,
@@ -396,7 +423,11 @@ async def _breakdown(
         section_results = []
         for section in sections:
             answered, scored = units.get(("section", section.key), ({}, {}))
-            a_w, s_w = _cell_reasons(cache.get(answered), cache.get(scored), key, k)
+            a_w, s_w = _section_guard(
+                section.key,
+                item_results,
+                *_cell_reasons(cache.get(answered), cache.get(scored), key, k),
+            )
             if cell_withheld:
                 a_w = cell_withheld
             section_results.append(
