@@ -111,10 +111,10 @@ def _title_line(lesson: LessonRecord) -> str:
 
 def _lesson_meta(lesson: LessonRecord) -> str:
     taught = lesson.lesson.taught_on
-    when = (
-        f"taught on {_day(taught)}" if taught else f"planned for {_day(lesson.lesson.planned_for)}"
-    )
-    return f"{when}, taught by {lesson.teacher_name}; status: {lesson.lesson.status}"
+    if taught:
+        observed_by = f"; observed by {', '.join(lesson.observers)}" if lesson.observers else ""
+        return f"taught on {_day(taught)} by {lesson.teacher_name}{observed_by}"
+    return f"planned for {_day(lesson.lesson.planned_for)}, to be taught by {lesson.teacher_name}"
 
 
 # ---- HTML -------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class LessonRecord:
     interviews: list[tuple[str | None, str]] = field(default_factory=list)
     discussion: Discussion | None = None
     reflections: dict[uuid.UUID, str] = field(default_factory=dict)
+    observers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -116,9 +117,13 @@ async def study_record(
             .order_by(Observation.id)
         )
     ).all():
-        records[o.lesson_id].observations[(o.stage_id, o.case_pupil_id)].append(
+        record = records[o.lesson_id]
+        record.observations[(o.stage_id, o.case_pupil_id)].append(
             SeenResponse(o.outcome, o.response, o.notes)
         )
+        observer = names.get(o.observer_member_id, "Unknown")
+        if observer not in record.observers:
+            record.observers.append(observer)
     for i in (
         await session.scalars(
             select(PupilInterview)
