@@ -1,0 +1,169 @@
+"""Demo data for ``make up`` and the tests: a closed values-v-practice audit across both
+Oakridge schools with 28 anonymous responses (so a newcomer sees real results and a real
+"rhetoric v reality" chart at once; support staff and leaders are groups of 4, withheld in
+breakdowns), an open CPD Quality Framework diagnostic with a few responses, and the planning
+demo (:mod:`cpd_audit.demo_planning`).
+
+Fixed ids (UUIDv5 from the gateway's demo namespace); idempotent; never commits. Audits are
+opened, answered and closed through the service functions, so the outbox holds the events a
+real round would have produced.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_audit.audits import service as audits_service
+from cpd_audit.demo_planning import seed_planning_demo
+from cpd_audit.instruments import builtin
+from cpd_audit.instruments import service as instruments_service
+from cpd_audit.models import Audit, Person, School
+from cpd_audit.responses import service as responses_service
+from cpd_audit.responses.schemas import ResponseCreate
+from cpd_common.auth import Principal
+from cpd_common.db import utcnow
+from cpd_gateway.demo_data import (
+    NORTHFIELD,
+    OAKRIDGE,
+    PEOPLE,
+    PEOPLE_BY_KEY,
+    SOUTHBANK,
+    DemoPerson,
+    demo_id,
+)
+
+VALUES_AUDIT = demo_id("audit", "autumn-values-v-practice")
+DIAGNOSTIC_AUDIT = demo_id("audit", "cpd-quality-framework-diagnostic")
+AUDIENCE = ["leader", "support", "teacher", "teaching_assistant"]
+OAKRIDGE_PEOPLE = [p for p in PEOPLE if p.trust_id == OAKRIDGE]
+# Who answers the open diagnostic so far (the demo teacher login, n-t1, has not: try it).
+DIAGNOSTIC_RESPONDENTS = ["n-head", "n-t3", "n-t5", "n-ta1", "s-t3", "s-t5", "s-ta1"]
+
+# How far practice falls below values, per principle: classroom enquiry (2), pupils in
+# enquiry (4) and accreditation (8) lag most; priorities (6) are lived as preached.
+PRACTICE_LAG = {"1": 1.0, "2": 2.0, "3": 1.4, "4": 2.2, "5": 1.1, "6": 0.4, "7": 0.9, "8": 1.8}
+
+
+def principal_for(person: DemoPerson) -> Principal:
+    return Principal(
+        sub=f"person:{person.id}",
+        trust_id=person.trust_id,
+        school_ids=frozenset(person.school_ids),
+        roles=frozenset(person.roles),
+        person_id=person.id,
+    )
+
+
+async def projection_ready(session: AsyncSession) -> bool:
+    """True once every Oakridge demo person and school has reached this service."""
+    people = await session.scalar(
+        select(func.count())
+        .select_from(Person)
+        .where(Person.id.in_([p.id for p in OAKRIDGE_PEOPLE]))
+    )
+    schools = await session.scalar(
+        select(func.count()).select_from(School).where(School.id.in_([NORTHFIELD, SOUTHBANK]))
+    )
+    return people == len(OAKRIDGE_PEOPLE) and schools == 2
+
+
+def _values_answers(rng: random.Random, person: DemoPerson) -> dict[str, Any]:
+    leader = person.staff_group == "leader"
+    answers = {}
+    for key, lag in PRACTICE_LAG.items():
+        values = min(5, max(3, round(rng.gauss(4.4, 0.6))))
+        # Leaders see practice more kindly than staff do.
+        practice = round(rng.gauss(values - lag + (0.8 if leader else 0.0), 0.7))
+        answers[key] = {"values": values, "practice": min(5, max(1, practice))}
+    return answers
+
+
+def _diagnostic_answers(rng: random.Random) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for item in builtin.CPD_QUALITY_FRAMEWORK["items"]:
+        section = int(item["section"])
+        if rng.random() < (0.25 if section in (5, 7) else 0.06):
+            answers[item["key"]] = {"dont_know": True}
+        else:
+            centre = 3.9 if section in (1, 2) else 2.8 if section in (3, 7) else 3.3
+            answers[item["key"]] = {"score": min(5, max(1, round(rng.gauss(centre, 0.9))))}
+    return answers
+
+
+def _audit(**fields: Any) -> Audit:
+    today = utcnow().date()
+    defaults: dict[str, Any] = {
+        "trust_id": OAKRIDGE,
+        "status": "draft",
+        "scope_kind": "trust",
+        "school_ids": [],
+        "audience_groups": list(AUDIENCE),
+        "min_group_size": 5,
+        "opens_on": today - timedelta(days=40),
+        "closes_on": today - timedelta(days=20),
+        "created_by": PEOPLE_BY_KEY["admin"].id,
+    }
+    return Audit(**(defaults | fields))
+
+
+async def seed_demo(session: AsyncSession) -> None:
+    """Seeds the demo audits (and the planning demo); does nothing if already there."""
+    if await session.get(Audit, VALUES_AUDIT) is None:
+        await _seed_audits(session)
+    await seed_planning_demo(session)
+
+
+async def _seed_audits(session: AsyncSession) -> None:
+    await instruments_service.ensure_builtins(session)
+    admin = principal_for(PEOPLE_BY_KEY["admin"])
+    session.add(
+        _audit(
+            id=VALUES_AUDIT,
+            instrument_version_id=builtin.version_id("effective-cpd-principles", 1),
+            title="Autumn term: effective CPD, values v practice",
+            description="Every member of staff scores the eight principles twice.",
+        )
+    )
+    session.add(
+        _audit(
+            id=DIAGNOSTIC_AUDIT,
+            instrument_version_id=builtin.version_id("cpd-quality-framework", 1),
+            title="Spring term: CPD Quality Framework diagnostic",
+            description="How far do we meet each of the 43 statements? Open until half term.",
+            opens_on=utcnow().date(),
+            closes_on=utcnow().date() + timedelta(days=21),
+        )
+    )
+    await session.flush()
+
+    rng = random.Random(2026)
+    await audits_service.open_audit(session, VALUES_AUDIT, principal=admin)
+    for person in OAKRIDGE_PEOPLE:
+        if person.staff_group not in AUDIENCE:
+            continue
+        await responses_service.submit_response(
+            session,
+            VALUES_AUDIT,
+            ResponseCreate.model_validate({"answers": _values_answers(rng, person)}),
+            principal=principal_for(person),
+        )
+    closed = await audits_service.close_audit(session, VALUES_AUDIT, principal=admin)
+    # The round ran over the planned weeks.
+    assert closed.opens_on is not None and closed.closes_on is not None
+    closed.opened_at = datetime.combine(closed.opens_on, time(8), tzinfo=UTC)
+    closed.closed_at = datetime.combine(closed.closes_on, time(17), tzinfo=UTC)
+
+    await audits_service.open_audit(session, DIAGNOSTIC_AUDIT, principal=admin)
+    for key in DIAGNOSTIC_RESPONDENTS:
+        await responses_service.submit_response(
+            session,
+            DIAGNOSTIC_AUDIT,
+            ResponseCreate.model_validate({"answers": _diagnostic_answers(rng)}),
+            principal=principal_for(PEOPLE_BY_KEY[key]),
+        )
+    await session.flush()
