@@ -30,3 +30,7 @@ class ServiceSettings(BaseSettings):
     retry_after_seconds: int = 2
     # The worker's own /healthz, /readyz and /metrics (0: none).
     worker_health_port: int = 0
+    # 0.0.0.0 in containers so the orchestrator can probe it.
+    worker_health_host: str = "127.0.0.1"
+    # JetStream replicas of the CPD stream (3 on a three-node NATS cluster).
+    stream_replicas: int = 1

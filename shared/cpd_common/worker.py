@@ -72,19 +72,37 @@ async def run(
     engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
     sessionmaker = create_sessionmaker(engine)
     tasks = [
-        asyncio.create_task(run_relay(engine, sessionmaker, settings.nats_url, stop), name="relay"),
+        asyncio.create_task(
+            run_relay(
+                engine,
+                sessionmaker,
+                settings.nats_url,
+                stop,
+                stream_replicas=settings.stream_replicas,
+            ),
+            name="relay",
+        ),
     ]
     if subscriptions:
         tasks.append(
             asyncio.create_task(
-                run_consumers(sessionmaker, settings.nats_url, list(subscriptions), stop),
+                run_consumers(
+                    sessionmaker,
+                    settings.nats_url,
+                    list(subscriptions),
+                    stop,
+                    stream_replicas=settings.stream_replicas,
+                ),
                 name="consumers",
             )
         )
     server = None
     if health_port:
         config = uvicorn.Config(
-            health_app(settings, engine), host="127.0.0.1", port=health_port, log_level="warning"
+            health_app(settings, engine),
+            host=settings.worker_health_host,
+            port=health_port,
+            log_level="warning",
         )
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

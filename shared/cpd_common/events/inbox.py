@@ -230,6 +230,8 @@ async def run_consumers(
     nats_url: str,
     subs: Sequence[Subscription],
     stop: asyncio.Event,
+    *,
+    stream_replicas: int = 1,
 ) -> None:
     """The consumer loop of a worker: one task per subscription, reconnecting with backoff."""
     nc = await connect_nats(nats_url, stop)
@@ -238,7 +240,7 @@ async def run_consumers(
         delay = 0.1
         while not stop.is_set():
             try:
-                await ensure_stream(js)
+                await ensure_stream(js, replicas=stream_replicas)
                 for sub in subs:
                     await ensure_consumer(js, sub)
                 break

@@ -107,7 +107,7 @@ def add_event(
     return event
 
 
-async def ensure_stream(js: Any) -> None:
+async def ensure_stream(js: Any, *, replicas: int = 1) -> None:
     """Creates (or brings up to date) the ``CPD`` stream: file storage, every write fsynced
     by the server's ``sync_interval: always``, 2-minute duplicate window for Nats-Msg-Id."""
     config = StreamConfig(
@@ -115,6 +115,7 @@ async def ensure_stream(js: Any) -> None:
         subjects=STREAM_SUBJECTS,
         storage=StorageType.FILE,
         duplicate_window=120.0,
+        num_replicas=replicas,
     )
     try:
         await js.add_stream(config)
@@ -206,6 +207,7 @@ async def run_relay(
     stop: asyncio.Event,
     *,
     poll_interval: float = 0.2,
+    stream_replicas: int = 1,
 ) -> None:
     """The relay loop: wakes on NOTIFY (or every ``poll_interval``), publishes until the
     outbox is empty, backs off (up to 2 s) while NATS or PostgreSQL is down."""
@@ -225,7 +227,7 @@ async def run_relay(
                 if nc is None or nc.is_closed:
                     nc = await connect_nats(nats_url, stop)
                     js = nc.jetstream()
-                    await ensure_stream(js)
+                    await ensure_stream(js, replicas=stream_replicas)
                 if listener is None:
                     listener = await engine.connect()
                     raw = await listener.get_raw_connection()
