@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 
@@ -301,7 +302,7 @@ async def test_validation_errors_list_every_problem(demo: Stack) -> None:
     assert sorted(e["loc"] for e in resp.json()["errors"]) == ["body.team_kind", "body.title"]
 
 
-async def test_patch_needs_if_match_and_filters(demo: Stack) -> None:
+async def test_patch_needs_if_match_filters_and_tenancy(demo: Stack) -> None:
     leader = await demo.headers_for(LEADER.id)
     created = await demo.gateway.post("/v1/needs", headers=leader, json=whole_school_need())
     url = f"/v1/needs/{created.json()['id']}"
@@ -341,20 +342,175 @@ async def test_patch_needs_if_match_and_filters(demo: Stack) -> None:
     assert [n["id"] for n in rest.json()["items"]] == [other.json()["id"]]
     assert rest.json()["next_cursor"] is None
 
-
-async def test_another_trusts_needs_are_not_found(demo: Stack) -> None:
-    leader = await demo.headers_for(LEADER.id)
-    need = (await demo.gateway.post("/v1/needs", headers=leader, json=whole_school_need())).json()
-    url = f"/v1/needs/{need['id']}"
-    other = await demo.auth("admin@riverside.example", "riverside-admin-2026")
-    assert (await demo.gateway.get(url, headers=other)).status_code == 404
-    resp = await demo.gateway.patch(url, headers={**other, "If-Match": "*"}, json={"status": "met"})
+    # Another trust: the need does not exist for them.
+    riverside = await demo.auth("admin@riverside.example", "riverside-admin-2026")
+    assert (await demo.gateway.get(url, headers=riverside)).status_code == 404
+    resp = await demo.gateway.patch(
+        url, headers={**riverside, "If-Match": "*"}, json={"status": "met"}
+    )
     assert resp.status_code == 404
-    assert (await demo.gateway.get("/v1/needs", headers=other)).json()["items"] == []
+    assert (await demo.gateway.get("/v1/needs", headers=riverside)).json()["items"] == []
     # Nor can they record a need in this trust's school.
-    resp = await demo.gateway.post("/v1/needs", headers=other, json=whole_school_need())
+    resp = await demo.gateway.post("/v1/needs", headers=riverside, json=whole_school_need())
     assert resp.status_code == 422
     northfield = await demo.gateway.post(
-        "/v1/needs", headers=other, json=whole_school_need(school_id=str(NORTHFIELD))
+        "/v1/needs", headers=riverside, json=whole_school_need(school_id=str(NORTHFIELD))
     )
     assert northfield.status_code == 422
+
+
+async def _closed_audit_with_a_gap(kit: Any) -> dict[str, Any]:
+    """A closed values-v-practice round at Northfield where principle 2 (sustained CPD with
+    classroom enquiry) is valued far above what happens."""
+    principles = await kit.instrument_id("effective-cpd-principles")
+    audit = await kit.create_audit(
+        instrument_id=principles,
+        scope={"kind": "school", "school_ids": [str(NORTHFIELD)]},
+        as_="n-head",
+        k=3,
+        title="Autumn principles round",
+    )
+    await kit.transition(audit["id"], "open", as_="n-head")
+    answers = {str(n): {"values": 4, "practice": 4} for n in range(1, 9)}
+    answers["2"] = {"values": 5, "practice": 2}
+    for key in ("n-t1", "n-t2", "n-t3", "n-t4", "n-t5"):
+        await kit.respond(audit["id"], key, answers)
+    await kit.transition(audit["id"], "close", as_="n-head")
+    return audit
+
+
+async def test_needs_from_audits_suggested_and_linked_by_hand(kit: Any) -> None:
+    demo = kit.stack
+    audit = await _closed_audit_with_a_gap(kit)
+    leader = await kit.h("n-head")
+    suggested = await demo.gateway.get(f"/v1/audits/{audit['id']}/suggested-needs", headers=leader)
+    assert suggested.status_code == 200, suggested.text
+    suggestion = next(s for s in suggested.json()["items"] if s["item_key"] == "2")
+    accept_url = f"/v1/audits/{audit['id']}/suggested-needs/accept"
+
+    resp = await demo.gateway.post(
+        accept_url,
+        headers=leader,
+        json={"item_key": "2", "need_types": ["skills", "attitudes"], "priority": "high"},
+    )
+    assert resp.status_code == 201, resp.text
+    need = resp.json()
+    assert resp.headers["location"] == f"/v1/needs/{need['id']}"
+    assert need["school_id"] == str(NORTHFIELD)
+    assert need["level"] == "whole_school"
+    assert need["title"] == suggestion["title"]
+    assert need["description"] == suggestion["description"]
+    assert need["evidence"] == [{"source": "survey", "notes": suggestion["evidence_note"]}]
+    assert need["audit_items"] == [{"audit_id": audit["id"], "item_keys": ["2"]}]
+    assert (need["need_types"], need["priority"]) == (["skills", "attitudes"], "high")
+
+    async with demo.session("audit") as session:
+        envelope = (
+            await session.scalars(
+                select(OutboxEvent.envelope).where(OutboxEvent.type == catalogue.NEED_RECORDED)
+            )
+        ).one()
+    payload = catalogue.NeedRecorded.model_validate(envelope["data"])
+    assert payload.audit_id == uuid.UUID(audit["id"])
+    assert payload.item_keys == ["2"]
+    assert payload.school_id == NORTHFIELD
+
+    # The register finds it by audit; accepting the same item again is a conflict.
+    listed = await demo.gateway.get(f"/v1/needs?audit_id={audit['id']}", headers=leader)
+    assert [n["id"] for n in listed.json()["items"]] == [need["id"]]
+    again = await demo.gateway.post(
+        accept_url, headers=leader, json={"item_key": "2", "need_types": ["skills"]}
+    )
+    assert again.status_code == 409
+    # A team need from the same item is a different need.
+    team = await demo.gateway.post(
+        accept_url,
+        headers=leader,
+        json={
+            "item_key": "2",
+            "need_types": ["skills"],
+            "level": "team",
+            "team_kind": "phase",
+            "team_name": "KS2",
+            "title": "KS2: sustained enquiry with a colleague",
+        },
+    )
+    assert team.status_code == 201, team.text
+    assert team.json()["title"] == "KS2: sustained enquiry with a colleague"
+
+    # Not a suggestion, not a leader, not this trust.
+    resp = await demo.gateway.post(
+        accept_url, headers=leader, json={"item_key": "5", "need_types": ["skills"]}
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"] == [
+        {"loc": "body.item_key", "msg": "not one of the audit's suggested needs"}
+    ]
+    resp = await demo.gateway.post(
+        accept_url, headers=await kit.h("n-t1"), json={"item_key": "2", "need_types": ["skills"]}
+    )
+    assert resp.status_code == 403
+    resp = await demo.gateway.post(
+        accept_url, headers=await kit.h("r-admin"), json={"item_key": "2", "need_types": ["skills"]}
+    )
+    assert resp.status_code == 404
+    resp = await demo.gateway.post(
+        f"/v1/audits/{uuid.uuid4()}/suggested-needs/accept",
+        headers=leader,
+        json={"item_key": "2", "need_types": ["skills"]},
+    )
+    assert resp.status_code == 404
+
+    # Audit items linked by hand are checked against the audit's instrument and trust.
+    body = {
+        "school_id": str(NORTHFIELD),
+        "level": "whole_school",
+        "title": "Sustained CPD with classroom enquiry",
+        "need_types": ["skills"],
+    }
+    resp = await demo.gateway.post(
+        "/v1/needs",
+        headers=leader,
+        json={
+            **body,
+            "audit_items": [
+                {"audit_id": audit["id"], "item_keys": ["2", "9", "3c"]},
+                {"audit_id": str(uuid.uuid4()), "item_keys": ["1"]},
+            ],
+        },
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"] == [
+        {"loc": "body.audit_items.0.item_keys", "msg": "the audit has no item '9'"},
+        {"loc": "body.audit_items.0.item_keys", "msg": "the audit has no item '3c'"},
+        {"loc": "body.audit_items.1.audit_id", "msg": "no such audit in your trust"},
+    ]
+    # Another trust cannot link this trust's audit.
+    other = await demo.gateway.post(
+        "/v1/needs",
+        headers=await kit.h("r-admin"),
+        json={
+            **body,
+            "school_id": str(PEOPLE_BY_KEY["r-admin"].school_ids[0]),
+            "audit_items": [{"audit_id": audit["id"], "item_keys": ["2"]}],
+        },
+    )
+    assert other.status_code == 422
+    assert other.json()["errors"] == [
+        {"loc": "body.audit_items.0.audit_id", "msg": "no such audit in your trust"}
+    ]
+    resp = await demo.gateway.post(
+        "/v1/needs",
+        headers=leader,
+        json={**body, "audit_items": [{"audit_id": audit["id"], "item_keys": ["2", "6", "2"]}]},
+    )
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["audit_items"] == [{"audit_id": audit["id"], "item_keys": ["2", "6"]}]
+    url = f"/v1/needs/{resp.json()['id']}"
+    resp = await demo.gateway.patch(
+        url,
+        headers={**leader, "If-Match": resp.headers["etag"]},
+        json={"audit_items": [{"audit_id": audit["id"], "item_keys": ["7"]}]},
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["audit_items"] == [{"audit_id": audit["id"], "item_keys": ["7"]}]

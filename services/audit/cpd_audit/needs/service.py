@@ -12,10 +12,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.models import Audit, InstrumentVersion, OutboxEvent, Person
+from cpd_audit.audits import service as audits_service
+from cpd_audit.models import OutboxEvent, Person
 from cpd_audit.models_planning import CareerPlan, CareerPlanShare, Need, NeedAuditItem
 from cpd_audit.needs import schemas
 from cpd_audit.needs.errors import NeedNotFound
@@ -27,7 +28,7 @@ from cpd_audit.planning import (
     school_in_trust,
 )
 from cpd_common.auth import Principal
-from cpd_common.errors import Forbidden, Unprocessable
+from cpd_common.errors import Conflict, Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import add_event
 from cpd_common.pagination import PageParams, paginate
@@ -174,18 +175,6 @@ def _unique(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-async def _audit_item_keys(
-    session: AsyncSession, audit_id: uuid.UUID, *, trust_id: uuid.UUID
-) -> set[str] | None:
-    """The item keys of an audit's instrument version; ``None`` if the trust has no such audit."""
-    items = await session.scalar(
-        select(func.jsonb_path_query_array(InstrumentVersion.items, "$[*].key"))
-        .join(Audit, Audit.instrument_version_id == InstrumentVersion.id)
-        .where(Audit.id == audit_id, Audit.trust_id == trust_id)
-    )
-    return None if items is None else {str(k) for k in items}
-
-
 async def _check_audit_items(
     session: AsyncSession,
     links: Sequence[schemas.AuditItemLink],
@@ -196,7 +185,9 @@ async def _check_audit_items(
 ) -> None:
     """Every linked audit must be one of the caller's trust, and every key one of its items."""
     for i, link in enumerate(links):
-        item_keys = await _audit_item_keys(session, link.audit_id, trust_id=principal.trust_id)
+        item_keys = await audits_service.audit_item_keys(
+            session, link.audit_id, trust_id=principal.trust_id
+        )
         if item_keys is None:
             errors.append({"loc": f"{loc}.{i}.audit_id", "msg": "no such audit in your trust"})
             continue
@@ -392,8 +383,6 @@ async def accept_suggestion(
 ) -> Need:
     """Turns one of an audit's suggested needs into a need in the register, with the item
     and its figures as evidence."""
-    from cpd_audit.audits import service as audits_service
-
     suggestions = await audits_service.suggested_needs(session, audit_id, principal=principal)
     suggestion = next((s for s in suggestions.items if s.item_key == data.item_key), None)
     if suggestion is None:
@@ -430,8 +419,6 @@ async def accept_suggestion(
         .limit(1)
     )
     if duplicate is not None:
-        from cpd_common.errors import Conflict
-
         raise Conflict(
             f"This suggestion was already accepted as need {duplicate}.",
         )
