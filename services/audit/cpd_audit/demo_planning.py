@@ -1,5 +1,5 @@
 """Demo planning data for the demo trust: a few needs at Northfield and Southbank (whole
-school, team and individual), Northfield's three-year alignment plan and its strategic CPD
+school, team and individual; one from the demo's values-v-practice round), Northfield's three-year alignment plan and its strategic CPD
 plan for the current academic year. Called from :func:`cpd_audit.demo.seed_demo`.
 
 Fixed ids (UUIDv5 from the gateway's demo namespace), so scripts and front-end developers can
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.alignment_plans.schemas import AlignmentGrid
 from cpd_audit.models import OutboxEvent
-from cpd_audit.models_planning import AlignmentPlan, CpdPlan, CpdPlanRow, Need
+from cpd_audit.models_planning import AlignmentPlan, CpdPlan, CpdPlanRow, Need, NeedAuditItem
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import add_event
@@ -29,6 +29,9 @@ NEED_KS1_MATHS = demo_id("need", "northfield-ks1-maths")
 NEED_ECT_BEHAVIOUR = demo_id("need", "northfield-ect-behaviour")
 NEED_SEND = demo_id("need", "southbank-send")
 NEED_SCIENCE = demo_id("need", "southbank-science-practicals")
+NEED_ENQUIRY = demo_id("need", "southbank-classroom-enquiry")
+# The demo's closed values-v-practice round (see cpd_audit.demo), where principle 2 lags.
+VALUES_AUDIT = demo_id("audit", "autumn-values-v-practice")
 ALIGNMENT_PLAN = demo_id("alignment-plan", "northfield")
 CPD_PLAN = demo_id("cpd-plan", "northfield")
 
@@ -131,6 +134,28 @@ def _needs() -> list[dict[str, Any]]:
             "status": "identified",
             "recorded_by": PEOPLE_BY_KEY["s-head"].id,
         },
+        {
+            "id": NEED_ENQUIRY,
+            "school_id": SOUTHBANK,
+            "level": "whole_school",
+            "title": "More CPD as classroom enquiry with a colleague",
+            "description": "Staff value sustained CPD built on classroom enquiry (principle 2) "
+            "far more than they see it happen; most CPD is still one-off sessions.",
+            "need_types": ["skills", "attitudes"],
+            "evidence": [
+                {
+                    "source": "survey",
+                    "notes": "Autumn values-v-practice round: principle 2 has one of the "
+                    "largest gaps between values and practice.",
+                }
+            ],
+            "priority": "high",
+            "outcome_short_term": "Every teacher in an enquiry pair or lesson study by spring.",
+            "outcome_medium_term": "The summer round shows the gap on principle 2 narrowing.",
+            "status": "planned",
+            "recorded_by": PEOPLE_BY_KEY["s-head"].id,
+            "audit_items": (VALUES_AUDIT, ["2"]),
+        },
     ]
 
 
@@ -232,8 +257,13 @@ async def seed_planning_demo(session: AsyncSession) -> bool:
     if await session.scalar(select(Need.id).where(Need.id == NEED_WRITING)) is not None:
         return False
     for data in _needs():
+        audit_id, item_keys = data.pop("audit_items", (None, []))
         need = Need(trust_id=OAKRIDGE, **data)
         session.add(need)
+        session.add_all(
+            NeedAuditItem(need_id=need.id, audit_id=audit_id, item_key=key, position=i)
+            for i, key in enumerate(item_keys)
+        )
         add_event(
             session,
             OutboxEvent,
@@ -245,6 +275,8 @@ async def seed_planning_demo(session: AsyncSession) -> bool:
                 level=need.level,
                 need_types=need.need_types,
                 priority=need.priority,
+                audit_id=audit_id,
+                item_keys=item_keys,
             ),
             subject=need.id,
             trust_id=OAKRIDGE,

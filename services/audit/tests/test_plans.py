@@ -409,7 +409,7 @@ async def test_planning_demo_reads_back_through_the_api(demo: Stack) -> None:
             .select_from(OutboxEvent)
             .where(OutboxEvent.type == catalogue.NEED_RECORDED)
         )
-        assert events == 5
+        assert events == 6
     leader = await demo.auth("leader@northfield.example", "northfield-leader-2026")
     start_year = demo_planning.current_start_year()
 
@@ -435,6 +435,18 @@ async def test_planning_demo_reads_back_through_the_api(demo: Stack) -> None:
     ect = await demo.headers_for(PEOPLE_BY_KEY["n-t2"].id)
     mine = await demo.gateway.get("/v1/needs?level=individual", headers=ect)
     assert [n["id"] for n in mine.json()["items"]] == [str(demo_planning.NEED_ECT_BEHAVIOUR)]
+    linked = await demo.gateway.get(
+        f"/v1/needs?audit_id={demo_planning.VALUES_AUDIT}", headers=leader
+    )
+    assert linked.json()["items"] == []  # a Southbank need: not this Northfield leader's
+    admin = await demo.auth("admin@oakridge.example", "oakridge-admin-2026")
+    linked = await demo.gateway.get(
+        f"/v1/needs?audit_id={demo_planning.VALUES_AUDIT}", headers=admin
+    )
+    assert [n["id"] for n in linked.json()["items"]] == [str(demo_planning.NEED_ENQUIRY)]
+    assert linked.json()["items"][0]["audit_items"] == [
+        {"audit_id": str(demo_planning.VALUES_AUDIT), "item_keys": ["2"]}
+    ]
     teacher = await demo.auth("teacher@northfield.example", "northfield-teacher-2026")
     theirs = await demo.gateway.get("/v1/needs?level=individual", headers=teacher)
     assert theirs.json()["items"] == []
