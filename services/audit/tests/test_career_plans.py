@@ -225,6 +225,33 @@ async def test_erasure_removes_career_plans_shares_and_individual_needs(demo: St
     )
     assert own.status_code == 201, own.text
     assert own.json()["recorded_by"] == str(OWNER.id)
+    # The school's CPD plan budgets for the individual need, with the person responsible.
+    cpd_plan = await demo.gateway.post(
+        "/v1/cpd-plans",
+        headers=leader,
+        json={
+            "school_id": school_id,
+            "start_year": 2026,
+            "rows": [
+                {
+                    "need_id": individual.json()["id"],
+                    "month": "2026-11",
+                    "activity": "Coaching on questioning",
+                    "responsible": "Chris Walker",
+                    "responsible_person_id": str(OWNER.id),
+                    "cost": "120.00",
+                },
+                {
+                    "need_id": collective.json()["id"],
+                    "month": "2026-11",
+                    "activity": "Whole-staff INSET",
+                    "responsible": "Deputy head",
+                    "cost": "300.00",
+                },
+            ],
+        },
+    )
+    assert cpd_plan.status_code == 201, cpd_plan.text
     await demo.settle()
 
     resp = await demo.gateway.post(f"/v1/people/{OWNER.id}/erase", headers=admin)
@@ -247,3 +274,12 @@ async def test_erasure_removes_career_plans_shares_and_individual_needs(demo: St
     assert (
         await demo.gateway.get(f"/v1/needs/{collective.json()['id']}", headers=leader)
     ).status_code == 200
+    # The plan keeps its budget: the row stays, no longer naming the need or the person.
+    kept = (await demo.gateway.get(f"/v1/cpd-plans/{cpd_plan.json()['id']}", headers=leader)).json()
+    coaching = next(r for r in kept["rows"] if r["activity"] == "Coaching on questioning")
+    assert (coaching["need_id"], coaching["responsible_person_id"]) == (None, None)
+    assert kept["totals"]["cost"] == 420.0
+    assert {n["need_id"]: n["cost"] for n in kept["totals"]["by_need"]} == {
+        collective.json()["id"]: 300.0,
+        None: 120.0,
+    }
