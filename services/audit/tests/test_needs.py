@@ -46,9 +46,19 @@ def whole_school_need(**extra: object) -> dict:
 
 async def test_recording_a_need_publishes_need_recorded(demo: Stack) -> None:
     leader = await demo.headers_for(LEADER.id)
-    resp = await demo.gateway.post("/v1/needs", headers=leader, json=whole_school_need())
+    keyed = {**leader, "Idempotency-Key": "need-send-1"}
+    resp = await demo.gateway.post("/v1/needs", headers=keyed, json=whole_school_need())
     assert resp.status_code == 201, resp.text
     need = resp.json()
+    # A retry with the same key replays the response: one need, one event.
+    replay = await demo.gateway.post("/v1/needs", headers=keyed, json=whole_school_need())
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == need
+    other = await demo.gateway.post(
+        "/v1/needs", headers=keyed, json=whole_school_need(priority="low")
+    )
+    assert other.status_code == 409
     assert resp.headers["location"] == f"/v1/needs/{need['id']}"
     assert need["level"] == "whole_school"
     assert need["status"] == "identified"
