@@ -82,6 +82,8 @@ class JwksCache:
         self.min_refresh_interval = min_refresh_interval
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
+        # Whether the last refresh was for a kid it did not find (made up, or not yet published).
+        self._last_refresh_missed = False
         self._lock = asyncio.Lock()
 
     async def aclose(self) -> None:
@@ -112,10 +114,13 @@ class JwksCache:
         async with self._lock:
             key = self._keys.get(kid)
             stale = time.monotonic() - self._fetched_at >= self.ttl
-            # Refresh on an unknown kid (rotation), but not more than once per interval so a
-            # flood of made-up kids cannot hammer the gateway.
+            # Refresh on an unknown kid (rotation) at once, unless the last refresh was for a
+            # kid it did not find: then not more than once per interval, so a flood of made-up
+            # kids cannot hammer the gateway.
             if (key is None or stale) and (
-                time.monotonic() - self._fetched_at >= self.min_refresh_interval or stale
+                time.monotonic() - self._fetched_at >= self.min_refresh_interval
+                or stale
+                or not self._last_refresh_missed
             ):
                 try:
                     await self._refresh()
@@ -123,6 +128,7 @@ class JwksCache:
                     if key is None and not self._keys:
                         raise
                 key = self._keys.get(kid)
+                self._last_refresh_missed = key is None
         return key
 
 

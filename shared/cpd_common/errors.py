@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("cpd.errors")
 
@@ -175,9 +176,20 @@ def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(
-            exc.status_code, detail, headers=getattr(exc, "headers", None), request=request
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; Allow lists them all.
+            allowed = {
+                method
+                for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                if any(
+                    route.matches({**request.scope, "method": method})[0] == Match.FULL
+                    for route in request.app.router.routes
+                )
+            }
+            if allowed:
+                headers = {**(headers or {}), "Allow": ", ".join(sorted(allowed))}
+        return problem_response(exc.status_code, detail, headers=headers, request=request)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

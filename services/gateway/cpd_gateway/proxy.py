@@ -158,6 +158,7 @@ class ProxyMiddleware:
         client_host = (scope.get("client") or ("", 0))[0]
         forwarded_for = ""
         host = ""
+        nominated: set[str] = set()  # headers the Connection header marks hop-by-hop (RFC 9110)
         for raw_key, raw_value in scope["headers"]:
             key = raw_key.lower()
             if key == b"x-request-id":
@@ -166,11 +167,15 @@ class ProxyMiddleware:
                 forwarded_for = raw_value.decode("latin-1")
             elif key == b"host":
                 host = raw_value.decode("latin-1")
+            elif key == b"connection":
+                nominated.update(t.strip().lower() for t in raw_value.decode("latin-1").split(","))
             if key == b"authorization":
                 authorization = raw_value.decode("latin-1")
             if key in HOP_BY_HOP:
                 continue
             headers.append((raw_key.decode("latin-1"), raw_value.decode("latin-1")))
+        if nominated:
+            headers = [(k, v) for k, v in headers if k.lower() not in nominated]
         request_id = clean_request_id(request_id)
         scheme, _, token = authorization.partition(" ")
         if scope["method"] != "OPTIONS":

@@ -69,6 +69,19 @@ class _LateASGI:
         await self.app(scope, receive, send)
 
 
+def _state_copy_per_request(app: Any) -> Any:
+    """Gives each request its own copy of the lifespan state, as the ASGI spec and uvicorn do.
+    asgi_lifespan hands every request the same dict, so ``request.state`` (where the verified
+    principal is cached) would leak from one request into the next."""
+
+    async def with_own_state(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan" and "state" in scope:
+            scope = {**scope, "state": dict(scope["state"])}
+        await app(scope, receive, send)
+
+    return with_own_state
+
+
 @dataclass
 class RunningService:
     spec: ServiceSpec
@@ -220,7 +233,9 @@ async def start_stack(
         gateway_asgi.app = apps["gateway"]
         for spec in specs:
             app = apps[spec.name]
-            manager = await exit_stack.enter_async_context(LifespanManager(app))
+            manager = await exit_stack.enter_async_context(
+                LifespanManager(_state_copy_per_request(app))
+            )
             client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
                 base_url=f"http://{spec.name}",
