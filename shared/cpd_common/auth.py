@@ -14,7 +14,7 @@ import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from cpd_common.errors import Forbidden, Unauthorized
+from cpd_common.errors import Forbidden, ServiceUnavailable, Unauthorized
 
 ROLES = ("trust_admin", "school_leader", "staff", "governor", "qa_reader", "hr_integration")
 # Never "none", never an HMAC algorithm: a public key must not double as a shared secret.
@@ -155,7 +155,11 @@ class TokenVerifier:
         try:
             key = await self.jwks.get(kid)
         except (httpx.HTTPError, ValueError) as exc:
-            raise Unauthorized("Signing keys are unavailable; retry shortly.") from exc
+            # The gateway's keys are out of reach: our problem, not the caller's token.
+            raise ServiceUnavailable(
+                "The token cannot be checked right now; retry shortly.",
+                headers={"Retry-After": "2"},
+            ) from exc
         if key is None or key.algorithm_name != alg:
             raise Unauthorized("The token was signed by an unknown key.")
         try:
