@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_audit.inputs import AuditInput as InputModel
+from cpd_common.schemas import OutputModel
 
 AuditStatus = Literal["draft", "open", "closed"]
 StaffGroup = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]
@@ -46,7 +47,7 @@ class Audience(InputModel):
 class AuditCreate(InputModel):
     instrument_id: uuid.UUID
     instrument_version: int | None = Field(
-        None, ge=1, description="Which version; the latest when absent."
+        None, ge=1, le=1_000_000, description="Which version; the latest when absent."
     )
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=4000)

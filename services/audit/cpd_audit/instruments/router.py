@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from cpd_audit.instruments import schemas, service
 from cpd_audit.planning import problems
@@ -109,7 +109,10 @@ async def update_instrument(
     responses=problems(403, 404),
 )
 async def get_instrument_version(
-    instrument_id: uuid.UUID, version: int, session: SessionDep, principal: PrincipalDep
+    instrument_id: uuid.UUID,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
     instrument = await service.get_instrument(session, instrument_id, principal=principal)
     found = await service.get_version(session, instrument, version)

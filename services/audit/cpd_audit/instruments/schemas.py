@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_audit.inputs import AuditInput as InputModel
+from cpd_common.schemas import OutputModel
 
 ItemKey = Annotated[
     str,

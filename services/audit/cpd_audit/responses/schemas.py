@@ -9,7 +9,8 @@ from typing import Annotated
 from pydantic import Field
 
 from cpd_audit.audits.schemas import AuditStatus
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_audit.inputs import AuditInput as InputModel
+from cpd_common.schemas import OutputModel
 
 
 class Answer(InputModel):

@@ -66,6 +66,19 @@ def _dims_sql(dims: Sequence[str]) -> tuple[str, str]:
     return (", ".join(cols) + ", ") if cols else "", (", ".join(group) + ", ") if group else ""
 
 
+def _moments(column: str, name: str) -> str:
+    """Mean and sample standard deviation of ``column`` from counted values (``c.n`` answers
+    gave each value), as SQL: sums of n, n*x and n*x*x."""
+    n = f"sum(c.n) FILTER (WHERE {column} IS NOT NULL)::float8"
+    s1 = f"sum(c.n * {column})::float8"
+    s2 = f"sum(c.n * {column} * {column})::float8"
+    return (
+        f"CASE WHEN {n} > 0 THEN {s1} / {n} END AS mean{name}, "
+        f"CASE WHEN {n} > 1 THEN sqrt(greatest({s2} - {s1} * {s1} / {n}, 0) / ({n} - 1)) "
+        f"END AS sd{name}"
+    )
+
+
 async def item_figures(
     session: AsyncSession,
     audit_id: uuid.UUID,
@@ -76,41 +89,69 @@ async def item_figures(
 ) -> list[dict[str, Any]]:
     """Per item (and per breakdown cell when ``dims``): one summary row (``kind='summary'``)
     with n, n scored, don't-know count, agree count, means and standard deviations; and one
-    distribution row per answer value (``kind`` = the measure, ``value`` = the answer)."""
-    select_dims, group_dims = _dims_sql(dims)
+    distribution row per answer value (``kind`` = the measure, ``value`` = the answer).
+
+    One pass over the answers counts each distinct answer (per cell); every figure is then
+    aggregated from those few counted rows, so the cost is one scan and one small hash."""
+    select_dims = "".join(f"{DIMENSION_COLUMNS[d]} AS d_{d}, " for d in dims)
+    inner_group = "".join(f"{DIMENSION_COLUMNS[d]}, " for d in dims)
+    outer_dims = "".join(f"c.d_{d}, " for d in dims)
     join = "JOIN audit_responses r ON r.id = a.response_id " if dims else ""
-    sets = [f"({group_dims}a.item_key)"]
+    sets = [f"({outer_dims}c.item_key)"]
     # Only the grouping sets the instrument's item types need (GROUPING() and the grouped
     # columns may only name expressions some set groups by).
     family = {
-        "score": ("g_score", "a.score, a.dont_know", "score, dont_know"),
-        "values": ("g_values", "a.values_score", "values_score"),
-        "practice": ("g_practice", "a.practice_score", "practice_score"),
-        "choice": ("g_choice", "a.choice", "choice"),
+        "score": ("g_score", "c.score, c.dont_know", "score, dont_know"),
+        "values": ("g_values", "c.values_score", "values_score"),
+        "practice": ("g_practice", "c.practice_score", "practice_score"),
+        "choice": ("g_choice", "c.choice", "choice"),
     }
     columns = []
     for measure, (flag, cols, names) in family.items():
         if measure in measures:
-            sets.append(f"({group_dims}a.item_key, {cols})")
+            sets.append(f"({outer_dims}c.item_key, {cols})")
             columns.append(f"GROUPING({cols}) AS {flag}, {cols}")
         else:
             nulls = ", ".join(f"NULL AS {n.strip()}" for n in names.split(","))
             columns.append(f"1 AS {flag}, {nulls}")
+    # Count only by the answer columns in use: fewer grouping columns keep the planner's
+    # estimate small, so it hashes in memory instead of sorting.
+    answer_columns = {
+        "score": ["a.score", "a.dont_know"],
+        "values": ["a.values_score"],
+        "practice": ["a.practice_score"],
+        "choice": ["a.choice"],
+    }
+    constants = {
+        "a.score": "NULL::smallint AS score",
+        "a.dont_know": "false AS dont_know",
+        "a.values_score": "NULL::smallint AS values_score",
+        "a.practice_score": "NULL::smallint AS practice_score",
+        "a.choice": "NULL::text AS choice",
+    }
+    used = [col for m in measures for col in answer_columns[m]]
+    inner_cols = ", ".join(
+        col if col in used else constants[col]
+        for col in ("a.score", "a.dont_know", "a.values_score", "a.practice_score", "a.choice")
+    )
+    inner_by = "".join(f", {col}" for col in used)
     sql = f"""
-        SELECT {select_dims}a.item_key,
+        WITH c AS (
+            SELECT {select_dims}a.item_key, {inner_cols}, count(*) AS n
+            FROM audit_answers a {join}
+            WHERE a.audit_id = :audit_id
+            GROUP BY {inner_group}a.item_key{inner_by}
+        )
+        SELECT {outer_dims}c.item_key,
                {", ".join(columns)},
-               count(*) AS n,
-               count(*) FILTER (WHERE NOT a.dont_know) AS n_scored,
-               count(*) FILTER (WHERE a.dont_know) AS n_dont_know,
-               count(*) FILTER (WHERE a.score >= m.agree_from) AS n_agree,
-               avg(a.score)::float8 AS mean,
-               stddev_samp(a.score)::float8 AS sd,
-               avg(a.values_score)::float8 AS mean_values,
-               stddev_samp(a.values_score)::float8 AS sd_values,
-               avg(a.practice_score)::float8 AS mean_practice,
-               stddev_samp(a.practice_score)::float8 AS sd_practice
-        FROM audit_answers a {_META_JOIN} {join}
-        WHERE a.audit_id = :audit_id
+               sum(c.n)::bigint AS n,
+               coalesce(sum(c.n) FILTER (WHERE NOT c.dont_know), 0)::bigint AS n_scored,
+               coalesce(sum(c.n) FILTER (WHERE c.dont_know), 0)::bigint AS n_dont_know,
+               coalesce(sum(c.n) FILTER (WHERE c.score >= m.agree_from), 0)::bigint AS n_agree,
+               {_moments("c.score", "")},
+               {_moments("c.values_score", "_values")},
+               {_moments("c.practice_score", "_practice")}
+        FROM c {_META_JOIN.replace("a.item_key", "c.item_key")}
         GROUP BY GROUPING SETS ({", ".join(sets)})
     """
     stmt = text(sql).bindparams(bindparam("audit_id", type_=Uuid), *_meta_binds())
@@ -191,33 +232,52 @@ async def section_figures(
 
 
 async def atom_counts(
-    session: AsyncSession, audit_id: uuid.UUID, *, meta: Sequence[ItemMeta]
+    session: AsyncSession,
+    audit_id: uuid.UUID,
+    *,
+    meta: Sequence[ItemMeta],
+    item_keys: Sequence[str] = (),
+    section_keys: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """How many respondents count for each figure in each combination of the five
-    attributes (the atoms that suppression is decided on): per item and per section, those
-    who answered (``answered``) and those who gave a score (``scored``); and respondents."""
+    attributes (the atoms that suppression is decided on): respondents; and, for the items
+    and sections named (those not everybody answered with a score), those who answered
+    (``answered``) and those who gave a score (``scored``)."""
     attrs = ", ".join(DIMENSION_COLUMNS.values())
-    sql = f"""
-        SELECT 'item' AS unit_kind, a.item_key AS unit, {attrs},
-               count(*) AS answered, count(*) FILTER (WHERE NOT a.dont_know) AS scored
+    parts = [
+        f"""SELECT 'respondents' AS unit_kind, '' AS unit, {attrs},
+               count(*) AS answered, count(*) AS scored
+        FROM audit_responses r
+        WHERE r.audit_id = :audit_id
+        GROUP BY {attrs}"""
+    ]
+    if item_keys:
+        parts.append(
+            f"""SELECT 'item', a.item_key, {attrs},
+               count(*), count(*) FILTER (WHERE NOT a.dont_know)
         FROM audit_answers a JOIN audit_responses r ON r.id = a.response_id
-        WHERE a.audit_id = :audit_id
-        GROUP BY a.item_key, {attrs}
-        UNION ALL
-        SELECT 'section', m.section, {attrs},
+        WHERE a.audit_id = :audit_id AND a.item_key = ANY(CAST(:item_keys AS text[]))
+        GROUP BY a.item_key, {attrs}"""
+        )
+    if section_keys:
+        parts.append(
+            f"""SELECT 'section', m.section, {attrs},
                count(DISTINCT a.response_id),
                count(DISTINCT a.response_id) FILTER (WHERE NOT a.dont_know)
         FROM audit_answers a {_META_JOIN} JOIN audit_responses r ON r.id = a.response_id
-        WHERE a.audit_id = :audit_id AND m.section IS NOT NULL
-        GROUP BY m.section, {attrs}
-        UNION ALL
-        SELECT 'respondents', '', {attrs}, count(*), count(*)
-        FROM audit_responses r
-        WHERE r.audit_id = :audit_id
-        GROUP BY {attrs}
-    """
-    stmt = text(sql).bindparams(bindparam("audit_id", type_=Uuid), *_meta_binds())
-    result = await session.execute(stmt, {"audit_id": audit_id, **_meta_params(meta)})
+        WHERE a.audit_id = :audit_id AND m.section = ANY(CAST(:section_keys AS text[]))
+        GROUP BY m.section, {attrs}"""
+        )
+    params: dict[str, Any] = {"audit_id": audit_id}
+    binds = [bindparam("audit_id", type_=Uuid)]
+    if item_keys:
+        params["item_keys"] = list(item_keys)
+        binds.append(bindparam("item_keys", type_=ARRAY(String)))
+    if section_keys:
+        params |= _meta_params(meta) | {"section_keys": list(section_keys)}
+        binds += [*_meta_binds(), bindparam("section_keys", type_=ARRAY(String))]
+    stmt = text(" UNION ALL ".join(parts)).bindparams(*binds)
+    result = await session.execute(stmt, params)
     return [dict(r) for r in result.mappings()]
 
 

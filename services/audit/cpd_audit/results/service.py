@@ -217,6 +217,18 @@ def _total_reasons(summary: dict[str, Any] | None, k: int) -> tuple[str | None, 
     return None, None
 
 
+def items_keys(items: Sequence[instrument_schemas.Item]) -> list[str]:
+    return [i.key for i in items]
+
+
+def _complete(summary: dict[str, Any] | None, respondents: int) -> bool:
+    return (
+        summary is not None
+        and int(summary["n"]) == respondents
+        and int(summary["n_scored"]) == respondents
+    )
+
+
 def _section_guard(
     section: str,
     items: Sequence[schemas.ItemResult],
@@ -352,7 +364,16 @@ async def compute_results(
     )
     if by:
         results.breakdown = await _breakdown(
-            session, audit, items, sections, meta=meta, measures=measures, by=by
+            session,
+            audit,
+            items,
+            sections,
+            meta=meta,
+            measures=measures,
+            by=by,
+            totals=figures,
+            section_totals=section_figs,
+            respondent_total=respondents,
         )
         if list(by) == ["leadership"]:
             results.leaders_v_staff = _leaders_v_staff(items, results.breakdown)
@@ -368,19 +389,45 @@ async def _breakdown(
     meta: Sequence[queries.ItemMeta],
     measures: Sequence[str],
     by: Sequence[str],
+    totals: _Figures,
+    section_totals: _Figures,
+    respondent_total: int,
 ) -> list[schemas.CellResult]:
     k = audit.min_group_size
     attr_names = [c.split(".")[1] for c in queries.DIMENSION_COLUMNS.values()]
     units: dict[tuple[str, str], tuple[dict[Any, int], dict[Any, int]]] = defaultdict(
         lambda: ({}, {})
     )
-    for row in await queries.atom_counts(session, audit.id, meta=meta):
+    # Figures everybody answered with a score count exactly the respondents: only the others
+    # need their own atoms.
+    partial_items = [
+        i.key for i in items if not _complete(totals.summary.get((i.key,)), respondent_total)
+    ]
+    partial_sections = [
+        s.key
+        for s in sections
+        if not _complete(section_totals.summary.get((s.key,)), respondent_total)
+    ]
+    rows = await queries.atom_counts(
+        session, audit.id, meta=meta, item_keys=partial_items, section_keys=partial_sections
+    )
+    for row in rows:
         atom = tuple(row[a] for a in attr_names)
         answered, scored = units[(row["unit_kind"], row["unit"])]
         answered[atom] = int(row["answered"])
         scored[atom] = int(row["scored"])
+    everyone = units[("respondents", "")]
+    for key in [("item", i) for i in items_keys(items) if i not in partial_items] + [
+        ("section", s.key) for s in sections if s.key not in partial_sections
+    ]:
+        units[key] = everyone
     cache = suppression.PatternCache(k)
-    respondents = cache.get(units[("respondents", "")][0])
+    respondents = cache.get(everyone[0])
+    # One pattern per figure (items everybody answered share theirs), decided once.
+    patterns = {
+        unit: (cache.get(units[unit][0]), cache.get(units[unit][1]))
+        for unit in [("item", i.key) for i in items] + [("section", s.key) for s in sections]
+    }
 
     figures = _Figures(
         await queries.item_figures(session, audit.id, meta=meta, measures=measures, dims=by),
@@ -407,8 +454,7 @@ async def _breakdown(
         cell_withheld = audits_service.withheld_reason(reason, k)
         item_results = []
         for item in items:
-            answered, scored = units.get(("item", item.key), ({}, {}))
-            a_w, s_w = _cell_reasons(cache.get(answered), cache.get(scored), key, k)
+            a_w, s_w = _cell_reasons(*patterns[("item", item.key)], key, k)
             if cell_withheld:
                 a_w = cell_withheld
             item_results.append(
@@ -422,11 +468,10 @@ async def _breakdown(
             )
         section_results = []
         for section in sections:
-            answered, scored = units.get(("section", section.key), ({}, {}))
             a_w, s_w = _section_guard(
                 section.key,
                 item_results,
-                *_cell_reasons(cache.get(answered), cache.get(scored), key, k),
+                *_cell_reasons(*patterns[("section", section.key)], key, k),
             )
             if cell_withheld:
                 a_w = cell_withheld

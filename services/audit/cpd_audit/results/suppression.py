@@ -140,7 +140,7 @@ class PatternCache:
         self._cache: dict[Hashable, Pattern] = {}
 
     def get(self, atom_counts: Mapping[Atom, int]) -> Pattern:
-        key = tuple(sorted(((repr(a), n) for a, n in atom_counts.items() if n > 0)))
+        key = frozenset((a, n) for a, n in atom_counts.items() if n > 0)
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = compute(atom_counts, self.min_group_size)
