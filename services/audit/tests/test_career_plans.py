@@ -174,6 +174,10 @@ async def test_owner_edits_with_etags_and_validation_lists_every_error(demo: Sta
         "body.favourite_colour",
     } <= locs
 
+    nul = {"where_i_am": {"notes": "Year 7\u0000maths"}}
+    resp = await demo.gateway.post("/v1/career-plans", headers=owner, json=nul)
+    assert resp.status_code == 422
+
     mentor_id = str(MENTOR.id)
     for target, msg in [
         (str(uuid.uuid4()), "no such person in your trust"),

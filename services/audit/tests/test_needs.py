@@ -239,6 +239,13 @@ async def test_validation_errors_list_every_problem(demo: Stack) -> None:
         "body.colour",
     } <= locs
 
+    # Text PostgreSQL cannot store is refused, not a server error.
+    resp = await demo.gateway.post(
+        "/v1/needs", headers=leader, json=whole_school_need(title="Adaptive\u0000teaching")
+    )
+    assert resp.status_code == 422
+    assert resp.json()["errors"]
+
     # Rules across fields are checked together, after the shape.
     resp = await demo.gateway.post(
         "/v1/needs",

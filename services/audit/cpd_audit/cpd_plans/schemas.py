@@ -9,8 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer
 
+from cpd_audit.inputs import AuditInput as InputModel
 from cpd_audit.planning import MONTH_PATTERN
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_common.schemas import OutputModel
 
 # Money in pounds, exact to the penny; a JSON number on the wire.
 Money = Annotated[

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cpd_common.schemas import InputModel, OutputModel
+from cpd_audit.inputs import AuditInput as InputModel
+from cpd_common.schemas import OutputModel
 
 NeedLevel = Literal["whole_school", "team", "individual"]
 TeamKind = Literal["phase", "department", "subject"]
