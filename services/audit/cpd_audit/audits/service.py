@@ -162,8 +162,8 @@ def to_read(audit: Audit, instrument: Instrument, version: InstrumentVersion) ->
         ),
         title=audit.title,
         description=audit.description,
-        status=audit.status,  # type: ignore[arg-type]
-        scope=schemas.ScopeRead(kind=audit.scope_kind, school_ids=list(audit.school_ids)),  # type: ignore[arg-type]
+        status=audit.status,
+        scope=schemas.ScopeRead(kind=audit.scope_kind, school_ids=list(audit.school_ids)),
         audience=schemas.AudienceRead(staff_groups=list(audit.audience_groups)),
         min_group_size=audit.min_group_size,
         opens_on=audit.opens_on,
@@ -326,7 +326,7 @@ def audience_filter(audit: Audit) -> Any:
 
 
 def _scope_payload(audit: Audit) -> catalogue.AuditScope:
-    return catalogue.AuditScope(kind=audit.scope_kind, school_ids=list(audit.school_ids))  # type: ignore[arg-type]
+    return catalogue.AuditScope(kind=audit.scope_kind, school_ids=list(audit.school_ids))
 
 
 async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
@@ -445,7 +445,7 @@ async def response_counts(
     total = cell((), ())
     return schemas.ResponseCounts(
         audit_id=audit.id,
-        status=audit.status,  # type: ignore[arg-type]
+        status=audit.status,
         min_group_size=k,
         audience_size=audit.audience_size,
         responses=total.responses if atoms else 0,

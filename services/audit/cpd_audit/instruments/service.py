@@ -43,7 +43,8 @@ def parse_items(raw: list[dict[str, Any]]) -> list[schemas.Item]:
 async def ensure_builtins(session: AsyncSession) -> None:
     """Writes any built-in instrument version missing from this database (fixed ids, so it
     is idempotent and safe from several replicas at once). Once per database per process."""
-    marker = str(session.get_bind().url)
+    bind = session.get_bind()
+    marker = str(bind.engine.url)
     if marker in _ensured:
         return
     wanted = [builtin.version_id(d["key"], d["version"]) for d in builtin.BUILTIN_INSTRUMENTS]

@@ -142,11 +142,11 @@ async def submit_response(
     *,
     principal: Principal,
 ) -> schemas.ResponseReceipt:
-    audit = await audits_service.get_audit(session, audit_id, principal=principal)
+    visible = await audits_service.get_audit(session, audit_id, principal=principal)
     # Shares the row with other respondents but not with close (FOR UPDATE): a response
     # never lands in a closed audit.
     audit = await session.scalar(
-        select(Audit).where(Audit.id == audit.id).with_for_update(read=True)
+        select(Audit).where(Audit.id == visible.id).with_for_update(read=True)
     )
     assert audit is not None
     person = await _person(session, principal)
@@ -234,7 +234,7 @@ async def my_response(
         reason = f"The audit is {audit.status}."
     return schemas.MyResponse(
         audit_id=audit.id,
-        status=audit.status,  # type: ignore[arg-type]
+        status=audit.status,
         responded=responded_on is not None,
         responded_on=responded_on,
         can_respond=reason is None,

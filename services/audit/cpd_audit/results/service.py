@@ -360,7 +360,7 @@ async def compute_results(
         items=item_results,
         ranked_by_gap=[i.item_key for i in ranked],
         sections=section_results,
-        by=list(by),  # type: ignore[arg-type]
+        by=list(by),
     )
     if by:
         results.breakdown = await _breakdown(
@@ -417,10 +417,10 @@ async def _breakdown(
         answered[atom] = int(row["answered"])
         scored[atom] = int(row["scored"])
     everyone = units[("respondents", "")]
-    for key in [("item", i) for i in items_keys(items) if i not in partial_items] + [
+    for unit in [("item", i) for i in items_keys(items) if i not in partial_items] + [
         ("section", s.key) for s in sections if s.key not in partial_sections
     ]:
-        units[key] = everyone
+        units[unit] = everyone
     cache = suppression.PatternCache(k)
     respondents = cache.get(everyone[0])
     # One pattern per figure (items everybody answered share theirs), decided once.
@@ -519,7 +519,7 @@ def _leaders_v_staff(
         measure, lead_value = _headline(lead) if lead else ("gap", None)
         _, staff_value = _headline(rest) if rest else ("gap", None)
         if lead is None or rest is None:
-            withheld = "leaders and other staff did not both respond"
+            withheld: str | None = "leaders and other staff did not both respond"
         else:
             withheld = lead.withheld or rest.withheld
         if item.type == "paired_scale":
@@ -535,7 +535,7 @@ def _leaders_v_staff(
                 difference=None
                 if withheld or lead_value is None or staff_value is None
                 else _round(lead_value - staff_value),
-                measure=measure,  # type: ignore[arg-type]
+                measure=measure,
                 withheld=withheld,
             )
         )

@@ -106,10 +106,10 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
         for i, d in enumerate(dims):
             parent: CellKey = (dims[:i] + dims[i + 1 :], values[:i] + values[i + 1 :])
             children_of.setdefault((parent, d), set()).add(pattern.node_of[key])
-    for (parent, _), children in children_of.items():
+    for (parent, _), kids in children_of.items():
         # One child covers the same respondents as its parent: nothing to subtract.
-        if len(children) > 1:
-            lines.add((pattern.node_of[parent], frozenset(children)))
+        if len(kids) > 1:
+            lines.add((pattern.node_of[parent], frozenset(kids)))
 
     withheld = pattern.withheld
     for node, n in node_size.items():
@@ -119,7 +119,7 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
     while changed:
         changed = False
         for parent_node, children in sorted(lines, key=lambda x: node_label[x[0]]):
-            line = children | {parent_node}
+            line = set(children) | {parent_node}
             unknown = [m for m in line if m in withheld]
             if len(unknown) != 1:
                 continue
