@@ -278,3 +278,32 @@ async def test_relay_and_consumer_loops_survive_nats_outage(db, nats_server, nat
 
 async def _at_least(probe: Any, n: int) -> bool:
     return bool(await probe() >= n)
+
+
+async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+
+    async def picky(session: Any, event: CloudEvent, p: catalogue.SchoolUpserted) -> None:
+        if p.name == "Poison":
+            raise RuntimeError("cannot project this school")
+        await upsert_school(session, event, p)
+
+    sub = subscription(handlers={catalogue.SCHOOL_UPSERTED: picky}, max_deliver=2, backoff=(0.05,))
+    await ensure_consumer(js, sub)
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "First")
+        school_event(session, "Poison")
+        school_event(session, "Third")
+    await publish_pending(sessionmaker, js)
+
+    async def settled() -> bool:
+        await drain(sessionmaker, js, [sub])
+        async with sessionmaker() as session:
+            return bool(await session.scalar(select(func.count()).select_from(Dead)))
+
+    await wait_for(settled, timeout=10)
+    async with sessionmaker() as session:
+        assert sorted((await session.scalars(select(School.name))).all()) == ["First", "Third"]
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == 2
+        dead = (await session.scalars(select(Dead))).one()
+        assert "cannot project this school" in dead.error

@@ -194,6 +194,39 @@ async def handle_message(
     return "handled" if handled else "duplicate"
 
 
+async def handle_batch(
+    sessionmaker: async_sessionmaker[AsyncSession], sub: Subscription, msgs: Sequence[Any]
+) -> None:
+    """Handles a fetched batch in one transaction (one durable commit for many events), each
+    event with its inbox row, then acks them all. If anything in the batch fails, the
+    transaction is rolled back and every message is handled on its own, so a failing event
+    is retried or dead-lettered alone and the others go through."""
+    ready: list[tuple[Any, CloudEvent, Handler, Any]] = []
+    for msg in msgs:
+        try:
+            event, handler, payload = parse(sub, msg.data)
+        except (ValueError, ValidationError):
+            ready.append((msg, None, None, None))  # type: ignore[arg-type]
+            continue
+        ready.append((msg, event, handler, payload))  # type: ignore[arg-type]
+    if len(ready) == 1 or any(event is None for _, event, _, _ in ready):
+        for msg, *_ in ready:
+            await handle_message(sessionmaker, sub, msg)
+        return
+    try:
+        async with sessionmaker() as session, session.begin():
+            for _, event, handler, payload in ready:
+                if handler is not None:
+                    await handle_in_transaction(session, sub, event, handler, payload)
+    except Exception:
+        log.info("batch on %s failed; handling its %d events one by one", sub.durable, len(ready))
+        for msg, *_ in ready:
+            await handle_message(sessionmaker, sub, msg)
+        return
+    for msg, *_ in ready:
+        await msg.ack()
+
+
 async def _pull(js: Any, sub: Subscription) -> Any:
     return await js.pull_subscribe_bind(durable=sub.durable, stream=STREAM)
 
@@ -217,9 +250,8 @@ async def drain(
                     msgs = await psub.fetch(batch=100, timeout=wait)
                 except TimeoutError:
                     break
-                for msg in msgs:
-                    await handle_message(sessionmaker, sub, msg)
-                    total += 1
+                await handle_batch(sessionmaker, sub, msgs)
+                total += len(msgs)
         finally:
             await psub.unsubscribe()
     return total
@@ -273,8 +305,7 @@ async def _consume(
                 msgs = await psub.fetch(batch=50, timeout=1.0)
             except TimeoutError:
                 continue
-            for msg in msgs:
-                await handle_message(sessionmaker, sub, msg)
+            await handle_batch(sessionmaker, sub, msgs)
             delay = 0.1
         except asyncio.CancelledError:
             raise
