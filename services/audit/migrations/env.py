@@ -3,6 +3,7 @@
 import os
 
 from alembic import context
+
 from cpd_audit.models import Base
 from cpd_common.migrations import run_env
 

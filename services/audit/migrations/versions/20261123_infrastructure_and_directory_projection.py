@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from cpd_common.events.outbox import CREATE_NOTIFY_TRIGGER
 from sqlalchemy.dialects import postgresql
+
+from cpd_common.events.outbox import CREATE_NOTIFY_TRIGGER
 
 revision: str = "0001"
 down_revision: str | None = None
