@@ -321,3 +321,71 @@ async def test_agreement_dont_know_leaders_v_staff_and_comparing_rounds(kit: Any
     assert float(row["percent_agree"]) == q1["percent_agree"]
     assert float(row["percent_dont_know"]) == q1["percent_dont_know"]
     assert row["distribution"] == ";".join(f"{k}={v}" for k, v in q1["distribution"].items())
+
+
+def _in_span(rows: list[list[int]], target: list[int]) -> bool:
+    """Is ``target`` a linear combination of ``rows``? Gaussian elimination modulo the prime
+    2^31 - 1: a real combination over the rationals is always found; a false alarm would
+    need the prime to divide a small 0/1 determinant, and would fail the test, not pass it."""
+    p = 2**31 - 1
+    basis: list[tuple[int, list[int]]] = []
+    for row in rows:
+        vec = [x % p for x in row]
+        for lead, b in basis:
+            if vec[lead]:
+                f = vec[lead]
+                vec = [(x - f * y) % p for x, y in zip(vec, b, strict=True)]
+        lead = next((i for i, x in enumerate(vec) if x), None)
+        if lead is not None:
+            inv = pow(vec[lead], p - 2, p)
+            basis.append((lead, [(x * inv) % p for x in vec]))
+    vec = [x % p for x in target]
+    for lead, b in basis:
+        if vec[lead]:
+            f = vec[lead]
+            vec = [(x - f * y) % p for x, y in zip(vec, b, strict=True)]
+    return not any(vec)
+
+
+def test_no_withheld_cell_can_be_worked_out_from_published_ones() -> None:
+    """Every table the API can publish for an audit (the whole, every one-way and two-way
+    breakdown) together: no withheld cell's sum is a linear combination of published cells'
+    sums. Random populations, checked with exact rational arithmetic."""
+    from cpd_audit.results import suppression
+
+    for seed in range(40):
+        rng = random.Random(seed)
+        atoms: dict[tuple[str, ...], int] = {}
+        for _ in range(rng.randint(8, 40)):
+            atom = (
+                rng.choice("NS"),
+                rng.choice(["teacher", "assistant", "support", "leader"]),
+                rng.choice(["KS1", "KS2", "Maths", "Office"]),
+                rng.choice(["ect", "mid", "experienced"]),
+                rng.choice(["leader", "staff"]),
+            )
+            atoms[atom] = atoms.get(atom, 0) + 1
+        k = rng.choice([3, 5])
+        pattern = suppression.compute(atoms, k)
+        order = sorted(atoms)
+
+        def vector(key: Any, order: list[Any] = order) -> list[int]:
+            dims, values = key
+            return [
+                int(
+                    all(
+                        a[suppression.DIMENSIONS.index(d)] == v
+                        for d, v in zip(dims, values, strict=True)
+                    )
+                )
+                for a in order
+            ]
+
+        published = [vector(c) for c in pattern.counts if pattern.reason(c) is None]
+        for key in pattern.counts:
+            reason = pattern.reason(key)
+            if pattern.size(key) < k:
+                assert reason == suppression.PRIMARY
+            if reason is not None:
+                assert not _in_span(published, vector(key)), (seed, key)
+        assert pattern.reason(((), ())) is None or sum(atoms.values()) < k

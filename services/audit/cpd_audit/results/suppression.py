@@ -20,7 +20,9 @@ combinations of the five attributes among the respondents who count for a figure
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+import bisect
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -29,6 +31,9 @@ DIMENSIONS = ("school", "staff_group", "department", "career_stage", "leadership
 
 Atom = tuple[Any, ...]  # one value per dimension, in DIMENSIONS order
 CellKey = tuple[tuple[str, ...], tuple[Any, ...]]  # (dimensions, their values)
+
+# Above this many atoms only the line rule runs (the exact check grows with the cube).
+MAX_EXACT_ATOMS = 64
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -88,6 +93,10 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
             pattern.counts[key] = pattern.counts.get(key, 0) + n
     node_size: dict[frozenset[int], int] = {}
     node_label: dict[frozenset[int], str] = {}
+    # How coarse a cell's simplest description is: a whole-school or whole-group figure
+    # (1) is worth more than a school-by-group one (2), so complementary picks prefer the
+    # finer cells.
+    node_depth: dict[frozenset[int], int] = {}
     for key, idx in members.items():
         node = frozenset(idx)
         pattern.node_of[key] = node
@@ -95,6 +104,7 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
         label = _sort_label(key)
         if node not in node_label or label < node_label[node]:
             node_label[node] = label
+            node_depth[node] = len(key[0])
     total_key: CellKey = ((), ())
     total_node = pattern.node_of.get(total_key)
 
@@ -129,19 +139,101 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
             pick = min(candidates, key=lambda c: (node_size[c], node_label[c]))
             withheld[pick] = COMPLEMENTARY
             changed = True
+        if not changed and len(atoms) <= MAX_EXACT_ATOMS:
+            # Lines catch subtraction within one table; several tables together can still
+            # pin a cell down. Check exactly and withhold more until none can be.
+            for _, used in _recoverable(node_size, withheld, len(atoms)):
+                if any(c in withheld for c in used):
+                    continue  # already broken by a pick for another leak in this pass
+                candidates = [c for c in used if c != total_node]
+                if candidates:
+                    pick = min(
+                        candidates, key=lambda c: (-node_depth[c], node_size[c], node_label[c])
+                    )
+                    withheld[pick] = COMPLEMENTARY
+                    changed = True
     return pattern
 
 
+_PRIME = (1 << 61) - 1
+
+
+class _Span:
+    """The span of published cells' indicator vectors over the atoms, in echelon form with
+    sparse rows, modulo a large prime (a wrong answer would need the prime to divide a
+    determinant of a 0/1 matrix this small: it cannot). With ``track``, each row also
+    remembers which published cells it combines (columns after the atoms)."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.rows: dict[int, dict[int, int]] = {}
+        self.order: list[int] = []
+
+    def reduce(self, vector: dict[int, int]) -> dict[int, int]:
+        # Row p is zero before column p, so one pass over the pivots in ascending order
+        # clears every pivot column.
+        vector = dict(vector)
+        for lead in self.order:
+            factor = vector.get(lead)
+            if not factor:
+                continue
+            for col, value in self.rows[lead].items():
+                updated = (vector.get(col, 0) - factor * value) % _PRIME
+                if updated:
+                    vector[col] = updated
+                else:
+                    vector.pop(col, None)
+        return vector
+
+    def add(self, vector: dict[int, int]) -> None:
+        vector = self.reduce(vector)
+        atoms = [i for i in vector if i < self.width]
+        if not atoms:
+            return
+        lead = min(atoms)
+        inverse = pow(vector[lead], _PRIME - 2, _PRIME)
+        self.rows[lead] = {c: (v * inverse) % _PRIME for c, v in vector.items()}
+        bisect.insort(self.order, lead)
+
+
+def _recoverable(
+    node_size: Mapping[frozenset[int], int],
+    withheld: Mapping[frozenset[int], str],
+    atom_count: int,
+) -> list[tuple[frozenset[int], list[frozenset[int]]]]:
+    """Every withheld cell whose respondents' sum is a linear combination of published
+    cells' sums (so it could be worked out), each with the published cells that
+    combination uses."""
+    published = sorted((n for n in node_size if n not in withheld), key=len)
+    span = _Span(atom_count)
+    for tag, node in enumerate(published):
+        span.add({i: 1 for i in node} | {atom_count + tag: 1})
+    leaks = []
+    for node in sorted(withheld, key=lambda n: (len(n), sorted(n))):
+        rest = span.reduce(dict.fromkeys(node, 1))
+        if all(col >= atom_count for col in rest):
+            leaks.append((node, [published[col - atom_count] for col in rest]))
+    return leaks
+
+
+_LRU: OrderedDict[tuple[int, frozenset[tuple[Atom, int]]], Pattern] = OrderedDict()
+_LRU_SIZE = 512
+
+
 class PatternCache:
-    """Patterns keyed by their atom counts: items everybody answered share one."""
+    """Patterns keyed by their atom counts: items everybody answered share one, and a
+    pattern depends on nothing else, so recent ones are kept for the next request."""
 
     def __init__(self, min_group_size: int) -> None:
         self.min_group_size = min_group_size
-        self._cache: dict[Hashable, Pattern] = {}
 
     def get(self, atom_counts: Mapping[Atom, int]) -> Pattern:
-        key = frozenset((a, n) for a, n in atom_counts.items() if n > 0)
-        found = self._cache.get(key)
+        key = (self.min_group_size, frozenset((a, n) for a, n in atom_counts.items() if n > 0))
+        found = _LRU.get(key)
         if found is None:
-            found = self._cache[key] = compute(atom_counts, self.min_group_size)
+            found = _LRU[key] = compute(atom_counts, self.min_group_size)
+            while len(_LRU) > _LRU_SIZE:
+                _LRU.popitem(last=False)
+        else:
+            _LRU.move_to_end(key)
         return found
