@@ -3,19 +3,23 @@
 Every figure the API can publish for an audit is a sum over respondents: the whole audit, a
 one-way breakdown (by school, staff group, department, career stage or leadership) or a
 two-way one. These tables are linked by sums: the whole audit is the sum of any one-way
-breakdown, and each one-way cell is the sum of its row in any two-way breakdown. A withheld
-cell could be worked out by subtraction from a line in which it is the only unknown, so
+breakdown, and each one-way cell is the sum of its row in any two-way breakdown. So
 suppression is decided once for *all* tables together:
 
 1. primary: a cell with fewer than ``min_group_size`` respondents is withheld;
-2. complementary: while some line (a parent cell and its children) has exactly one withheld
-   member, the smallest published child of that line is withheld too.
+2. complementary, by lines: while some line (a parent cell and the cells that split it) has
+   exactly one withheld member, the smallest published child of that line is withheld too;
+3. complementary, exactly: several tables together can still pin a cell down (a withheld
+   cell's sum may be a linear combination of published sums). For audits of up to
+   ``MAX_EXACT_ATOMS`` attribute combinations this is checked with exact linear algebra, and
+   a cell of each such combination is withheld (the finest and smallest first) until no
+   withheld cell can be worked out. Larger audits rely on the line rule.
 
 Cells covering exactly the same respondents (say, a department that only one school has and
 that school's row for it) are the same cell and share one decision. Because the pattern
-covers every table, a figure withheld in one breakdown stays withheld, or unrecoverable, in
-every other breakdown of the same audit. Cells are built from "atoms": the distinct
-combinations of the five attributes among the respondents who count for a figure.
+covers every table, a figure withheld in one breakdown cannot be recovered from another
+breakdown of the same audit. Cells are built from "atoms": the distinct combinations of the
+five attributes among the respondents who count for a figure.
 """
 
 from __future__ import annotations
