@@ -470,6 +470,8 @@ async def test_validation_errors_are_422_problems_with_an_errors_list(svc: Servi
     assert assert_problem(not_json, 422)["errors"]
     wrong_type = await svc.client.post("/v1/items", headers=headers, json=["a", "list"])
     assert assert_problem(wrong_type, 422)["errors"]
+    nul = await svc.client.post("/v1/items", headers=headers, json={"name": "pe\u0000n", "qty": 1})
+    assert "NUL" in assert_problem(nul, 422)["errors"][0]["msg"]
     assert await _count(svc.check, "SELECT count(*) FROM items") == 0
 
 
