@@ -41,9 +41,9 @@ from bench.load import median, percentile, rotate, rounded
 from bench.procs import cpu_seconds, machine_cpu, online_cpus
 from bench.stack import Stack, log
 from cpd_common.db import uuid7
+from cpd_common.demo_data import OAKRIDGE
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import STREAM, add_event
-from cpd_gateway.demo_data import OAKRIDGE
 from cpd_gateway.models import OutboxEvent
 
 IN_FLIGHT = 16  # producer transactions at once (the pool size)

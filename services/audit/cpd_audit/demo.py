@@ -27,7 +27,7 @@ from cpd_audit.responses import service as responses_service
 from cpd_audit.responses.schemas import ResponseCreate
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
-from cpd_gateway.demo_data import (
+from cpd_common.demo_data import (
     NORTHFIELD,
     OAKRIDGE,
     PEOPLE,

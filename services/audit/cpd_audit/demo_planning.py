@@ -20,9 +20,9 @@ from cpd_audit.alignment_plans.schemas import AlignmentGrid
 from cpd_audit.models import OutboxEvent
 from cpd_audit.models_planning import AlignmentPlan, CpdPlan, CpdPlanRow, Need, NeedAuditItem
 from cpd_common.db import utcnow
+from cpd_common.demo_data import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK, demo_id
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import add_event
-from cpd_gateway.demo_data import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK, demo_id
 
 NEED_WRITING = demo_id("need", "northfield-writing")
 NEED_KS1_MATHS = demo_id("need", "northfield-ks1-maths")

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from cpd_common.demo_data import OAKRIDGE, PEOPLE, PEOPLE_BY_KEY
 from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import OAKRIDGE, PEOPLE, PEOPLE_BY_KEY
 
 OAKRIDGE_STAFF = [p for p in PEOPLE if p.trust_id == OAKRIDGE and p.staff_group != "governor"]
 

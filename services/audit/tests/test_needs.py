@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from cpd_audit.models import OutboxEvent
 from cpd_audit.models_planning import Need
+from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import nats_subject
 from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 
 LEADER = PEOPLE_BY_KEY["s-head"]  # Southbank head
 PERSON = PEOPLE_BY_KEY["s-t2"]  # Chris Walker; line manager s-t1

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from cpd_audit.models_planning import CpdPlanRow
+from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 
 LEADER = PEOPLE_BY_KEY["n-head"]
 TEACHER = PEOPLE_BY_KEY["n-t1"]

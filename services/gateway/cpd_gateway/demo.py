@@ -1,11 +1,11 @@
-"""Seeds the demo trust (``make up`` and the test suite): see :mod:`cpd_gateway.demo_data`."""
+"""Seeds the demo trust (``make up`` and the test suite): see :mod:`cpd_common.demo_data`."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_gateway.demo_data import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
+from cpd_common.demo_data import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
 from cpd_gateway.directory.service import _school_event, person_event
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import ApiClient, Person, School, Trust

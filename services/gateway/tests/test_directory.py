@@ -13,9 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import (
+from cpd_common.demo_data import (
     DEMO_CREDENTIALS,
     NORTHFIELD,
     OAKRIDGE,
@@ -25,6 +23,8 @@ from cpd_gateway.demo_data import (
     RIVERSIDE_HIGH,
     SOUTHBANK,
 )
+from cpd_common.events import catalogue
+from cpd_common.testing.stack import Stack
 from cpd_gateway.directory.service import ERASED_NAME
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]

@@ -21,14 +21,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import text
 
-from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import (
+from cpd_common.demo_data import (
     DEMO_CREDENTIALS,
     NORTHFIELD,
     OAKRIDGE,
     PEOPLE,
     RIVERSIDE,
 )
+from cpd_common.testing.stack import Stack
 from cpd_gateway.identity.service import BAD_CREDENTIALS
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]

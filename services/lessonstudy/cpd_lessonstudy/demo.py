@@ -45,7 +45,7 @@ from cpd_lessonstudy.time_records.schemas import AttendanceInput, TimeRecordCrea
 FRACTIONS_TITLE = "Explaining equivalent fractions in Year 4"
 WRITING_TITLE = "Talking before writing: persuasive paragraphs across the Year 6-7 transition"
 
-# Demo people (keys of cpd_gateway.demo_data.PEOPLE) who take part.
+# Demo people (keys of cpd_common.demo_data.PEOPLE) who take part.
 FRACTIONS_GROUP = {
     "n-t6": "facilitator",
     "n-t1": "teacher",
@@ -65,7 +65,7 @@ DEMO_KEYS = sorted({*FRACTIONS_GROUP, *WRITING_GROUP})
 
 def _demo_data() -> Any:
     # The demo trust's fixed ids and people live with the gateway, which seeds the directory.
-    from cpd_gateway import demo_data
+    from cpd_common import demo_data
 
     return demo_data
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_lessonstudy.models import OutboxEvent
 
 BASE = "/v1/lesson-studies"

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.testing.stack import Stack
-from cpd_gateway.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 
 from .conftest import Api, days_ago, member_ids
 

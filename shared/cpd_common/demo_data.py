@@ -1,5 +1,6 @@
-"""The demo trust that ``make up`` and the test suite seed: fixed ids (UUIDv5) and fixed
-logins, so scripts, front-end developers and tests can rely on them (also in the README)."""
+"""The demo trust that ``make up`` and the test suite seed, shared by every service's demo:
+fixed ids (UUIDv5) and fixed logins, so scripts, front-end developers and tests can rely on
+them (also in the README)."""
 
 from __future__ import annotations
 
