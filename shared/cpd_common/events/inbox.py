@@ -201,16 +201,12 @@ async def handle_batch(
     event with its inbox row, then acks them all. If anything in the batch fails, the
     transaction is rolled back and every message is handled on its own, so a failing event
     is retried or dead-lettered alone and the others go through."""
-    ready: list[tuple[Any, CloudEvent, Handler, Any]] = []
-    for msg in msgs:
-        try:
-            event, handler, payload = parse(sub, msg.data)
-        except (ValueError, ValidationError):
-            ready.append((msg, None, None, None))  # type: ignore[arg-type]
-            continue
-        ready.append((msg, event, handler, payload))  # type: ignore[arg-type]
-    if len(ready) == 1 or any(event is None for _, event, _, _ in ready):
-        for msg, *_ in ready:
+    try:
+        ready = [(msg, *parse(sub, msg.data)) for msg in msgs]
+    except (ValueError, ValidationError):
+        ready = []  # a malformed event among them: handle_message dead-letters it alone
+    if len(ready) < 2:
+        for msg in msgs:
             await handle_message(sessionmaker, sub, msg)
         return
     try:

@@ -13,8 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from cpd_audit.inputs import AuditInput as InputModel
-from cpd_common.schemas import OutputModel
+from cpd_common.schemas import InputModel, OutputModel
 
 Point = Annotated[str, Field(min_length=1, max_length=2000)]
 Points = Annotated[list[Point], Field(max_length=50)]

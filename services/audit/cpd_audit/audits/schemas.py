@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from cpd_audit.inputs import AuditInput as InputModel
-from cpd_common.schemas import OutputModel
+from cpd_common.schemas import InputModel, OutputModel
 
 AuditStatus = Literal["draft", "open", "closed"]
 StaffGroup = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")]

@@ -15,9 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cpd_audit.inputs import AuditInput as InputModel
 from cpd_audit.planning import MONTH_PATTERN
-from cpd_common.schemas import OutputModel
+from cpd_common.schemas import InputModel, OutputModel
 
 Text = Annotated[str, Field(max_length=8000)]
 CpdModel = Literal[

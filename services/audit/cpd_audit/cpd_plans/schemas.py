@@ -9,9 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer
 
-from cpd_audit.inputs import AuditInput as InputModel
 from cpd_audit.planning import MONTH_PATTERN
-from cpd_common.schemas import OutputModel
+from cpd_common.schemas import InputModel, OutputModel
 
 # Money in pounds, exact to the penny; a JSON number on the wire.
 Money = Annotated[

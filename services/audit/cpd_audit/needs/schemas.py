@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cpd_audit.inputs import AuditInput as InputModel
-from cpd_common.schemas import OutputModel
+from cpd_common.schemas import InputModel, OutputModel
 
 NeedLevel = Literal["whole_school", "team", "individual"]
 TeamKind = Literal["phase", "department", "subject"]

@@ -9,8 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from cpd_audit.audits.schemas import AuditStatus
-from cpd_audit.inputs import AuditInput as InputModel
-from cpd_common.schemas import OutputModel
+from cpd_common.schemas import InputModel, OutputModel
 
 
 class Answer(InputModel):

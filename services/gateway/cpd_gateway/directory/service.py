@@ -206,15 +206,16 @@ async def _check_references(
 async def _check_email(
     session: AsyncSession, email: str | None, *, person_id: uuid.UUID | None = None
 ) -> None:
+    """Emails are login names, so they are unique across the platform (people and accounts)."""
     if not email:
         return
-    taken = await session.scalar(
-        select(Person.id).where(func.lower(Person.email) == email.lower(), Person.id != person_id)
-        if person_id
-        else select(Person.id).where(func.lower(Person.email) == email.lower())
-    )
-    account = await session.scalar(select(Account.person_id).where(Account.email == email.lower()))
-    if taken is not None or (account is not None and account != person_id):
+    email = email.lower()
+    other_person = select(Person.id).where(func.lower(Person.email) == email)
+    other_account = select(Account.person_id).where(Account.email == email)
+    if person_id is not None:
+        other_person = other_person.where(Person.id != person_id)
+        other_account = other_account.where(Account.person_id != person_id)
+    if await session.scalar(select(exists(other_person) | exists(other_account))):
         raise errors.EmailTaken("Another person already uses this email.")
 
 
@@ -308,7 +309,6 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
         update(Group)
         .where(
             Group.trust_id == person.trust_id,
-            Group.trust_id.isnot(None),
             person.id == any_(Group.member_ids),
         )
         .values(member_ids=func.array_remove(Group.member_ids, person.id))

@@ -8,9 +8,9 @@ from datetime import datetime
 from pydantic import Field, field_validator
 from pydantic.config import JsonDict
 
+from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import LABEL_PATTERN, ProfileText, label_problem
-from cpd_lessonstudy.inputs import Input
 
 PRIVACY_WARNING = (
     "**Never identify a pupil.** The profile describes the kind of learner the case pupil "

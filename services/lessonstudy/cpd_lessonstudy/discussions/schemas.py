@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
+from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
-from cpd_lessonstudy.inputs import Input
 
 ORDER = (
     "The discussion starts from the pupils: a reflection on every case pupil is required before "

@@ -7,9 +7,9 @@ from datetime import date, datetime
 
 from pydantic import Field
 
+from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
-from cpd_lessonstudy.inputs import Input
 
 Statement = Field(min_length=1, max_length=4000)
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import Field
 
+from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
-from cpd_lessonstudy.inputs import Input
 
 NOTES_DOC = (
     "Short notes of what the pupil said about the lesson and their learning. Never the pupil's "

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
+from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
-from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.terms import Outcome
 
 OUTCOME_DOC = "Whether the pupil met their success criteria at this point: met, partly or not_yet."

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import Field, field_validator, model_validator
 
+from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
-from cpd_lessonstudy.inputs import Input
 from cpd_lessonstudy.members.schemas import MemberCreate, MemberRead
 from cpd_lessonstudy.terms import StudyStatus
 
