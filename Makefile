@@ -20,7 +20,7 @@ test: sync
 	@$(UV) run --frozen pytest
 
 lint: sync
-	@$(UV) run --frozen ruff check . && $(UV) run --frozen mypy shared/cpd_common
+	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check . && $(UV) run --frozen mypy
 
 bench: sync
 	@$(UV) run --frozen python -m bench

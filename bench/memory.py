@@ -29,7 +29,7 @@ def snapshot(stack: Stack) -> dict[str, float | None]:
 def result(
     stack: Stack, at_start: dict[str, float | None], at_end: dict[str, float | None]
 ) -> dict[str, Any]:
-    bars = {}
+    bars: dict[str, dict[str, object]] = {}
     for key in APIS:
         if at_start.get(key) is None and at_end.get(key) is None:
             bars[f"{key} idle RSS"] = {

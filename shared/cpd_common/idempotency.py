@@ -79,7 +79,7 @@ class ApiRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if "POST" not in self.methods:
+        if not self.methods or "POST" not in self.methods:
             return handler
 
         async def route(request: Request) -> Response:

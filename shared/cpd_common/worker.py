@@ -105,8 +105,9 @@ async def run(
             log_level="warning",
         )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-        tasks.append(asyncio.create_task(server.serve(), name="health"))
+        # ``_serve`` rather than ``serve``: ``serve`` captures SIGINT/SIGTERM for itself, and the
+        # worker's own handlers must decide when to stop.
+        tasks.append(asyncio.create_task(server._serve(), name="health"))
     log.info("worker started", extra={"path": settings.service_name})
     try:
         await stop.wait()

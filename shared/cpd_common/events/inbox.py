@@ -175,7 +175,7 @@ async def handle_message(
         await _dead_letter(sessionmaker, sub, msg, f"malformed event: {exc}", event, deliveries)
         await msg.term()
         return "dead"
-    if handler is None:
+    if handler is None or event is None:
         await msg.ack()
         return "ignored"
     try:

@@ -46,7 +46,8 @@ async def reset_jetstream(url: str) -> None:
     try:
         js = nc.jetstream()
         for info in await js.streams_info():
-            await js.delete_stream(info.config.name)
+            if info.config.name:
+                await js.delete_stream(info.config.name)
     finally:
         await nc.close()
 

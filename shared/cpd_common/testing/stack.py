@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ def ensure_templates(pg: EmbeddedPostgres, specs: Sequence[ServiceSpec]) -> None
     for spec in specs:
         if spec.template in _prepared:
             continue
-        prepare_template(pg, spec.template, lambda url, d=spec.service_dir: upgrade(d, url))
+        prepare_template(pg, spec.template, functools.partial(upgrade, spec.service_dir))
         _prepared.add(spec.template)
 
 

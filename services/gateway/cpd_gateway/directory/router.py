@@ -19,7 +19,9 @@ from cpd_gateway.models import ApiClient, Group, Person, School
 
 router = APIRouter(prefix="/v1", route_class=ApiRoute)
 
-NOT_FOUND = {404: {"description": "Not found (or in another trust)"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Not found (or in another trust)"}
+}
 
 
 # ---- trusts ---------------------------------------------------------------------------------

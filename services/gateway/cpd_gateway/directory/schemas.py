@@ -62,7 +62,7 @@ class PersonCreate(InputModel):
     fte: float | None = Field(default=None, ge=0, le=1)
     start_date: date | None = None
     line_manager_id: uuid.UUID | None = None
-    roles: list[Role] = Field(default_factory=lambda: ["staff"])
+    roles: list[Role] = Field(default_factory=lambda: list[Role](["staff"]))
     active: bool = True
     external_id: str | None = Field(default=None, max_length=200)
     password: str | None = Field(

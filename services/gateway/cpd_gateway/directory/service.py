@@ -118,7 +118,7 @@ def people_query(
         else:
             stmt = stmt.where(Person.id == principal.person_id)
     if school_id is not None:
-        stmt = stmt.where(school_id == any_(Person.school_ids))
+        stmt = stmt.where(any_(Person.school_ids) == school_id)
     if staff_group is not None:
         stmt = stmt.where(Person.staff_group == staff_group)
     if active is not None:
@@ -309,7 +309,7 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
         update(Group)
         .where(
             Group.trust_id == person.trust_id,
-            person.id == any_(Group.member_ids),
+            any_(Group.member_ids) == person.id,
         )
         .values(member_ids=func.array_remove(Group.member_ids, person.id))
     )
