@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 import uuid_utils
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import Uuid
+
+from cpd_common.errors import is_unique_violation
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,6 +84,23 @@ def create_engine(
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@contextlib.asynccontextmanager
+async def one_of_a_kind(session: AsyncSession, conflict: Exception) -> AsyncIterator[None]:
+    """Runs the block in a savepoint and turns a unique violation into ``conflict`` (a 409).
+
+    For "one X per Y" rules backed by a unique constraint: of concurrent requests, the
+    constraint lets one insert win and the others wait, then fail here; the savepoint keeps
+    the request's transaction usable. Flush inside the block so the insert happens in it.
+    """
+    try:
+        async with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        if is_unique_violation(exc):
+            raise conflict from exc
+        raise
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -31,11 +31,14 @@ class ProblemError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors
         self.headers = headers
+        # RFC 9457 extension members, e.g. the id of the record a 409 collided with.
+        self.extensions = extensions
 
 
 class BadRequest(ProblemError):
@@ -108,6 +111,7 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     request: Request | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     default_code, default_title = _STATUS_CODES.get(status, ("error", "Error"))
     body: dict[str, Any] = {
@@ -124,6 +128,8 @@ def problem_response(
             headers = {**(headers or {}), "X-Request-ID": rid}
     if errors is not None:
         body["errors"] = errors
+    for key, value in (extensions or {}).items():
+        body.setdefault(key, value)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -160,6 +166,19 @@ def is_unavailable(exc: BaseException) -> bool:
     }
 
 
+UNIQUE_VIOLATION = "23505"
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """True for PostgreSQL's unique_violation: a "one X per Y" rule held by a constraint."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == UNIQUE_VIOLATION or (
+        getattr(orig, "pgcode", None) == UNIQUE_VIOLATION
+    )
+
+
 def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -171,6 +190,7 @@ def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
             errors=exc.errors,
             headers=exc.headers,
             request=request,
+            extensions=exc.extensions,
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -198,6 +218,16 @@ def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
         return problem_response(422, detail, errors=errors, request=request)
 
     async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+        if is_unique_violation(exc):
+            # The last line of defence for a race the service did not name: a concurrent
+            # request already created the one record allowed. A clear 409, never a 500.
+            log.info("unique violation answered 409: %s", getattr(exc, "orig", exc))
+            return problem_response(
+                409,
+                "This would be a second record where only one is allowed; "
+                "another request created it first. Read it and retry if needed.",
+                request=request,
+            )
         if is_unavailable(exc):
             log.warning("dependency unavailable: %s", type(exc).__name__)
             return problem_response(
@@ -218,6 +248,6 @@ def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     # Registered per class so they run inside the app (no re-raise, no traceback in the logs
     # for an expected outage); ``Exception`` is the last resort.
-    for cls in (DBAPIError, OSError, TimeoutError):
+    for cls in (IntegrityError, DBAPIError, OSError, TimeoutError):
         app.add_exception_handler(cls, on_unhandled)
     app.add_exception_handler(Exception, on_unhandled)

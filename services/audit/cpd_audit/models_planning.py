@@ -80,6 +80,24 @@ class NeedAuditItem(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AcceptedSuggestion(Base):
+    """That an audit's suggested need was accepted as a need of a school (and team): one need
+    per audit item, school and team, held by the primary key so that concurrent accepts
+    make one need, not several. ``team`` is the lower-cased team name, empty for the whole
+    school. The row stays when the need is dropped (the need can be reopened instead)."""
+
+    __tablename__ = "accepted_suggestions"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), primary_key=True)
+    trust_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    need_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("needs.id", ondelete="CASCADE"), index=True
+    )
+
+
 class AlignmentPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     """The three-year alignment framework of one school from one starting year: two domains x
     SWOT x this year / next year / the year after (the grid is one JSON document)."""
@@ -134,6 +152,8 @@ class CareerPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     share it with can read it (not leaders, not trust admins)."""
 
     __tablename__ = "career_plans"
+    # One plan per person and academic year (undated plans are not limited).
+    __table_args__ = (UniqueConstraint("owner_id", "start_year"),)
 
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
     title: Mapped[str] = mapped_column(String(200))

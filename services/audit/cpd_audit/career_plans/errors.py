@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cpd_common.errors import NotFound
+from cpd_common.errors import Conflict, NotFound
 
 
 class CareerPlanNotFound(NotFound):
@@ -11,3 +11,7 @@ class CareerPlanNotFound(NotFound):
 
 class ShareNotFound(NotFound):
     title = "Share not found"
+
+
+class CareerPlanYearTaken(Conflict):
+    title = "Career plan for this year exists"

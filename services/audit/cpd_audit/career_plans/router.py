@@ -34,9 +34,10 @@ PRIVATE = (
         "opportunities), strengths with their evidence, aspects to develop with how they were "
         "identified and the preferred CPD model, and an action plan. "
         + PRIVATE
-        + "Honours `Idempotency-Key`."
+        + "One plan per person and academic year (`start_year`): a second for the same year "
+        "is 409. Honours `Idempotency-Key`."
     ),
-    responses=problems(403, 422),
+    responses=problems(403, 409, 422),
 )
 async def create_plan(
     body: schemas.CareerPlanCreate, session: SessionDep, principal: PrincipalDep
@@ -87,9 +88,10 @@ async def get_plan(plan_id: uuid.UUID, session: SessionDep, principal: Principal
     summary="Change my career plan",
     description=(
         "Owner only (a mentor gets 403). Send only the sections that change; each replaces "
-        "the whole section. Requires `If-Match` with the ETag of your last GET."
+        "the whole section. Requires `If-Match` with the ETag of your last GET. Moving the "
+        "plan to a year you already have a plan for is 409."
     ),
-    responses=problems(403, 404, 412, 422, 428),
+    responses=problems(403, 404, 409, 412, 422, 428),
 )
 async def update_plan(
     plan_id: uuid.UUID,

@@ -12,11 +12,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.career_plans import schemas
-from cpd_audit.career_plans.errors import CareerPlanNotFound, ShareNotFound
+from cpd_audit.career_plans.errors import CareerPlanNotFound, CareerPlanYearTaken, ShareNotFound
 from cpd_audit.models import Person
 from cpd_audit.models_planning import CareerPlan, CareerPlanShare
-from cpd_audit.planning import PERSON_ROLES, person_in_trust, require_person
+from cpd_audit.planning import PERSON_ROLES, academic_year, person_in_trust, require_person
 from cpd_common.auth import Principal
+from cpd_common.db import one_of_a_kind
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -148,9 +149,19 @@ async def create_plan(
         start_year=data.start_year,
         **{section: dumped[section] for section in SECTIONS},
     )
-    session.add(plan)
-    await session.flush()
+    async with one_of_a_kind(session, _year_taken(data.start_year)):
+        session.add(plan)
+        await session.flush()
     return plan
+
+
+def _year_taken(start_year: int | None) -> CareerPlanYearTaken:
+    year = academic_year(start_year) if start_year is not None else "that year"
+    return CareerPlanYearTaken(
+        f"You already have a career plan for {year}: change that one, or give this one "
+        "another year.",
+        errors=[{"loc": "body.start_year", "msg": "you already have a plan for this year"}],
+    )
 
 
 def _require_owner(plan: CareerPlan, principal: Principal) -> None:
@@ -178,7 +189,8 @@ async def update_plan(
     full = data.model_dump()
     for field in changes:
         setattr(plan, field, full[field])
-    await session.flush()
+    async with one_of_a_kind(session, _year_taken(plan.start_year)):
+        await session.flush()
     return plan
 
 

@@ -21,7 +21,7 @@ from cpd_audit.instruments.errors import (
 )
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -257,8 +257,12 @@ async def create_instrument(
         latest_version=1,
         created_by=principal.person_id,
     )
-    session.add(instrument)
-    await session.flush()
+    # (trust_id, key) is unique: a concurrent create with the same key gets the same 409.
+    async with one_of_a_kind(
+        session, InstrumentKeyTaken(f"An instrument with key {key!r} already exists.")
+    ):
+        session.add(instrument)
+        await session.flush()
     session.add(
         InstrumentVersion(
             instrument_id=instrument.id,

@@ -134,8 +134,10 @@ async def update_need(
         "Turns one of the audit's suggested needs (see `GET /v1/audits/{id}/suggested-needs`) "
         "into a whole-school or team need, with the audit item linked and its figures as "
         "evidence; anything in the body overrides the suggestion's wording. Leaders of the "
-        "school and trust admins only. 409 if the same school (and team) already has a need "
-        "from this item. Publishes `audit.need.recorded`. Honours `Idempotency-Key`."
+        "school and trust admins only. One need per audit item, school and team (a database "
+        "constraint holds it, so concurrent accepts make one need): a second accept is 409 "
+        "with the existing need's id in `need_id`, even when that need was dropped (reopen it "
+        "by changing its status). Publishes `audit.need.recorded`. Honours `Idempotency-Key`."
     ),
     responses=problems(403, 404, 409, 422),
 )

@@ -12,14 +12,21 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, false, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import service as audits_service
 from cpd_audit.models import OutboxEvent, Person
-from cpd_audit.models_planning import CareerPlan, CareerPlanShare, Need, NeedAuditItem
+from cpd_audit.models_planning import (
+    AcceptedSuggestion,
+    CareerPlan,
+    CareerPlanShare,
+    Need,
+    NeedAuditItem,
+)
 from cpd_audit.needs import schemas
-from cpd_audit.needs.errors import NeedNotFound
+from cpd_audit.needs.errors import NeedNotFound, SuggestionAlreadyAccepted
 from cpd_audit.planning import (
     leads_school,
     led_school_ids,
@@ -28,7 +35,7 @@ from cpd_audit.planning import (
     school_in_trust,
 )
 from cpd_common.auth import Principal
-from cpd_common.errors import Conflict, Forbidden, Unprocessable
+from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import add_event
 from cpd_common.pagination import PageParams, paginate
@@ -404,24 +411,9 @@ async def accept_suggestion(
             "The school is not in the audit's scope.",
             errors=[{"loc": "body.school_id", "msg": "not in the audit's scope"}],
         )
-    duplicate = await session.scalar(
-        select(Need.id)
-        .join(NeedAuditItem, NeedAuditItem.need_id == Need.id)
-        .where(
-            Need.trust_id == principal.trust_id,
-            Need.school_id == school_id,
-            Need.level == data.level,
-            Need.team_name == data.team_name if data.team_name is not None else true(),
-            Need.status != "dropped",
-            NeedAuditItem.audit_id == audit_id,
-            NeedAuditItem.item_key == data.item_key,
-        )
-        .limit(1)
-    )
-    if duplicate is not None:
-        raise Conflict(
-            f"This suggestion was already accepted as need {duplicate}.",
-        )
+    team = (data.team_name or "").strip().lower() if data.level == "team" else ""
+    key = (audit_id, data.item_key, school_id, team)
+    await _refuse_accepted_twice(session, key)
     create = schemas.NeedCreate(
         school_id=school_id,
         level=data.level,
@@ -435,4 +427,45 @@ async def accept_suggestion(
         intended_outcomes=data.intended_outcomes,
         audit_items=[schemas.AuditItemLink(audit_id=audit_id, item_keys=[data.item_key])],
     )
-    return await record_need(session, create, principal=principal)
+    # The primary key of accepted_suggestions holds "one need per audit item, school and
+    # team": of concurrent accepts, one inserts and the others fail here with a 409.
+    try:
+        async with session.begin_nested():
+            need = await record_need(session, create, principal=principal)
+            session.add(
+                AcceptedSuggestion(
+                    audit_id=audit_id,
+                    item_key=data.item_key,
+                    school_id=school_id,
+                    team=team,
+                    trust_id=principal.trust_id,
+                    need_id=need.id,
+                )
+            )
+            await session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        await _refuse_accepted_twice(session, key)
+        raise
+    return need
+
+
+async def _refuse_accepted_twice(
+    session: AsyncSession, key: tuple[uuid.UUID, str, uuid.UUID, str]
+) -> None:
+    audit_id, item_key, school_id, team = key
+    existing = (
+        await session.execute(
+            select(Need.id, Need.status)
+            .join(AcceptedSuggestion, AcceptedSuggestion.need_id == Need.id)
+            .where(
+                AcceptedSuggestion.audit_id == audit_id,
+                AcceptedSuggestion.item_key == item_key,
+                AcceptedSuggestion.school_id == school_id,
+                AcceptedSuggestion.team == team,
+            )
+        )
+    ).first()
+    if existing is not None:
+        raise SuggestionAlreadyAccepted(existing.id, existing.status)
