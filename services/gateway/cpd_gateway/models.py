@@ -65,7 +65,8 @@ class Person(IdMixin, TenantMixin, TimestampMixin, Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (UniqueConstraint("trust_id", "email", name="uq_people_trust_email"),)
+    # Emails are login names: unique across the platform (stored lower-cased).
+    __table_args__ = (UniqueConstraint("email", name="uq_people_email"),)
 
 
 class Account(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import Select, any_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import add_event
@@ -216,7 +216,7 @@ async def _check_email(
         other_person = other_person.where(Person.id != person_id)
         other_account = other_account.where(Account.person_id != person_id)
     if await session.scalar(select(exists(other_person) | exists(other_account))):
-        raise errors.EmailTaken("Another person already uses this email.")
+        raise _email_taken()
 
 
 async def create_person(
@@ -241,12 +241,22 @@ async def create_person(
         **data.model_dump(exclude={"password", "email"}),
         email=email,
     )
-    session.add(person)
-    await session.flush()
-    if data.password and email:
-        await identity.set_password(session, person, email=email, password=data.password)
+    # The unique constraints on emails (people and accounts) hold the rule under concurrency.
+    async with one_of_a_kind(session, _email_taken()):
+        session.add(person)
+        await session.flush()
+        if data.password and email:
+            await identity.set_password(session, person, email=email, password=data.password)
+            await session.flush()
     person_event(session, person)
     return person
+
+
+def _email_taken() -> errors.EmailTaken:
+    return errors.EmailTaken(
+        "Another person already uses this email.",
+        errors=[{"loc": "body.email", "msg": "already in use"}],
+    )
 
 
 async def update_person(
@@ -282,7 +292,8 @@ async def update_person(
         await identity.set_password(session, person, email=person.email, password=password)
     elif account is not None and person.email and account.email != person.email:
         account.email = person.email
-    await session.flush()
+    async with one_of_a_kind(session, _email_taken()):
+        await session.flush()
     person_event(session, person)
     return person
 
@@ -449,8 +460,9 @@ async def create_client(
         roles=list(data.roles),
         scopes=list(data.scopes),
     )
-    session.add(client)
-    await session.flush()
+    async with one_of_a_kind(session, errors.ClientIdTaken()):
+        session.add(client)
+        await session.flush()
     return client, secret
 
 

@@ -1,0 +1,76 @@
+"""The gateway's "one X per Y" rules under concurrency: an email is one person's across the
+platform (it is a login name) and a client_id is one API client's. The same create sent
+several times at once, even by two trusts, makes one record; the others get 409."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from cpd_common.demo_data import NORTHFIELD, RIVERSIDE_HIGH
+from cpd_common.testing.concurrency import one_winner, race
+from cpd_common.testing.stack import Stack
+from cpd_gateway.demo import DEMO_CREDENTIALS
+
+ADMIN = DEMO_CREDENTIALS["trust admin"]
+RIVERSIDE_ADMIN = DEMO_CREDENTIALS["trust admin (Riverside, another tenant)"]
+N = 8
+
+
+async def _count(stack: Stack, sql: str, **params: object) -> int:
+    async with stack.session("gateway") as session:
+        return int((await session.execute(text(sql), params)).scalar_one())
+
+
+async def test_one_person_per_email_across_trusts_under_concurrency(seeded: Stack) -> None:
+    oakridge = await seeded.auth(*ADMIN)
+    riverside = await seeded.auth(*RIVERSIDE_ADMIN)
+    email = f"sam-{uuid.uuid4().hex[:8]}@example.org"
+
+    def body(school: uuid.UUID, password: bool) -> dict[str, object]:
+        out: dict[str, object] = {
+            "name": "Sam Okafor",
+            "email": email if password else email.upper(),
+            "school_ids": [str(school)],
+            "roles": ["staff"],
+        }
+        if password:
+            out["password"] = "a long enough passphrase"
+        return out
+
+    turn = iter(range(N))
+
+    async def send():  # type: ignore[no-untyped-def]
+        i = next(turn)
+        headers, school = (oakridge, NORTHFIELD) if i % 2 == 0 else (riverside, RIVERSIDE_HIGH)
+        return await seeded.gateway.post(
+            "/v1/people", headers=headers, json=body(school, password=i % 4 < 2)
+        )
+
+    responses, _ = await race(N, send)
+    one_winner(responses)
+    for loser in responses:
+        if loser.status_code == 409:
+            assert loser.json()["title"] == "Email already in use"
+    assert await _count(seeded, "SELECT count(*) FROM people WHERE email = :e", e=email) == 1
+    assert await _count(seeded, "SELECT count(*) FROM accounts WHERE email = :e", e=email) <= 1
+
+
+async def test_one_api_client_per_client_id_under_concurrency(seeded: Stack) -> None:
+    oakridge = await seeded.auth(*ADMIN)
+    riverside = await seeded.auth(*RIVERSIDE_ADMIN)
+    client_id = f"hr-sync-{uuid.uuid4().hex[:6]}"
+    body = {"name": "HR sync", "client_id": client_id, "roles": ["hr_integration"]}
+    turn = iter(range(N))
+
+    async def send():  # type: ignore[no-untyped-def]
+        headers = oakridge if next(turn) % 2 == 0 else riverside
+        return await seeded.gateway.post("/v1/clients", headers=headers, json=body)
+
+    responses, _ = await race(N, send)
+    one_winner(responses)
+    assert (
+        await _count(seeded, "SELECT count(*) FROM api_clients WHERE client_id = :c", c=client_id)
+        == 1
+    )
