@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -278,6 +279,150 @@ async def test_relay_and_consumer_loops_survive_nats_outage(db, nats_server, nat
 
 async def _at_least(probe: Any, n: int) -> bool:
     return bool(await probe() >= n)
+
+
+# A short publish-ack timeout for the outage tests, so an outage "longer than the timeout"
+# stays short (the relay's default is PUBLISH_TIMEOUT).
+ACK_TIMEOUT = 0.3
+
+
+def _publish_failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.name == "cpd.outbox" and r.getMessage().startswith("relay: publish of event")
+    ]
+
+
+async def _start_loops(engine: Any, sessionmaker: Any, url: str, durable: str) -> Any:
+    stop = asyncio.Event()
+    relay = asyncio.create_task(
+        run_relay(engine, sessionmaker, url, stop, publish_timeout=ACK_TIMEOUT)
+    )
+    consumers = asyncio.create_task(
+        run_consumers(sessionmaker, url, [subscription(durable=durable)], stop)
+    )
+    return stop, [relay, consumers]
+
+
+async def _stop_loops(stop: asyncio.Event, tasks: list[Any], nats_server: Any) -> None:
+    if nats_server.proc is None:  # the test failed during its outage
+        await asyncio.to_thread(nats_server.start)
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 15)
+
+
+async def _school_names(sessionmaker: Any) -> list[str]:
+    async with sessionmaker() as session:
+        return sorted((await session.scalars(select(School.name))).all())
+
+
+async def _outbox_rows(sessionmaker: Any) -> list[Any]:
+    async with sessionmaker() as session:
+        return list((await session.scalars(select(Outbox).order_by(Outbox.seq))).all())
+
+
+async def _assert_each_event_arrived_once(sessionmaker: Any, url: str, names: list[str]) -> None:
+    """Every outbox event is in the stream once, in outbox order, and was handled once."""
+
+    async def settled() -> bool:
+        rows = await _outbox_rows(sessionmaker)
+        drained = all(r.sent_at is not None for r in rows)
+        return drained and await _count_schools(sessionmaker) >= len(names)
+
+    try:
+        await wait_for(settled, timeout=20)
+    except AssertionError:
+        missing = sorted(set(names) - set(await _school_names(sessionmaker)))
+        pending = [r.seq for r in await _outbox_rows(sessionmaker) if r.sent_at is None]
+        raise AssertionError(
+            f"not settled after the outage: never handled {missing}, still pending {pending}"
+        ) from None
+    rows = await _outbox_rows(sessionmaker)
+    nc = await nats.connect(url)
+    try:
+        messages = await stream_messages(nc.jetstream())
+    finally:
+        await nc.close()
+    assert [m["id"] for m in messages] == [str(r.event_id) for r in rows], (
+        "the stream must hold each outbox event exactly once, in outbox order"
+    )
+    assert await _school_names(sessionmaker) == sorted(names), "each event handled exactly once"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == len(names)
+        assert await session.scalar(select(func.count()).select_from(Dead)) == 0
+
+
+async def _count_schools(sessionmaker: Any) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(School)) or 0)
+
+
+async def test_outage_longer_than_the_publish_ack_timeout_loses_and_duplicates_nothing(  # type: ignore[no-untyped-def]
+    db, nats_server, nats_clean, caplog
+) -> None:
+    """The broker is away longer than the ack timeout: the client cannot just buffer the
+    publish and send it on reconnect; the relay's failure path runs and retries."""
+    caplog.set_level(logging.WARNING, logger="cpd.outbox")
+    engine, sessionmaker = db
+    stop, tasks = await _start_loops(engine, sessionmaker, nats_clean, "ack-timeout-directory")
+    try:
+        async with sessionmaker() as session, session.begin():
+            school_event(session, "Before outage")
+        await wait_for(lambda: _at_least(lambda: _count_schools(sessionmaker), 1), timeout=10)
+        await asyncio.to_thread(nats_server.stop)
+        names = ["Before outage"] + [f"During outage {i}" for i in range(10)]
+        async with sessionmaker() as session, session.begin():
+            for name in names[1:]:
+                school_event(session, name)
+        await asyncio.sleep(ACK_TIMEOUT * 5)
+        await asyncio.to_thread(nats_server.start)
+        await _assert_each_event_arrived_once(sessionmaker, nats_clean, names)
+        failures = _publish_failures(caplog)
+        assert failures, "the outage outlasted the ack timeout: the relay's failure path must run"
+        first_in_outage = (await _outbox_rows(sessionmaker))[1]
+        assert str(first_in_outage.event_id) in failures[0].getMessage()
+        # One attempt per failed publish plus the one that was acked.
+        assert first_in_outage.attempts >= 2
+    finally:
+        await _stop_loops(stop, tasks, nats_server)
+
+
+async def test_relay_gives_up_batches_while_broker_stays_down_and_delivers_all_once_after(  # type: ignore[no-untyped-def]
+    db, nats_server, nats_clean, caplog
+) -> None:
+    """The broker stays down until the relay has given up its batch (twice): nothing is
+    marked sent meanwhile, and after recovery every event arrives once, in order."""
+    caplog.set_level(logging.WARNING, logger="cpd.outbox")
+    engine, sessionmaker = db
+    stop, tasks = await _start_loops(engine, sessionmaker, nats_clean, "gives-up-directory")
+    names = ["Before outage"] + [f"Queued {i}" for i in range(12)]
+    try:
+        async with sessionmaker() as session, session.begin():
+            school_event(session, names[0])
+        await wait_for(lambda: _at_least(lambda: _count_schools(sessionmaker), 1), timeout=10)
+        await asyncio.to_thread(nats_server.stop)
+        for chunk in (names[1:6], names[6:]):
+            async with sessionmaker() as session, session.begin():
+                for name in chunk:
+                    school_event(session, name)
+
+        async def gave_up(times: int) -> bool:
+            return len(_publish_failures(caplog)) >= times
+
+        for times in (1, 2):
+            await wait_for(lambda: gave_up(times), timeout=10)  # noqa: B023
+            rows = (await _outbox_rows(sessionmaker))[1:]
+            assert [r.sent_at for r in rows] == [None] * len(rows), (
+                "an event whose publish was not acked must stay pending"
+            )
+        assert rows[0].attempts >= 2, "each failed publish counts as an attempt"
+        assert all(r.attempts == 0 for r in rows[1:]), "the batch stops at the first failure"
+        assert "12 left pending" in _publish_failures(caplog)[-1].getMessage()
+        await asyncio.to_thread(nats_server.start)
+        await _assert_each_event_arrived_once(sessionmaker, nats_clean, names)
+    finally:
+        await _stop_loops(stop, tasks, nats_server)
 
 
 async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js) -> None:  # type: ignore[no-untyped-def]

@@ -134,7 +134,11 @@ _PRUNE = text(f"DELETE FROM outbox WHERE sent_at < now() - interval '{KEEP_SENT_
 
 
 async def publish_pending(
-    sessionmaker: async_sessionmaker[AsyncSession], js: Any, *, limit: int = 200
+    sessionmaker: async_sessionmaker[AsyncSession],
+    js: Any,
+    *,
+    limit: int = 200,
+    publish_timeout: float = PUBLISH_TIMEOUT,
 ) -> int:
     """Publishes up to ``limit`` pending events in order and marks them sent.
 
@@ -154,11 +158,20 @@ async def publish_pending(
                     subject,
                     json.dumps(envelope, separators=(",", ":")).encode(),
                     headers={"Nats-Msg-Id": str(event_id)},
-                    timeout=PUBLISH_TIMEOUT,
+                    timeout=publish_timeout,
                 )
             except Exception as exc:
                 error = exc
                 await session.execute(_FAILED, {"seq": seq})
+                log.warning(
+                    "relay: publish of event %s failed (%s: %s); batch stopped after %d sent,"
+                    " %d left pending",
+                    event_id,
+                    type(exc).__name__,
+                    exc,
+                    len(sent),
+                    len(rows) - len(sent),
+                )
                 break
             sent.append(seq)
         if sent:
@@ -208,9 +221,11 @@ async def run_relay(
     *,
     poll_interval: float = 0.2,
     stream_replicas: int = 1,
+    publish_timeout: float = PUBLISH_TIMEOUT,
 ) -> None:
     """The relay loop: wakes on NOTIFY (or every ``poll_interval``), publishes until the
-    outbox is empty, backs off (up to 2 s) while NATS or PostgreSQL is down."""
+    outbox is empty, backs off (up to 2 s) while NATS or PostgreSQL is down. A publish not
+    acked within ``publish_timeout`` seconds ends the batch; its row is retried."""
     wake = asyncio.Event()
     nc = None
     listener: Any = None
@@ -233,7 +248,7 @@ async def run_relay(
                     raw = await listener.get_raw_connection()
                     await raw.driver_connection.add_listener(NOTIFY_CHANNEL, on_notify)
                 wake.clear()
-                while await publish_pending(sessionmaker, js):
+                while await publish_pending(sessionmaker, js, publish_timeout=publish_timeout):
                     pass
                 if loop.time() - last_prune > 3600:
                     await prune_sent(sessionmaker)
