@@ -3,7 +3,7 @@ commit of the event (its inbox row), through the real relay (``python -m cpd_gat
 NATS JetStream fsyncing every write, and the real consumer worker.
 
 Producers in this process make ``directory.school.upserted`` events with
-``cpd_common.events.outbox.add_event`` (the exact outbox row a request handler adds) and insert
+``cpd_common.events.add`` (the exact outbox row a request handler adds) and insert
 each in its own transaction (one autocommit statement that also returns the transaction id;
 an ORM session per event cost ~2 ms of CPU here, which alone would keep 1,000/s off schedule
 on two cores) on a fixed schedule: event ``i`` is due at ``t0 + i / rate``; each run reports how late the
@@ -40,18 +40,18 @@ from bench.config import Config, bar
 from bench.load import median, percentile, rotate, rounded
 from bench.procs import cpu_seconds, machine_cpu, online_cpus
 from bench.stack import Stack, log
+from cpd_common import events
 from cpd_common.db import uuid7
 from cpd_common.demo_data import OAKRIDGE
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import STREAM, add_event
-from cpd_gateway.models import OutboxEvent
+from cpd_common.events.outbox import STREAM
 
 IN_FLIGHT = 16  # producer transactions at once (the pool size)
 # Longest wait for the consumer after a run, and for an idle pipeline before the next one:
 # keeps the run bounded when the consumer is slower than the rate (late events then count
 # as not consumed in time, i.e. infinitely late).
 DRAIN_WAIT = 12.0
-# The row add_event built, in one autocommit statement (its own transaction), with its xid.
+# The row events.add built, in one autocommit statement (its own transaction), with its xid.
 INSERT = (
     "INSERT INTO outbox (event_id, type, subject, envelope) VALUES ($1, $2, $3, $4::jsonb) "
     "RETURNING pg_current_xact_id()::text"
@@ -59,7 +59,7 @@ INSERT = (
 
 
 class _Collect:
-    """Stands in for the session: ``add_event`` hands it the outbox row it built."""
+    """Stands in for the session: ``events.add`` hands it the outbox row it built."""
 
     row: Any = None
 
@@ -146,15 +146,11 @@ async def _one_run(
             lateness.append((loop.time() - due) * 1000)
             school_id = uuid7()
             collected = _Collect()
-            event = add_event(
+            event = events.add(
                 collected,  # type: ignore[arg-type]
-                OutboxEvent,
-                catalogue.SCHOOL_UPSERTED,
                 catalogue.SchoolUpserted(
                     school_id=school_id, trust_id=OAKRIDGE, name=f"Lag school {i}", phase="primary"
                 ),
-                subject=school_id,
-                trust_id=OAKRIDGE,
             )
             row = collected.row
             try:
@@ -376,7 +372,7 @@ async def run(stack: Stack, cfg: Config) -> dict[str, Any]:
             "pass": f["delivered"] == f["produced"],
         }
     return {
-        "producer": "cpd_common.events.outbox.add_event builds each outbox row; one autocommit "
+        "producer": "cpd_common.events.add builds each outbox row; one autocommit "
         f"INSERT per event (its own transaction), {IN_FLIGHT} in flight at most, asyncpg, in "
         "the benchmark process",
         "relay": "python -m cpd_gateway.worker",

@@ -19,7 +19,7 @@ OTHER_ADMIN = ("admin@riverside.example", "riverside-admin-2026")
 async def test_malformed_event_is_listed_and_cannot_be_replayed(demo: Stack) -> None:
     bad = CloudEvent(
         source="cpd/directory",
-        type=catalogue.PERSON_UPSERTED,
+        type=catalogue.PersonUpserted.event_type,
         trustid=str(OAKRIDGE),
         data={"name": "no person id"},
     )
@@ -50,7 +50,7 @@ async def test_replay_runs_the_handler_once(demo: Stack) -> None:
     person_id = uuid.uuid4()
     event = CloudEvent(
         source="cpd/directory",
-        type=catalogue.PERSON_UPSERTED,
+        type=catalogue.PersonUpserted.event_type,
         subject=str(person_id),
         trustid=str(OAKRIDGE),
         data=catalogue.PersonUpserted(

@@ -7,7 +7,6 @@ built only from events: no service reads the gateway's database.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -17,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common.events import catalogue
+from cpd_common.events.catalogue import Event, PersonErased, PersonUpserted, SchoolUpserted
 from cpd_common.events.envelope import CloudEvent
+from cpd_common.events.inbox import Handler
 
 
 class PersonMixin:
@@ -53,24 +53,19 @@ class SchoolMixin:
     )
 
 
-Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
-
-
 def directory_handlers(
     person_model: type[Any],
     school_model: type[Any],
     *,
     on_erased: Handler | None = None,
-) -> dict[str, Handler]:
+) -> dict[type[Event], Handler]:
     """Handlers for the directory events, upserting into the service's own projection tables.
 
     ``on_erased`` runs after the person row is deleted so the service can remove or anonymise
     what else it holds about them, in the same transaction.
     """
 
-    async def person_upserted(
-        session: AsyncSession, event: CloudEvent, p: catalogue.PersonUpserted
-    ) -> None:
+    async def person_upserted(session: AsyncSession, event: CloudEvent, p: PersonUpserted) -> None:
         values = {
             "id": p.person_id,
             "trust_id": p.trust_id,
@@ -92,9 +87,7 @@ def directory_handlers(
         )
         await session.execute(stmt)
 
-    async def school_upserted(
-        session: AsyncSession, event: CloudEvent, s: catalogue.SchoolUpserted
-    ) -> None:
+    async def school_upserted(session: AsyncSession, event: CloudEvent, s: SchoolUpserted) -> None:
         values = {"id": s.school_id, "trust_id": s.trust_id, "name": s.name, "phase": s.phase}
         stmt = insert(school_model).values(values)
         stmt = stmt.on_conflict_do_update(
@@ -103,9 +96,7 @@ def directory_handlers(
         )
         await session.execute(stmt)
 
-    async def person_erased(
-        session: AsyncSession, event: CloudEvent, p: catalogue.PersonErased
-    ) -> None:
+    async def person_erased(session: AsyncSession, event: CloudEvent, p: PersonErased) -> None:
         from sqlalchemy import delete
 
         await session.execute(delete(person_model).where(person_model.id == p.person_id))
@@ -113,7 +104,7 @@ def directory_handlers(
             await on_erased(session, event, p)
 
     return {
-        catalogue.PERSON_UPSERTED: person_upserted,
-        catalogue.SCHOOL_UPSERTED: school_upserted,
-        catalogue.PERSON_ERASED: person_erased,
+        PersonUpserted: person_upserted,
+        SchoolUpserted: school_upserted,
+        PersonErased: person_erased,
     }

@@ -15,6 +15,7 @@ from sqlalchemy import String, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
+from cpd_common import events
 from cpd_common.db import create_engine, create_sessionmaker, new_metadata
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
@@ -31,7 +32,6 @@ from cpd_common.events.outbox import (
     CREATE_NOTIFY_TRIGGER,
     STREAM,
     OutboxMixin,
-    add_event,
     ensure_stream,
     publish_pending,
     run_relay,
@@ -91,13 +91,8 @@ async def js(nats_clean: str) -> AsyncIterator[Any]:
 
 def school_event(session: Any, name: str) -> CloudEvent:
     school_id = uuid.uuid4()
-    return add_event(
-        session,
-        Outbox,
-        catalogue.SCHOOL_UPSERTED,
-        catalogue.SchoolUpserted(school_id=school_id, trust_id=TRUST, name=name),
-        subject=school_id,
-        trust_id=TRUST,
+    return events.add(
+        session, catalogue.SchoolUpserted(school_id=school_id, trust_id=TRUST, name=name)
     )
 
 
@@ -112,7 +107,7 @@ def subscription(**kw: Any) -> Subscription:
     return Subscription(
         durable=kw.pop("durable", "test-directory"),
         filter_subject="cpd.directory.>",
-        handlers=kw.pop("handlers", {catalogue.SCHOOL_UPSERTED: upsert_school}),
+        handlers=kw.pop("handlers", {catalogue.SchoolUpserted: upsert_school}),
         **kw,
     )
 
@@ -129,16 +124,16 @@ async def stream_messages(js: Any) -> list[dict[str, Any]]:
 async def test_outbox_publishes_in_order_with_event_id_as_msg_id(db, js) -> None:  # type: ignore[no-untyped-def]
     _, sessionmaker = db
     async with sessionmaker() as session, session.begin():
-        events = [school_event(session, f"School {i}") for i in range(5)]
+        sent = [school_event(session, f"School {i}") for i in range(5)]
     assert await publish_pending(sessionmaker, js) == 5
     assert await publish_pending(sessionmaker, js) == 0
     messages = await stream_messages(js)
-    assert [m["id"] for m in messages] == [e.id for e in events]
+    assert [m["id"] for m in messages] == [e.id for e in sent]
     assert [m["data"]["data"]["name"] for m in messages] == [f"School {i}" for i in range(5)]
     first = messages[0]["data"]
     assert first["specversion"] == "1.0"
     assert first["source"] == "cpd/directory"
-    assert first["type"] == catalogue.SCHOOL_UPSERTED
+    assert first["type"] == catalogue.SchoolUpserted.event_type
     assert first["trustid"] == str(TRUST)
     async with sessionmaker() as session:
         pending = await session.scalar(select(func.count()).where(Outbox.sent_at.is_(None)))
@@ -185,7 +180,7 @@ async def test_malformed_event_goes_to_dead_letters_and_consumer_moves_on(db, js
     await ensure_consumer(js, sub)
     await js.publish("cpd.directory.school.upserted", b"{not json")
     bad_payload = CloudEvent(
-        source="cpd/directory", type=catalogue.SCHOOL_UPSERTED, data={"name": "no ids"}
+        source="cpd/directory", type=catalogue.SchoolUpserted.event_type, data={"name": "no ids"}
     )
     await js.publish("cpd.directory.school.upserted", bad_payload.model_dump_json().encode())
     async with sessionmaker() as session, session.begin():
@@ -213,7 +208,7 @@ async def test_failing_handler_is_retried_then_dead_lettered_then_replayed(db, j
             raise RuntimeError("projection table is locked")
         await upsert_school(session, event, p)
 
-    sub = subscription(handlers={catalogue.SCHOOL_UPSERTED: flaky}, max_deliver=3, backoff=(0.05,))
+    sub = subscription(handlers={catalogue.SchoolUpserted: flaky}, max_deliver=3, backoff=(0.05,))
     await ensure_consumer(js, sub)
     async with sessionmaker() as session, session.begin():
         event = school_event(session, "Retry school")
@@ -433,7 +428,7 @@ async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js
             raise RuntimeError("cannot project this school")
         await upsert_school(session, event, p)
 
-    sub = subscription(handlers={catalogue.SCHOOL_UPSERTED: picky}, max_deliver=2, backoff=(0.05,))
+    sub = subscription(handlers={catalogue.SchoolUpserted: picky}, max_deliver=2, backoff=(0.05,))
     await ensure_consumer(js, sub)
     async with sessionmaker() as session, session.begin():
         school_event(session, "First")

@@ -17,12 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.alignment_plans.schemas import AlignmentGrid
-from cpd_audit.models import OutboxEvent
 from cpd_audit.models_planning import AlignmentPlan, CpdPlan, CpdPlanRow, Need, NeedAuditItem
+from cpd_common import events
 from cpd_common.db import utcnow
 from cpd_common.demo_data import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK, demo_id
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 
 NEED_WRITING = demo_id("need", "northfield-writing")
 NEED_KS1_MATHS = demo_id("need", "northfield-ks1-maths")
@@ -264,10 +263,8 @@ async def seed_planning_demo(session: AsyncSession) -> bool:
             NeedAuditItem(need_id=need.id, audit_id=audit_id, item_key=key, position=i)
             for i, key in enumerate(item_keys)
         )
-        add_event(
+        events.add(
             session,
-            OutboxEvent,
-            catalogue.NEED_RECORDED,
             catalogue.NeedRecorded(
                 need_id=need.id,
                 trust_id=OAKRIDGE,
@@ -278,8 +275,6 @@ async def seed_planning_demo(session: AsyncSession) -> bool:
                 audit_id=audit_id,
                 item_keys=item_keys,
             ),
-            subject=need.id,
-            trust_id=OAKRIDGE,
         )
     start_year = current_start_year()
     session.add(

@@ -23,8 +23,8 @@ async def test_demo_shows_a_closed_round_with_results_and_an_open_diagnostic(kit
         assert await session.scalar(select(func.count()).select_from(AuditResponse)) == 35
         assert await session.scalar(select(func.count()).select_from(AuditParticipation)) == 35
         types = list(await session.scalars(select(OutboxEvent.type).order_by(OutboxEvent.seq)))
-        assert types.count(catalogue.AUDIT_OPENED) == 2
-        assert types.count(catalogue.AUDIT_CLOSED) == 1
+        assert types.count(catalogue.AuditOpened.event_type) == 2
+        assert types.count(catalogue.AuditClosed.event_type) == 1
     await kit.stack.settle()
 
     listed = await kit.gw.get("/v1/audits", headers=await kit.h("n-t1"))

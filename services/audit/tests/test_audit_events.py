@@ -39,7 +39,7 @@ async def test_open_and_close_events_carry_suppressed_aggregates_only(kit: Any) 
     assert await events_of(kit, audit["id"]) == []  # a draft publishes nothing
     await kit.transition(audit["id"], "open")
     [opened] = await events_of(kit, audit["id"])
-    assert opened.type == catalogue.AUDIT_OPENED
+    assert opened.type == catalogue.AuditOpened.event_type
     data = catalogue.AuditOpened.model_validate(opened.envelope["data"])
     assert data.audit_id == uuid.UUID(audit["id"]) and data.trust_id == OAKRIDGE
     assert data.instrument_key == "two-questions" and data.instrument_version == 1
@@ -54,7 +54,7 @@ async def test_open_and_close_events_carry_suppressed_aggregates_only(kit: Any) 
         await kit.respond(audit["id"], person.key, answers)
     await kit.transition(audit["id"], "close")
     _, closed = await events_of(kit, audit["id"])
-    assert closed.type == catalogue.AUDIT_CLOSED
+    assert closed.type == catalogue.AuditClosed.event_type
     payload = catalogue.AuditClosed.model_validate(closed.envelope["data"])
     assert payload.respondent_count == 15 and payload.min_group_size == 5
     results = await kit.results(audit["id"])

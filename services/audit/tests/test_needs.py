@@ -13,7 +13,6 @@ from cpd_audit.models import OutboxEvent
 from cpd_audit.models_planning import Need
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.events import catalogue
-from cpd_common.events.envelope import nats_subject
 from cpd_common.testing.stack import Stack
 
 LEADER = PEOPLE_BY_KEY["s-head"]  # Southbank head
@@ -79,7 +78,7 @@ async def test_recording_a_need_publishes_need_recorded(demo: Stack) -> None:
     async with demo.session("audit") as session:
         rows = (
             await session.scalars(
-                select(OutboxEvent).where(OutboxEvent.type == catalogue.NEED_RECORDED)
+                select(OutboxEvent).where(OutboxEvent.type == catalogue.NeedRecorded.event_type)
             )
         ).all()
     assert len(rows) == 1
@@ -88,9 +87,9 @@ async def test_recording_a_need_publishes_need_recorded(demo: Stack) -> None:
 
     await demo.settle()
     js = await demo.js()
-    msg = await js.get_last_msg("CPD", nats_subject(catalogue.NEED_RECORDED))
+    msg = await js.get_last_msg("CPD", catalogue.NeedRecorded.nats_subject)
     envelope = json.loads(msg.data)
-    assert envelope["type"] == catalogue.NEED_RECORDED
+    assert envelope["type"] == catalogue.NeedRecorded.event_type
     payload = catalogue.NeedRecorded.model_validate(envelope["data"])
     assert payload == catalogue.NeedRecorded(
         need_id=uuid.UUID(need["id"]),
@@ -424,7 +423,9 @@ async def test_needs_from_audits_suggested_and_linked_by_hand(kit: Any) -> None:
     async with demo.session("audit") as session:
         envelope = (
             await session.scalars(
-                select(OutboxEvent.envelope).where(OutboxEvent.type == catalogue.NEED_RECORDED)
+                select(OutboxEvent.envelope).where(
+                    OutboxEvent.type == catalogue.NeedRecorded.event_type
+                )
             )
         ).one()
     payload = catalogue.NeedRecorded.model_validate(envelope["data"])

@@ -407,7 +407,7 @@ async def test_planning_demo_reads_back_through_the_api(demo: Stack) -> None:
         events = await session.scalar(
             select(func.count())
             .select_from(OutboxEvent)
-            .where(OutboxEvent.type == catalogue.NEED_RECORDED)
+            .where(OutboxEvent.type == catalogue.NeedRecorded.event_type)
         )
         assert events == 6
     leader = await demo.auth("leader@northfield.example", "northfield-leader-2026")

@@ -1,4 +1,5 @@
-"""The gateway's ASGI app: identity, the directory, routing to the services, merged docs."""
+"""The gateway's ASGI app: identity, the directory, routing to the services, merged docs
+(``/openapi.json``) and the events document (``/asyncapi.json``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.routing import Route
 
 from cpd_common.app import create_service_app
 from cpd_common.auth import TokenVerifier
+from cpd_common.events.catalogue import asyncapi_document
 from cpd_gateway import openapi
 from cpd_gateway.directory.router import router as directory_router
 from cpd_gateway.identity import keys
@@ -31,6 +33,7 @@ def create_app(
     that calls the service's ASGI app in-process."""
     settings = settings or Settings()
     upstreams = Upstreams(settings, upstream_connectors)
+    asyncapi = asyncapi_document()
 
     async def startup(app: FastAPI) -> None:
         async with app.state.sessionmaker() as session, session.begin():
@@ -69,10 +72,14 @@ def create_app(
                 request.app.state.openapi_cache = cached
         return JSONResponse(cached)
 
+    async def events_document(request: Request) -> JSONResponse:
+        return JSONResponse(asyncapi)
+
     app.router.routes[:] = [
         r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/openapi.json")
     ]
     app.router.routes.insert(0, Route("/openapi.json", merged_openapi, include_in_schema=False))
+    app.router.routes.insert(1, Route("/asyncapi.json", events_document, include_in_schema=False))
     app.add_middleware(
         ProxyMiddleware, upstreams=upstreams, verifier_getter=lambda: app.state.verifier
     )

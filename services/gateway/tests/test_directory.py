@@ -177,7 +177,7 @@ async def test_schools_create_read_update_with_etags(seeded: Stack) -> None:
         seeded, admin, f"/v1/schools/{school['id']}", {"name": "Westgate Academy"}, "name"
     )
     # Creating and renaming each published directory.school.upserted.
-    events = await outbox_events(seeded, catalogue.SCHOOL_UPSERTED, school["id"])
+    events = await outbox_events(seeded, catalogue.SchoolUpserted.event_type, school["id"])
     assert [e["data"]["name"] for e in events] == ["Westgate Primary", "Westgate Academy"]
 
     leader = await seeded.auth(*LEADER)
@@ -585,7 +585,7 @@ async def test_idempotency_key_replays_the_first_response(seeded: Stack) -> None
     assert replay.headers["location"] == first.headers["location"]
     assert replay.headers["etag"] == first.headers["etag"]
     assert await _count_people_with_email(seeded, body["email"]) == 1
-    assert len(await outbox_events(seeded, catalogue.PERSON_UPSERTED, person["id"])) == 1
+    assert len(await outbox_events(seeded, catalogue.PersonUpserted.event_type, person["id"])) == 1
 
     changed = await seeded.gateway.post(
         "/v1/people", headers={**admin, **key}, json={**body, "name": "Someone Else"}
@@ -627,7 +627,7 @@ async def test_creating_a_person_writes_one_upserted_event_to_the_outbox(seeded:
     person = assert_created(
         await seeded.gateway.post("/v1/people", headers=admin, json=new_person()), "/v1/people"
     )
-    events = await outbox_events(seeded, catalogue.PERSON_UPSERTED, person["id"])
+    events = await outbox_events(seeded, catalogue.PersonUpserted.event_type, person["id"])
     assert len(events) == 1
     event = events[0]
     assert event["type"] == "cpd.directory.person.upserted.v1"
@@ -742,7 +742,7 @@ async def test_erasure_blanks_the_person_everywhere(platform: Stack) -> None:
     # Erasing again changes nothing and publishes nothing more; an erased person cannot change.
     again = await platform.gateway.post(f"/v1/people/{pid}/erase", headers=admin)
     assert again.status_code == 202 and again.json() == receipt
-    assert len(await outbox_events(platform, catalogue.PERSON_ERASED, pid)) == 1
+    assert len(await outbox_events(platform, catalogue.PersonErased.event_type, pid)) == 1
     patch = await platform.gateway.patch(
         f"/v1/people/{pid}", headers={**admin, "If-Match": "*"}, json={"name": "Back"}
     )

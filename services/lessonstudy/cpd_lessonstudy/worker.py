@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.directory import directory_handlers
-from cpd_common.events import catalogue
+from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import run_worker
@@ -14,12 +14,12 @@ from cpd_lessonstudy.models import Person, School
 from cpd_lessonstudy.settings import Settings
 
 
-def directory_subscription_handlers() -> dict[str, Handler]:
+def directory_subscription_handlers() -> dict[type[Event], Handler]:
     """The directory projection, plus erasure: the person's memberships become anonymous former
     members (``on_erased``), and their name is first scrubbed from the group's notes (that
     needs the projection row, which the shared handler deletes)."""
     handlers = directory_handlers(Person, School, on_erased=members_service.replace_erased_member)
-    erase_projection = handlers[catalogue.PERSON_ERASED]
+    erase_projection = handlers[catalogue.PersonErased]
 
     async def person_erased(
         session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
@@ -27,7 +27,7 @@ def directory_subscription_handlers() -> dict[str, Handler]:
         await members_service.scrub_erased_name(session, event, payload)
         await erase_projection(session, event, payload)
 
-    handlers[catalogue.PERSON_ERASED] = person_erased
+    handlers[catalogue.PersonErased] = person_erased
     return handlers
 
 

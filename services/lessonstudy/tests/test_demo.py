@@ -67,6 +67,6 @@ async def test_demo_studies_read_back_through_the_api(demo: Stack, api: Api) -> 
     }
 
     # Seeded like real requests: the same events.
-    assert len(await outbox(demo, catalogue.STUDY_STARTED)) == 2
-    assert len(await outbox(demo, catalogue.LESSON_COMPLETED)) == 4
-    assert len(await outbox(demo, catalogue.STUDY_COMPLETED)) == 1
+    assert len(await outbox(demo, catalogue.StudyStarted.event_type)) == 2
+    assert len(await outbox(demo, catalogue.LessonCompleted.event_type)) == 4
+    assert len(await outbox(demo, catalogue.StudyCompleted.event_type)) == 1

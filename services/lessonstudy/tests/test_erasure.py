@@ -132,7 +132,9 @@ async def test_erasure_replaces_membership_with_a_former_member(demo: Stack, api
     )
     await api.post(base + "/complete", "n-t3", expect=200)
     [event] = [
-        e for e in await outbox(demo, catalogue.LESSON_COMPLETED) if e["data"]["study_id"] == sid
+        e
+        for e in await outbox(demo, catalogue.LessonCompleted.event_type)
+        if e["data"]["study_id"] == sid
     ]
     hours_out = {h["person_id"]: h["hours"] for h in event["data"]["hours"]}
     assert hours_out[None] == 1.0

@@ -249,7 +249,9 @@ async def test_three_cycle_study_end_to_end(demo: Stack, api: Api) -> None:
 
 
 async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]]) -> None:
-    started = [e for e in await outbox(demo, catalogue.STUDY_STARTED) if e["subject"] == study_id]
+    started = [
+        e for e in await outbox(demo, catalogue.StudyStarted.event_type) if e["subject"] == study_id
+    ]
     assert len(started) == 1
     data = catalogue.StudyStarted.model_validate(started[0]["data"])
     assert data.school_ids == [NORTHFIELD]
@@ -266,7 +268,7 @@ async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]])
 
     completed = [
         catalogue.LessonCompleted.model_validate(e["data"])
-        for e in await outbox(demo, catalogue.LESSON_COMPLETED)
+        for e in await outbox(demo, catalogue.LessonCompleted.event_type)
         if e["data"]["study_id"] == study_id
     ]
     assert [c.cycle for c in completed] == [1, 2, 3]
@@ -289,7 +291,11 @@ async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]])
             PEOPLE_BY_KEY["s-t1"].id: 1.25,
         }
 
-    done = [e for e in await outbox(demo, catalogue.STUDY_COMPLETED) if e["subject"] == study_id]
+    done = [
+        e
+        for e in await outbox(demo, catalogue.StudyCompleted.event_type)
+        if e["subject"] == study_id
+    ]
     assert len(done) == 1
     summary = catalogue.StudyCompleted.model_validate(done[0]["data"])
     assert summary.cycles_completed == 3

@@ -1,37 +1,91 @@
-"""Every event the platform publishes: its type and the pydantic model of its ``data``.
+"""Every event the platform publishes: the pydantic model of its ``data``, which declares
+the event's type, version and subject.
 
-Producers build the payload model and hand it to :func:`cpd_common.events.outbox.add_event`;
-consumers receive the same model, parsed and validated, in their handler. A change that
-would break a consumer gets a new ``.v2`` type beside the old one.
+``class AuditOpened(Event, type="cpd.audit.audit.opened", version=1, subject="audit_id")``
+registers ``cpd.audit.audit.opened.v1`` in :data:`CATALOGUE`; the first paragraph of the
+class docstring is its summary. Producers hand an instance to :func:`cpd_common.events.add`, which
+derives the type, the NATS subject and the envelope from it; consumers register handlers by
+class and receive the same model, parsed and validated. A change that would break a consumer
+gets a new class with ``version=2`` beside the old one.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+TYPE_PATTERN = r"^cpd\.[a-z]+\.[a-z_]+\.[a-z_]+$"
+
 
 class Payload(BaseModel):
-    # Consumers accept fields added later (additive changes stay v1).
+    """A part of an event's ``data``. Consumers accept fields added later (additive changes
+    stay the same version)."""
+
     model_config = ConfigDict(extra="ignore")
+
+
+class Event(Payload):
+    """An event's ``data``: subclasses declare ``type``, ``version`` and ``subject`` (the field
+    holding the id of what the event is about: the CloudEvents ``subject``)."""
+
+    event_type: ClassVar[str]
+    """``cpd.<service>.<entity>.<event>.v<version>``: the CloudEvents ``type``."""
+    nats_subject: ClassVar[str]
+    """``cpd.<service>.<entity>.<event>``: where it travels in the stream."""
+    subject_field: ClassVar[str]
+    """The field whose value is the CloudEvents ``subject``: the id of what it is about."""
+    source: ClassVar[str]
+    """``cpd/<service>``: the CloudEvents ``source``."""
+
+    trust_id: uuid.UUID
+    """Every event belongs to one trust (the envelope's ``trustid``)."""
+
+    def __init_subclass__(cls, *, type: str, version: int, subject: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not re.match(TYPE_PATTERN, type):
+            raise TypeError(f"{cls.__name__}: type {type!r} is not cpd.<service>.<entity>.<event>")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise TypeError(f"{cls.__name__}: version must be a positive int")
+        cls.event_type = f"{type}.v{version}"
+        cls.nats_subject = type
+        cls.source = "cpd/" + type.split(".")[1]
+        cls.subject_field = subject
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.subject_field not in cls.model_fields:
+            raise TypeError(f"{cls.__name__}: subject field {cls.subject_field!r} is not a field")
+        if cls.event_type in CATALOGUE:
+            raise TypeError(f"{cls.event_type} is declared twice")
+        CATALOGUE[cls.event_type] = cls
+
+    @classmethod
+    def summary(cls) -> str:
+        """The docstring's first paragraph."""
+        return " ".join((cls.__doc__ or cls.__name__).strip().split("\n\n")[0].split())
+
+    def subject_id(self) -> str:
+        return str(getattr(self, self.subject_field))
+
+
+CATALOGUE: dict[str, type[Event]] = {}
+"""Every declared event class by its type (``cpd....v1``), filled as the classes are defined."""
 
 
 # ---- directory (gateway) ----------------------------------------------------------------
 
-PERSON_UPSERTED = "cpd.directory.person.upserted.v1"
-PERSON_ERASED = "cpd.directory.person.erased.v1"
-SCHOOL_UPSERTED = "cpd.directory.school.upserted.v1"
 
+class PersonUpserted(Event, type="cpd.directory.person.upserted", version=1, subject="person_id"):
+    """A person was created or changed in the directory.
 
-class PersonUpserted(Payload):
-    """A person was created or changed. Carries what services need for audiences and
-    breakdowns, never contact details."""
+    Carries what services need for audiences and breakdowns, never contact details."""
 
     person_id: uuid.UUID
-    trust_id: uuid.UUID
     school_ids: list[uuid.UUID] = Field(default_factory=list)
     name: str
     staff_group: str | None = None
@@ -44,25 +98,23 @@ class PersonUpserted(Payload):
     active: bool = True
 
 
-class PersonErased(Payload):
-    """Right to erasure: every service deletes or anonymises what it holds about the person."""
+class PersonErased(Event, type="cpd.directory.person.erased", version=1, subject="person_id"):
+    """A person exercised the right to erasure.
+
+    Every service deletes or anonymises what it holds about the person."""
 
     person_id: uuid.UUID
-    trust_id: uuid.UUID
 
 
-class SchoolUpserted(Payload):
+class SchoolUpserted(Event, type="cpd.directory.school.upserted", version=1, subject="school_id"):
+    """A school was created or changed."""
+
     school_id: uuid.UUID
-    trust_id: uuid.UUID
     name: str
     phase: str | None = None
 
 
 # ---- audit ------------------------------------------------------------------------------
-
-AUDIT_OPENED = "cpd.audit.audit.opened.v1"
-AUDIT_CLOSED = "cpd.audit.audit.closed.v1"
-NEED_RECORDED = "cpd.audit.need.recorded.v1"
 
 
 class AuditScope(Payload):
@@ -70,9 +122,10 @@ class AuditScope(Payload):
     school_ids: list[uuid.UUID] = Field(default_factory=list)
 
 
-class AuditOpened(Payload):
+class AuditOpened(Event, type="cpd.audit.audit.opened", version=1, subject="audit_id"):
+    """An audit round opened for responses."""
+
     audit_id: uuid.UUID
-    trust_id: uuid.UUID
     instrument_id: uuid.UUID
     instrument_key: str | None = None
     instrument_version: int
@@ -98,9 +151,12 @@ class ItemAggregate(Payload):
     withheld: str | None = None
 
 
-class AuditClosed(Payload):
+class AuditClosed(Event, type="cpd.audit.audit.closed", version=1, subject="audit_id"):
+    """An audit round closed.
+
+    Carries the per-item aggregates exactly as the results show them (suppressed)."""
+
     audit_id: uuid.UUID
-    trust_id: uuid.UUID
     instrument_id: uuid.UUID
     instrument_key: str | None = None
     instrument_version: int
@@ -111,9 +167,10 @@ class AuditClosed(Payload):
     items: list[ItemAggregate] = Field(default_factory=list)
 
 
-class NeedRecorded(Payload):
+class NeedRecorded(Event, type="cpd.audit.need.recorded", version=1, subject="need_id"):
+    """A CPD need was recorded in the needs register."""
+
     need_id: uuid.UUID
-    trust_id: uuid.UUID
     school_id: uuid.UUID | None = None
     level: Literal["whole_school", "team", "individual"]
     need_types: list[Literal["knowledge", "skills", "attitudes"]] = Field(default_factory=list)
@@ -124,19 +181,16 @@ class NeedRecorded(Payload):
 
 # ---- lesson study ---------------------------------------------------------------------------
 
-STUDY_STARTED = "cpd.lessonstudy.study.started.v1"
-LESSON_COMPLETED = "cpd.lessonstudy.lesson.completed.v1"
-STUDY_COMPLETED = "cpd.lessonstudy.study.completed.v1"
-
 
 class StudyMember(Payload):
     person_id: uuid.UUID | None = None  # null for an erased "former member"
     role: Literal["teacher", "observer", "facilitator", "knowledgeable_other"]
 
 
-class StudyStarted(Payload):
+class StudyStarted(Event, type="cpd.lessonstudy.study.started", version=1, subject="study_id"):
+    """A lesson study's members were fixed and its cycles began."""
+
     study_id: uuid.UUID
-    trust_id: uuid.UUID
     school_ids: list[uuid.UUID]
     title: str
     subject: str | None = None
@@ -164,79 +218,92 @@ class CasePupilProgress(Payload):
     stages: list[StagePoint] = Field(default_factory=list)
 
 
-class LessonCompleted(Payload):
+class LessonCompleted(
+    Event, type="cpd.lessonstudy.lesson.completed", version=1, subject="lesson_id"
+):
+    """A research lesson's post-lesson discussion is done."""
+
     study_id: uuid.UUID
     lesson_id: uuid.UUID
-    trust_id: uuid.UUID
     school_ids: list[uuid.UUID]
     cycle: int
     case_pupils: list[CasePupilProgress]
     hours: list[MemberHours]
 
 
-class StudyCompleted(Payload):
+class StudyCompleted(Event, type="cpd.lessonstudy.study.completed", version=1, subject="study_id"):
+    """A lesson study's findings were agreed."""
+
     study_id: uuid.UUID
-    trust_id: uuid.UUID
     school_ids: list[uuid.UUID]
     cycles_completed: int
     findings: list[str]
     hours: list[MemberHours]
 
 
-CATALOGUE: dict[str, tuple[type[Payload], str]] = {
-    PERSON_UPSERTED: (PersonUpserted, "A person was created or changed in the directory."),
-    PERSON_ERASED: (PersonErased, "A person exercised the right to erasure."),
-    SCHOOL_UPSERTED: (SchoolUpserted, "A school was created or changed."),
-    AUDIT_OPENED: (AuditOpened, "An audit round opened for responses."),
-    AUDIT_CLOSED: (AuditClosed, "An audit round closed; carries suppressed per-item aggregates."),
-    NEED_RECORDED: (NeedRecorded, "A CPD need was recorded in the needs register."),
-    STUDY_STARTED: (StudyStarted, "A lesson study's members were fixed and its cycles began."),
-    LESSON_COMPLETED: (LessonCompleted, "A research lesson's post-lesson discussion is done."),
-    STUDY_COMPLETED: (StudyCompleted, "A lesson study's findings were agreed."),
-}
-
-
-def payload_model(event_type: str) -> type[Payload]:
-    try:
-        return CATALOGUE[event_type][0]
-    except KeyError as exc:
-        raise KeyError(f"unknown event type {event_type!r}") from exc
-
-
 def asyncapi_document() -> dict[str, Any]:
-    """The catalogue as an AsyncAPI 3.0 document (channels = NATS subjects)."""
-    from cpd_common.events.envelope import nats_subject
+    """The catalogue as an AsyncAPI 3.0 document: a channel per NATS subject, a message per
+    event type (the CloudEvents envelope with the event's model as ``data``), and the
+    operation of the service that sends it."""
+    from cpd_common.events.envelope import SPEC_VERSION
 
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     messages: dict[str, Any] = {}
-    for event_type, (model, summary) in CATALOGUE.items():
-        name = model.__name__
+    for event_type, model in sorted(CATALOGUE.items()):
+        name = model.__name__ if model.event_type.endswith(".v1") else model.event_type
+        name = name.replace(".", "_")
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for sub_name, sub in schema.pop("$defs", {}).items():
-            schemas[sub_name] = sub
-        schemas[name] = schema
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
         messages[name] = {
             "name": event_type,
-            "summary": summary,
+            "title": model.__name__,
+            "summary": model.summary(),
+            "description": (model.__doc__ or "").strip(),
             "contentType": "application/cloudevents+json",
-            "payload": {"$ref": f"#/components/schemas/{name}"},
+            "payload": {
+                "type": "object",
+                "required": ["specversion", "id", "source", "type", "subject", "time", "data"],
+                "properties": {
+                    "specversion": {"type": "string", "const": SPEC_VERSION},
+                    "id": {"type": "string", "description": "UUIDv7; Nats-Msg-Id"},
+                    "source": {"type": "string", "const": model.source},
+                    "type": {"type": "string", "const": event_type},
+                    "subject": {
+                        "type": "string",
+                        "description": f"The event's {model.subject_field}.",
+                    },
+                    "time": {"type": "string", "format": "date-time"},
+                    "datacontenttype": {"type": "string", "const": "application/json"},
+                    "trustid": {"type": "string", "format": "uuid"},
+                    "data": {"$ref": f"#/components/schemas/{model.__name__}"},
+                },
+            },
         }
-        channel_id = nats_subject(event_type).replace(".", "_")
-        channels[channel_id] = {
-            "address": nats_subject(event_type),
-            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
-        }
-        operations[f"publish_{channel_id}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": summary,
-        }
+        channel_id = model.nats_subject.replace(".", "_")
+        channel = channels.setdefault(channel_id, {"address": model.nats_subject, "messages": {}})
+        channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+        operation = operations.setdefault(
+            f"send_{channel_id}",
+            {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{channel_id}"},
+                "summary": f"{model.source} publishes on {model.nats_subject}.",
+                "messages": [],
+            },
+        )
+        operation["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{name}"})
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "CPD platform events", "version": "1.0.0"},
-        "defaultContentType": "application/json",
+        "info": {
+            "title": "CPD platform events",
+            "version": "1.0.0",
+            "description": "Every integration event, as carried by the NATS JetStream stream "
+            "`CPD` (subjects `cpd.>`), in CloudEvents 1.0 structured JSON.",
+        },
+        "defaultContentType": "application/cloudevents+json",
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},

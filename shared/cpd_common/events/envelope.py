@@ -14,7 +14,8 @@ SPEC_VERSION = "1.0"
 
 
 class CloudEvent(BaseModel):
-    """``type`` is ``cpd.<service>.<entity>.<event>.v1``; ``trustid`` is our extension attribute."""
+    """``type`` is ``cpd.<service>.<entity>.<event>.v1`` (an :class:`~cpd_common.events.catalogue.Event`'s
+    ``event_type``); ``trustid`` is our extension attribute."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -31,17 +32,3 @@ class CloudEvent(BaseModel):
     @property
     def trust_id(self) -> uuid.UUID | None:
         return uuid.UUID(self.trustid) if self.trustid else None
-
-
-def nats_subject(event_type: str) -> str:
-    """``cpd.audit.audit.opened.v1`` travels on subject ``cpd.audit.audit.opened``."""
-    base, _, version = event_type.rpartition(".")
-    if not base or not version.startswith("v"):
-        raise ValueError(f"event type {event_type!r} does not end with a version")
-    return base
-
-
-def source_of(event_type: str) -> str:
-    """``cpd.audit.audit.opened.v1`` comes from ``cpd/audit``."""
-    parts = event_type.split(".")
-    return f"cpd/{parts[1]}"

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from cpd_common.db import uuid7
-from cpd_common.events.catalogue import CATALOGUE
+from cpd_common.events.catalogue import Event
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.outbox import STREAM, _sleep_or_stop, connect_nats, ensure_stream
 
@@ -64,14 +64,20 @@ class DeadLetterMixin:
 
 @dataclass(frozen=True)
 class Subscription:
-    """A durable consumer: ``handlers`` maps event types (``cpd....v1``) to handlers taking
-    ``(session, event, payload)``. Types without a handler are acked and ignored."""
+    """A durable consumer: ``handlers`` maps event classes (``PersonErased``) to handlers
+    taking ``(session, envelope, event)``, the event parsed as that class. Types without a
+    handler are acked and ignored."""
 
     durable: str
     filter_subject: str
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
     max_deliver: int = 5
     backoff: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0)
+    by_type: Mapping[str, tuple[type[Event], Handler]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        by_type = {model.event_type: (model, handler) for model, handler in self.handlers.items()}
+        object.__setattr__(self, "by_type", by_type)
 
     def delay_after(self, deliveries: int) -> float:
         return self.backoff[min(deliveries, len(self.backoff)) - 1] if self.backoff else 0.0
@@ -138,12 +144,11 @@ def _uuid_or_none(value: str | None) -> uuid.UUID | None:
 def parse(sub: Subscription, raw: bytes) -> tuple[CloudEvent, Handler | None, Any]:
     """Envelope and payload of a message (raises ValueError/ValidationError when malformed)."""
     event = CloudEvent.model_validate_json(raw)
-    handler = sub.handlers.get(event.type)
-    if handler is None:
+    registered = sub.by_type.get(event.type)
+    if registered is None:
         return event, None, None
-    model = CATALOGUE[event.type][0] if event.type in CATALOGUE else None
-    payload = model.model_validate(event.data) if model is not None else event.data
-    return event, handler, payload
+    model, handler = registered
+    return event, handler, model.model_validate(event.data)
 
 
 async def handle_in_transaction(

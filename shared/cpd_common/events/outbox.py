@@ -1,7 +1,8 @@
 """Transactional outbox and its relay.
 
-A service never publishes from a request handler: :func:`add_event` inserts the event into
-the service's ``outbox`` table in the request's own transaction. The relay (in the worker
+A service never publishes from a request handler: :func:`add` (``events.add(session,
+AuditOpened(...))``) inserts the event into the service's ``outbox`` table in the request's
+own transaction. The relay (in the worker
 process) claims pending rows in order, publishes each to JetStream with ``Nats-Msg-Id`` =
 event id, waits for the ack and marks the row sent. While NATS is down, events wait.
 """
@@ -20,13 +21,23 @@ from typing import Any
 import nats
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, func, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from cpd_common.events.catalogue import Payload
-from cpd_common.events.envelope import CloudEvent, nats_subject, source_of
+from cpd_common.events.catalogue import Event
+from cpd_common.events.envelope import CloudEvent
 
 log = logging.getLogger("cpd.outbox")
 
@@ -79,32 +90,38 @@ DROP_NOTIFY_TRIGGER = (
 )
 
 
-def add_event(
-    session: AsyncSession,
-    outbox_model: type[Any],
-    event_type: str,
-    data: Payload,
-    *,
-    subject: uuid.UUID | str,
-    trust_id: uuid.UUID | str | None,
-) -> CloudEvent:
-    """Adds an event to the outbox in the caller's transaction (nothing is sent yet)."""
-    event = CloudEvent(
-        source=source_of(event_type),
-        type=event_type,
-        subject=str(subject),
-        trustid=str(trust_id) if trust_id is not None else None,
-        data=data.model_dump(mode="json"),
+class _OutboxBase(DeclarativeBase):
+    metadata = MetaData()
+
+
+class OutboxRecord(OutboxMixin, _OutboxBase):
+    """The library's own mapping of every service's ``outbox`` table, so that :func:`add`
+    needs only the session. (Each service also declares the table on its own metadata, with
+    :class:`OutboxMixin`, for its migrations and its queries.)"""
+
+    __tablename__ = "outbox"
+
+
+def add(session: AsyncSession, event: Event) -> CloudEvent:
+    """Adds ``event`` to the outbox in the caller's transaction (nothing is sent yet). Its
+    class gives the type, the source and the NATS subject; its subject field and ``trust_id``
+    give the envelope's ``subject`` and ``trustid``."""
+    envelope = CloudEvent(
+        source=event.source,
+        type=event.event_type,
+        subject=event.subject_id(),
+        trustid=str(event.trust_id),
+        data=event.model_dump(mode="json"),
     )
     session.add(
-        outbox_model(
-            event_id=uuid.UUID(event.id),
-            type=event_type,
-            subject=nats_subject(event_type),
-            envelope=event.model_dump(mode="json"),
+        OutboxRecord(
+            event_id=uuid.UUID(envelope.id),
+            type=event.event_type,
+            subject=event.nats_subject,
+            envelope=envelope.model_dump(mode="json"),
         )
     )
-    return event
+    return envelope
 
 
 async def ensure_stream(js: Any, *, replicas: int = 1) -> None:

@@ -19,13 +19,13 @@ from cpd_audit.audits.errors import (
 )
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
-from cpd_audit.models import Audit, Instrument, InstrumentVersion, OutboxEvent, Person, School
+from cpd_audit.models import Audit, Instrument, InstrumentVersion, Person, School
 from cpd_audit.results import queries, suppression
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_common.pagination import PageParams, paginate
 
 PERSON_ROLES = ("trust_admin", "school_leader", "staff", "governor")
@@ -347,10 +347,8 @@ async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: P
         )
         or 0
     )
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.AUDIT_OPENED,
         catalogue.AuditOpened(
             audit_id=locked.id,
             trust_id=locked.trust_id,
@@ -361,8 +359,6 @@ async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: P
             scope=_scope_payload(locked),
             audience_size=locked.audience_size,
         ),
-        subject=locked.id,
-        trust_id=locked.trust_id,
     )
     await session.flush()
     return locked
@@ -385,10 +381,8 @@ async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: 
     locked.updated_at = locked.closed_at
     instrument, version = await instrument_of(session, locked)
     results = await results_service.compute_results(session, locked, instrument, version)
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.AUDIT_CLOSED,
         catalogue.AuditClosed(
             audit_id=locked.id,
             trust_id=locked.trust_id,
@@ -401,8 +395,6 @@ async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: 
             min_group_size=locked.min_group_size,
             items=[results_service.item_aggregate(i) for i in results.items],
         ),
-        subject=locked.id,
-        trust_id=locked.trust_id,
     )
     await session.flush()
     return locked

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import service as audits_service
-from cpd_audit.models import OutboxEvent, Person
+from cpd_audit.models import Person
 from cpd_audit.models_planning import (
     AcceptedSuggestion,
     CareerPlan,
@@ -34,10 +34,10 @@ from cpd_audit.planning import (
     require_planning_role,
     school_in_trust,
 )
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_common.pagination import PageParams, paginate
 
 
@@ -261,10 +261,8 @@ def _recorded_event(
     session: AsyncSession, need: Need, links: Sequence[schemas.AuditItemLink]
 ) -> None:
     first = links[0] if links else None
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.NEED_RECORDED,
         catalogue.NeedRecorded(
             need_id=need.id,
             trust_id=need.trust_id,
@@ -275,8 +273,6 @@ def _recorded_event(
             audit_id=first.audit_id if first else None,
             item_keys=_unique(first.item_keys) if first else [],
         ),
-        subject=need.id,
-        trust_id=need.trust_id,
     )
 
 

@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import Select, any_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.identity import service as identity
-from cpd_gateway.models import Account, ApiClient, Group, OutboxEvent, Person, School, Trust
+from cpd_gateway.models import Account, ApiClient, Group, Person, School, Trust
 
 ERASED_NAME = "Erased person"
 SERVICES_NOTIFIED = ["audit", "lessonstudy", "evaluation"]
@@ -64,15 +64,11 @@ async def get_school(
 
 
 def _school_event(session: AsyncSession, school: School) -> None:
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.SCHOOL_UPSERTED,
         catalogue.SchoolUpserted(
             school_id=school.id, trust_id=school.trust_id, name=school.name, phase=school.phase
         ),
-        subject=school.id,
-        trust_id=school.trust_id,
     )
 
 
@@ -148,10 +144,8 @@ async def logins_of(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUI
 
 
 def person_event(session: AsyncSession, person: Person) -> None:
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.PERSON_UPSERTED,
         catalogue.PersonUpserted(
             person_id=person.id,
             trust_id=person.trust_id,
@@ -166,8 +160,6 @@ def person_event(session: AsyncSession, person: Person) -> None:
             roles=list(person.roles or []),
             active=person.active,
         ),
-        subject=person.id,
-        trust_id=person.trust_id,
     )
 
 
@@ -330,13 +322,9 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
         .values(line_manager_id=None)
     )
     await session.flush()
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.PERSON_ERASED,
         catalogue.PersonErased(person_id=person.id, trust_id=person.trust_id),
-        subject=person.id,
-        trust_id=person.trust_id,
     )
     return person
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_lessonstudy.findings.errors import FindingsNotFound, InvalidFindings, OpenHouseNotFound
 from cpd_lessonstudy.findings.schemas import (
     FindingsInput,
@@ -25,7 +25,6 @@ from cpd_lessonstudy.models import (
     CasePupil,
     LessonStudy,
     OpenHouseLesson,
-    OutboxEvent,
     ResearchLesson,
     StudyFindings,
 )
@@ -190,10 +189,8 @@ async def complete_study(
     study.status = "completed"
     study.completed_at = utcnow()
     await session.flush()
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.STUDY_COMPLETED,
         catalogue.StudyCompleted(
             study_id=study.id,
             trust_id=study.trust_id,
@@ -202,8 +199,6 @@ async def complete_study(
             findings=findings_statements(findings, labels),
             hours=[catalogue.MemberHours(person_id=h.person_id, hours=h.hours) for h in hours],
         ),
-        subject=study.id,
-        trust_id=study.trust_id,
     )
     return study
 

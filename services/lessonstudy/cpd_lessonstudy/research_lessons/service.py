@@ -15,10 +15,10 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow, uuid7
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
@@ -27,7 +27,6 @@ from cpd_lessonstudy.models import (
     LessonStage,
     LessonStudy,
     Observation,
-    OutboxEvent,
     Prediction,
     PupilReflection,
     ResearchLesson,
@@ -594,13 +593,9 @@ async def complete_lesson(
     lesson.status = "completed"
     lesson.completed_at = utcnow()
     await session.flush()
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.LESSON_COMPLETED,
         await lesson_completed_payload(session, study, lesson, pupils),
-        subject=lesson.id,
-        trust_id=study.trust_id,
     )
     return lesson
 

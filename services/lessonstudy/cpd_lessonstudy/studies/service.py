@@ -10,17 +10,16 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
     CasePupil,
     Discussion,
     LessonStage,
     LessonStudy,
-    OutboxEvent,
     Prediction,
     ResearchLesson,
     School,
@@ -202,10 +201,8 @@ async def start_study(
     study.status = "in_cycle"
     study.started_at = utcnow()
     await session.flush()
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.STUDY_STARTED,
         catalogue.StudyStarted(
             study_id=study.id,
             trust_id=study.trust_id,
@@ -218,8 +215,6 @@ async def start_study(
             members=[catalogue.StudyMember(person_id=m.person_id, role=m.role) for m in active],
             planned_cycles=study.planned_cycles,
         ),
-        subject=study.id,
-        trust_id=study.trust_id,
     )
     return study
 
