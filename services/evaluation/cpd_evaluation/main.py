@@ -6,7 +6,18 @@ import httpx
 from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
+from cpd_evaluation.activities.router import router as activities_router
+from cpd_evaluation.participants.router import router as participants_router
 from cpd_evaluation.settings import Settings
+
+DESCRIPTION = """
+What CPD actually happened, to whom, for how long and at what cost. An activity is a course,
+an INSET session, coaching, a lesson study (arriving from the lesson study service) ...
+with its sessions, costs and the needs it answers; whether it is **sustained** (sessions over
+at least six weeks with follow-up) or **one-off** is derived, never typed. Participants carry
+attendance and hours; people's CPD records add them up for an academic year against the
+trust's entitlement, pro-rated by FTE and the part of the year employed.
+"""
 
 
 def create_app(
@@ -16,6 +27,7 @@ def create_app(
     return create_service_app(
         settings,
         title="CPD Evaluation service",
-        routers=[],
+        description=DESCRIPTION,
+        routers=[activities_router, participants_router],
         jwks_client=jwks_client,
     )

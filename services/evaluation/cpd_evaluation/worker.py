@@ -1,12 +1,39 @@
-"""``python -m cpd_evaluation.worker``: the evaluation service's outbox relay and event consumers."""
+"""``python -m cpd_evaluation.worker``: the evaluation service's outbox relay and event consumers.
+
+Consumes the directory (people with FTE and start dates, schools, erasure), the audit
+service's needs and the lesson study service's studies.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cpd_common.directory import directory_handlers
-from cpd_common.events.inbox import Subscription
+from cpd_common.events import catalogue
+from cpd_common.events.envelope import CloudEvent
+from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import run_worker
+from cpd_evaluation.activities import lesson_studies
 from cpd_evaluation.models import Person, School
+from cpd_evaluation.participants import erasure
+from cpd_evaluation.projections import need_recorded
 from cpd_evaluation.settings import Settings
+
+
+def directory_subscription_handlers() -> dict[str, Handler]:
+    """The directory projection, plus erasure: names leave free text first (that needs the
+    projection row, which the shared handler deletes), then participations are anonymised."""
+    handlers = directory_handlers(Person, School, on_erased=erasure.erase_participation)
+    erase_projection = handlers[catalogue.PERSON_ERASED]
+
+    async def person_erased(
+        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+    ) -> None:
+        await erasure.scrub_erased_name(session, event, payload)
+        await erase_projection(session, event, payload)
+
+    handlers[catalogue.PERSON_ERASED] = person_erased
+    return handlers
 
 
 def subscriptions() -> list[Subscription]:
@@ -14,7 +41,17 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="evaluation-directory",
             filter_subject="cpd.directory.>",
-            handlers=directory_handlers(Person, School),
+            handlers=directory_subscription_handlers(),
+        ),
+        Subscription(
+            durable="evaluation-audit",
+            filter_subject="cpd.audit.>",
+            handlers={catalogue.NEED_RECORDED: need_recorded},
+        ),
+        Subscription(
+            durable="evaluation-lessonstudy",
+            filter_subject="cpd.lessonstudy.>",
+            handlers=dict(lesson_studies.HANDLERS),
         ),
     ]
 

@@ -31,6 +31,8 @@ ROUTES: dict[str, str] = {
     "providers": "evaluation",
     "cpd-records": "evaluation",
     "dashboards": "evaluation",
+    "follow-ups": "evaluation",
+    "entitlement": "evaluation",
     "evaluations": "evaluation",
     "measures": "evaluation",
     "metrics": "evaluation",

@@ -227,6 +227,8 @@ class LessonCompleted(
     lesson_id: uuid.UUID
     school_ids: list[uuid.UUID]
     cycle: int
+    # The day the lesson was taught (added later: older events lack it).
+    taught_on: date | None = None
     case_pupils: list[CasePupilProgress]
     hours: list[MemberHours]
 
@@ -239,6 +241,51 @@ class StudyCompleted(Event, type="cpd.lessonstudy.study.completed", version=1, s
     cycles_completed: int
     findings: list[str]
     hours: list[MemberHours]
+
+
+# ---- evaluation ---------------------------------------------------------------------------
+
+
+class ActivityRecorded(
+    Event, type="cpd.evaluation.activity.recorded", version=1, subject="activity_id"
+):
+    """A CPD activity was recorded or changed.
+
+    Consumers upsert by ``activity_id``; ``removed`` is set when it was deleted as recorded
+    in error. Whether it is sustained is derived from its sessions."""
+
+    activity_id: uuid.UUID
+    school_ids: list[uuid.UUID]
+    title: str
+    kind: str
+    status: Literal["active", "cancelled"]
+    provider_id: uuid.UUID | None = None
+    subject_specific: bool
+    subject: str | None = None
+    need_ids: list[uuid.UUID] = Field(default_factory=list)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    sustained: bool
+    total_cost: float
+    source: str
+    source_id: uuid.UUID | None = None
+    removed: bool = False
+
+
+class ParticipationRecorded(
+    Event, type="cpd.evaluation.participation.recorded", version=1, subject="participation_id"
+):
+    """A person's participation in a CPD activity was recorded, changed or removed.
+
+    Consumers upsert by ``participation_id``; ``person_id`` is null once the person was
+    erased; ``hours`` are the hours that count for the person."""
+
+    participation_id: uuid.UUID
+    activity_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    role: str
+    hours: float
+    removed: bool = False
 
 
 def asyncapi_document() -> dict[str, Any]:

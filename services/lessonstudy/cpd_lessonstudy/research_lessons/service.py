@@ -615,6 +615,7 @@ async def lesson_completed_payload(
         trust_id=study.trust_id,
         school_ids=list(study.school_ids),
         cycle=lesson.cycle,
+        taught_on=lesson.taught_on,
         case_pupils=[
             catalogue.CasePupilProgress(
                 label=pupil.label,

@@ -1,0 +1,75 @@
+"""A participant's hours, computed in SQL (never stored as a total).
+
+In order of precedence:
+1. ``recorded``: a figure recorded for the participant (``participants.hours``);
+2. ``lesson_study``: the hours the lesson study service reported: the study's total per member
+   once it completed, until then the sum of its research lessons' cycles;
+3. ``attendance``: the sessions attended (the minutes noted, else the whole session).
+
+:func:`hours_subquery` is shared by participants, CPD records and dashboards, so every figure
+counts hours the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Numeric, Subquery, case, cast, func, literal, select
+
+from cpd_evaluation.models import ActivitySession, Attendance, Participant, SourceHours
+
+STUDY_TOTAL = "study"
+LESSON_PREFIX = "lesson:"
+
+
+def hours_subquery(*where: Any) -> Subquery:
+    """Columns: ``participant_id``, ``activity_id``, ``person_id``, ``role``, ``hours``
+    (numeric, 2 places) and ``basis``; ``where`` filters the participants."""
+    reported = (
+        select(
+            SourceHours.participant_id.label("participant_id"),
+            func.coalesce(
+                func.max(SourceHours.hours).filter(SourceHours.source_ref == STUDY_TOTAL),
+                func.sum(SourceHours.hours).filter(
+                    SourceHours.source_ref.startswith(LESSON_PREFIX)
+                ),
+            ).label("hours"),
+        )
+        .group_by(SourceHours.participant_id)
+        .subquery("reported")
+    )
+    attended = (
+        select(
+            Attendance.participant_id.label("participant_id"),
+            func.sum(func.coalesce(Attendance.minutes, ActivitySession.duration_minutes)).label(
+                "minutes"
+            ),
+        )
+        .join(ActivitySession, ActivitySession.id == Attendance.session_id)
+        .where(Attendance.attended.is_(True))
+        .group_by(Attendance.participant_id)
+        .subquery("attended")
+    )
+    from_attendance = cast(func.coalesce(attended.c.minutes, 0), Numeric) / 60
+    hours = func.round(
+        func.coalesce(Participant.hours, reported.c.hours, from_attendance), 2
+    ).label("hours")
+    basis = case(
+        (Participant.hours.is_not(None), literal("recorded")),
+        (reported.c.hours.is_not(None), literal("lesson_study")),
+        else_=literal("attendance"),
+    ).label("basis")
+    return (
+        select(
+            Participant.id.label("participant_id"),
+            Participant.activity_id.label("activity_id"),
+            Participant.person_id.label("person_id"),
+            Participant.role.label("role"),
+            hours,
+            basis,
+        )
+        .outerjoin(reported, reported.c.participant_id == Participant.id)
+        .outerjoin(attended, attended.c.participant_id == Participant.id)
+        .where(*where)
+        .subquery("participant_hours")
+    )
