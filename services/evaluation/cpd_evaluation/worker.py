@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.directory import directory_handlers
-from cpd_common.events import catalogue
+from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import run_worker
@@ -20,11 +20,11 @@ from cpd_evaluation.projections import need_recorded
 from cpd_evaluation.settings import Settings
 
 
-def directory_subscription_handlers() -> dict[str, Handler]:
+def directory_subscription_handlers() -> dict[type[Event], Handler]:
     """The directory projection, plus erasure: names leave free text first (that needs the
     projection row, which the shared handler deletes), then participations are anonymised."""
     handlers = directory_handlers(Person, School, on_erased=erasure.erase_participation)
-    erase_projection = handlers[catalogue.PERSON_ERASED]
+    erase_projection = handlers[catalogue.PersonErased]
 
     async def person_erased(
         session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
@@ -32,7 +32,7 @@ def directory_subscription_handlers() -> dict[str, Handler]:
         await erasure.scrub_erased_name(session, event, payload)
         await erase_projection(session, event, payload)
 
-    handlers[catalogue.PERSON_ERASED] = person_erased
+    handlers[catalogue.PersonErased] = person_erased
     return handlers
 
 
@@ -46,7 +46,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="evaluation-audit",
             filter_subject="cpd.audit.>",
-            handlers={catalogue.NEED_RECORDED: need_recorded},
+            handlers={catalogue.NeedRecorded: need_recorded},
         ),
         Subscription(
             durable="evaluation-lessonstudy",

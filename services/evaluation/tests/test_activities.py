@@ -51,7 +51,7 @@ async def test_record_and_read_an_activity(demo: Stack, api: Api) -> None:
     assert created["participant_count"] == 0  # a leader records; they do not join
     got = await api.call("GET", f"/{created['id']}", "n-head")
     assert got.json() == created and got.headers["etag"] == resp.headers["etag"]
-    [event] = await outbox(demo, catalogue.ACTIVITY_RECORDED)
+    [event] = await outbox(demo, catalogue.ActivityRecorded.event_type)
     data = catalogue.ActivityRecorded.model_validate(event["data"])
     assert data.activity_id.hex == created["id"].replace("-", "")
     assert data.sustained and data.total_cost == 830.5 and data.subject == "Mathematics"
@@ -109,7 +109,7 @@ async def test_cancel_keeps_a_record_that_no_longer_changes(demo: Stack, api: Ap
     await api.post(f"/{activity['id']}/cancel", "n-head", expect=409)
     await api.patch(f"/{activity['id']}", "n-head", {"title": "x"}, expect=409)
     await api.add(activity["id"], "n-head", "n-t1", expect=409)
-    events = await outbox(demo, catalogue.ACTIVITY_RECORDED)
+    events = await outbox(demo, catalogue.ActivityRecorded.event_type)
     assert [e["data"]["status"] for e in events] == ["active", "cancelled"]
 
 

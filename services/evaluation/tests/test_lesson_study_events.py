@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, text
 
-from cpd_common.events.envelope import nats_subject
+from cpd_common.events import CATALOGUE
 from cpd_common.testing.stack import Stack
 from cpd_evaluation.models import Activity, InboxEntry, Participant, SourceHours
 from cpd_lessonstudy import demo as lessonstudy_demo
@@ -52,7 +52,7 @@ async def _redeliver_lesson_study_events(demo: Stack) -> int:
     js = await demo.js()
     for envelope in envelopes:
         await js.publish(
-            nats_subject(envelope["type"]),
+            CATALOGUE[envelope["type"]].nats_subject,
             json.dumps(envelope).encode(),
             headers={"Nats-Msg-Id": str(uuid.uuid4())},
         )

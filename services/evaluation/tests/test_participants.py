@@ -67,7 +67,7 @@ async def test_hours_follow_attendance_unless_recorded(demo: Stack, api: Api) ->
     assert [p["id"] for p in mine] == [jess["id"]]
     await api.call("GET", f"/{aid}/participants/{sam['id']}", "n-t1", expect=404)
 
-    events = await outbox(demo, catalogue.PARTICIPATION_RECORDED)
+    events = await outbox(demo, catalogue.ParticipationRecorded.event_type)
     latest = {}
     for e in events:
         latest[e["data"]["participation_id"]] = e["data"]
@@ -75,7 +75,7 @@ async def test_hours_follow_attendance_unless_recorded(demo: Stack, api: Api) ->
     assert latest[hannah["id"]]["hours"] == 6.0
 
     await api.delete(f"/v1/activities{path}", "n-head")
-    events = await outbox(demo, catalogue.PARTICIPATION_RECORDED)
+    events = await outbox(demo, catalogue.ParticipationRecorded.event_type)
     assert events[-1]["data"]["removed"] is True
 
 

@@ -106,7 +106,7 @@ async def test_erasure_leaves_an_anonymous_participation_and_no_name(demo: Stack
     # Whoever recorded it is no longer named.
     mine = await api.get(f"/{self_logged['id']}", "admin")
     assert mine["created_by"] is None
-    events = await outbox(demo, catalogue.PARTICIPATION_RECORDED)
+    events = await outbox(demo, catalogue.ParticipationRecorded.event_type)
     last = [e["data"] for e in events if e["data"]["participation_id"] == sam["id"]][-1]
     assert last["person_id"] is None
     async with demo.session("evaluation") as session:

@@ -267,8 +267,9 @@ class ActivityRecorded(
     ends_on: date | None = None
     sustained: bool
     total_cost: float
-    source: str
-    source_id: uuid.UUID | None = None
+    # `manual`, or the service whose events it comes from (`lessonstudy`) and that id.
+    origin: str
+    origin_id: uuid.UUID | None = None
     removed: bool = False
 
 

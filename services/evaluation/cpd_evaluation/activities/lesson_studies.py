@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.db import utcnow, uuid7
-from cpd_common.events import catalogue
+from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
 from cpd_evaluation.activities import service as activities_service
@@ -243,8 +243,8 @@ async def study_completed(
     await participants_service.record_participation(session, activity, changed)
 
 
-HANDLERS: dict[str, Handler] = {
-    catalogue.STUDY_STARTED: study_started,
-    catalogue.LESSON_COMPLETED: lesson_completed,
-    catalogue.STUDY_COMPLETED: study_completed,
+HANDLERS: dict[type[Event], Handler] = {
+    catalogue.StudyStarted: study_started,
+    catalogue.LessonCompleted: lesson_completed,
+    catalogue.StudyCompleted: study_completed,
 }

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_evaluation.activities.access import (
     ACTIVITY_ROLES,
     ensure_active,
@@ -44,7 +44,6 @@ from cpd_evaluation.models import (
     ActivityNeed,
     ActivitySession,
     Need,
-    OutboxEvent,
     Participant,
     School,
 )
@@ -378,17 +377,13 @@ async def record_activity_event(
         ends_on=activity.ends_on,
         sustained=read.sustained.sustained,
         total_cost=float(total_cost(activity)),
-        source=activity.source,
-        source_id=activity.source_id,
+        origin=activity.source,
+        origin_id=activity.source_id,
         removed=removed,
     )
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.ACTIVITY_RECORDED,
         payload,
-        subject=activity.id,
-        trust_id=activity.trust_id,
     )
 
 

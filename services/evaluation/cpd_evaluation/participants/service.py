@@ -14,16 +14,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
-from cpd_common.events.outbox import add_event
 from cpd_evaluation.activities.access import ensure_active, get_activity, leads
 from cpd_evaluation.models import (
     Activity,
     ActivitySession,
     Attendance,
-    OutboxEvent,
     Participant,
     Person,
 )
@@ -272,10 +271,8 @@ async def record_participation(
     await session.flush()
     hours = hours_subquery(Participant.id.in_(list(participant_ids)))
     for row in await session.execute(select(hours).order_by(hours.c.participant_id)):
-        add_event(
+        events.add(
             session,
-            OutboxEvent,
-            catalogue.PARTICIPATION_RECORDED,
             catalogue.ParticipationRecorded(
                 participation_id=row.participant_id,
                 activity_id=activity.id,
@@ -284,16 +281,12 @@ async def record_participation(
                 role=row.role,
                 hours=float(row.hours),
             ),
-            subject=row.participant_id,
-            trust_id=activity.trust_id,
         )
 
 
 def record_removed(session: AsyncSession, activity: Activity, participant: Participant) -> None:
-    add_event(
+    events.add(
         session,
-        OutboxEvent,
-        catalogue.PARTICIPATION_RECORDED,
         catalogue.ParticipationRecorded(
             participation_id=participant.id,
             activity_id=activity.id,
@@ -303,8 +296,6 @@ def record_removed(session: AsyncSession, activity: Activity, participant: Parti
             hours=0.0,
             removed=True,
         ),
-        subject=participant.id,
-        trust_id=activity.trust_id,
     )
 
 
