@@ -1,12 +1,17 @@
 """A whole three-cycle lesson study through the gateway: planning, predictions, teaching,
 observations by two observers, interviews, discussions that start from the pupils, findings,
-completion, the open-house lesson; then its events, hours, process health and report."""
+completion, the open-house lesson; then its events, hours, process health and report.
+
+Each rule is its own test; the builders below (create, start, run_cycles, share) bring a
+study to the state the test needs."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
@@ -182,39 +187,58 @@ async def run_cycle(
     return completed
 
 
-async def test_three_cycle_study_end_to_end(demo: Stack, api: Api) -> None:
-    study = await api.create_study("n-t6", MEMBERS)
-    study_id = study["id"]
-    assert study["status"] == "planning"
-    assert study["planned_cycles"] == 3
-    ids = member_ids(study)
-    roles = {k: m["role"] for k, m in zip(ids, study["members"], strict=False)}
-    assert {m["name"]: m["role"] for m in study["members"]} == {
-        "Daniel Reid": "facilitator",  # the creator joins as facilitator
-        "Jess Okafor": "teacher",
-        "Sam Patel": "observer",
-        "Hannah Lewis": "observer",
-        "Nadia Rahman": "knowledgeable_other",  # from Southbank: a networked study
-    }
-    assert roles
-    assert "case pupils" in study["next_step"]
+@dataclass
+class Study:
+    """A three-cycle study at some point of its life, with the responses met on the way."""
 
-    pupils = await api.add_case_pupils(study_id, "n-t6")
-    assert [p["label"] for p in pupils] == ["A", "B", "C"]
-    await record_time(api, study_id, ids, "meeting", days_ago(70), dict.fromkeys(EVERYONE, 60))
-    started = await api.post(f"/{study_id}/start", "n-t6", expect=200)
-    assert started["status"] == "in_cycle"
-    assert started["next_step"].startswith("Plan research lesson 1")
+    id: str
+    created: dict[str, Any]
+    ids: dict[str, str]
+    pupils: list[dict[str, Any]] = field(default_factory=list)
+    started: dict[str, Any] = field(default_factory=dict)
+    lessons: list[dict[str, Any]] = field(default_factory=list)
+    after_cycles: dict[str, Any] = field(default_factory=dict)
+    findings: dict[str, Any] = field(default_factory=dict)
+    status_after_findings: str = ""
+    completed: dict[str, Any] = field(default_factory=dict)
+    open_house: dict[str, Any] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
 
-    lessons = [await run_cycle(api, study_id, ids, pupils, cycle) for cycle in (1, 2, 3)]
-    assert [lesson["cycle"] for lesson in lessons] == [1, 2, 3]
-    study = await api.get(f"/{study_id}", "n-t6")
-    assert study["cycles_completed"] == 3
-    assert study["next_step"].startswith("Agree the findings")
 
-    await record_time(api, study_id, ids, "meeting", days_ago(5), dict.fromkeys(EVERYONE, 120))
-    findings = await api.put(
-        f"/{study_id}/findings",
+async def create(api: Api) -> Study:
+    created = await api.create_study("n-t6", MEMBERS)
+    return Study(id=created["id"], created=created, ids=member_ids(created))
+
+
+async def start(api: Api) -> Study:
+    """Created, case pupils A-C added, a first meeting recorded, started."""
+    study = await create(api)
+    study.pupils = await api.add_case_pupils(study.id, "n-t6")
+    await record_time(
+        api, study.id, study.ids, "meeting", days_ago(70), dict.fromkeys(EVERYONE, 60)
+    )
+    study.started = await api.post(f"/{study.id}/start", "n-t6", expect=200)
+    return study
+
+
+async def run_cycles(api: Api) -> Study:
+    study = await start(api)
+    study.lessons = [
+        await run_cycle(api, study.id, study.ids, study.pupils, cycle) for cycle in (1, 2, 3)
+    ]
+    study.after_cycles = await api.get(f"/{study.id}", "n-t6")
+    return study
+
+
+async def share(api: Api) -> Study:
+    """Three cycles, findings agreed, study completed, open-house lesson held."""
+    study = await run_cycles(api)
+    pupils = study.pupils
+    await record_time(
+        api, study.id, study.ids, "meeting", days_ago(5), dict.fromkeys(EVERYONE, 120)
+    )
+    study.findings = await api.put(
+        f"/{study.id}/findings",
         "n-t6",
         {
             "summary": "Talking through the wall before writing helped every case pupil explain.",
@@ -230,25 +254,123 @@ async def test_three_cycle_study_end_to_end(demo: Stack, api: Api) -> None:
         },
         expect=201,
     )
-    assert findings["what_worked"][1]["case_pupil_labels"] == ["B", "C"]
-    assert (await api.get(f"/{study_id}", "n-t6"))["status"] == "findings"
-    completed = await api.post(f"/{study_id}/complete", "n-t6", expect=200)
-    assert completed["status"] == "completed"
-    open_house = await api.post(
-        f"/{study_id}/open-house", "n-t1", {"held_on": days_ago(2), "audience_count": 14}
+    study.status_after_findings = (await api.get(f"/{study.id}", "n-t6"))["status"]
+    study.completed = await api.post(f"/{study.id}/complete", "n-t6", expect=200)
+    study.open_house = await api.post(
+        f"/{study.id}/open-house", "n-t1", {"held_on": days_ago(2), "audience_count": 14}
     )
-    assert open_house["audience_count"] == 14
-    study = await api.get(f"/{study_id}", "n-t6")
-    assert study["status"] == "shared"
-    assert study["next_step"] is None
-
-    await check_events(demo, study_id, pupils)
-    await check_hours(api, study_id)
-    await check_process_health(demo, api, study_id)
-    await check_report(api, study_id, pupils)
+    study.shared = await api.get(f"/{study.id}", "n-t6")
+    return study
 
 
-async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]]) -> None:
+@pytest.fixture
+async def shared_study(demo: Stack, api: Api) -> Study:
+    return await share(api)
+
+
+async def test_the_creator_joins_as_facilitator_beside_every_named_role(
+    demo: Stack, api: Api
+) -> None:
+    study = await create(api)
+    assert study.created["status"] == "planning"
+    assert study.created["planned_cycles"] == 3
+    assert {m["name"]: m["role"] for m in study.created["members"]} == {
+        "Daniel Reid": "facilitator",  # the creator joins as facilitator
+        "Jess Okafor": "teacher",
+        "Sam Patel": "observer",
+        "Hannah Lewis": "observer",
+        "Nadia Rahman": "knowledgeable_other",  # from Southbank: a networked study
+    }
+    by_person = {str(p.id): key for key, p in PEOPLE_BY_KEY.items()}
+    roles = {by_person[m["person_id"]]: m["role"] for m in study.created["members"]}
+    assert roles == {"n-t6": "facilitator", **MEMBERS}, "each member keeps the role given"
+    assert set(study.ids) == set(roles), "every member has a membership id"
+    assert "case pupils" in study.created["next_step"]
+
+
+async def test_a_study_starts_once_its_case_pupils_are_chosen(demo: Stack, api: Api) -> None:
+    study = await start(api)
+    assert [p["label"] for p in study.pupils] == ["A", "B", "C"]
+    assert study.started["status"] == "in_cycle"
+    assert study.started["next_step"].startswith("Plan research lesson 1")
+
+
+async def test_three_cycles_each_plan_predict_teach_observe_and_discuss(
+    demo: Stack, api: Api
+) -> None:
+    study = await run_cycles(api)  # run_cycle checks every step of each cycle
+    assert [lesson["cycle"] for lesson in study.lessons] == [1, 2, 3]
+    assert [lesson["status"] for lesson in study.lessons] == ["completed"] * 3
+    assert study.after_cycles["cycles_completed"] == 3
+    assert study.after_cycles["next_step"].startswith("Agree the findings")
+
+
+async def test_findings_then_completion_then_open_house_share_the_study(
+    shared_study: Study,
+) -> None:
+    study = shared_study
+    assert study.findings["what_worked"][1]["case_pupil_labels"] == ["B", "C"]
+    assert study.status_after_findings == "findings"
+    assert study.completed["status"] == "completed"
+    assert study.open_house["audience_count"] == 14
+    assert study.shared["status"] == "shared"
+    assert study.shared["next_step"] is None
+
+
+async def test_study_started_event_names_members_schools_and_focus(
+    demo: Stack, shared_study: Study
+) -> None:
+    await check_study_started(demo, shared_study.id)
+
+
+async def test_lesson_completed_events_carry_consensus_outcomes_and_cycle_hours(
+    demo: Stack, shared_study: Study
+) -> None:
+    await check_lessons_completed(demo, shared_study.id, shared_study.pupils)
+
+
+async def test_study_completed_event_lists_findings_and_total_hours(
+    demo: Stack, shared_study: Study
+) -> None:
+    await check_study_completed(demo, shared_study.id)
+
+
+async def test_the_relay_publishes_every_study_event(demo: Stack, shared_study: Study) -> None:
+    await demo.settle()
+    async with demo.session("lessonstudy") as session:
+        pending = await session.scalar(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+    assert pending == 0
+
+
+async def test_hours_per_member_add_up_every_time_record(api: Api, shared_study: Study) -> None:
+    await check_hours(api, shared_study.id)
+
+
+async def test_process_health_is_recomputed_from_the_stored_rows(
+    demo: Stack, api: Api, shared_study: Study
+) -> None:
+    await check_process_health(demo, api, shared_study.id)
+
+
+async def test_process_health_is_seen_by_leaders_of_the_school_and_trust_admins(
+    api: Api, shared_study: Study
+) -> None:
+    await check_process_health_visibility(api, shared_study.id)
+
+
+async def test_html_report_shows_every_prediction_and_observation_escaped(
+    api: Api, shared_study: Study
+) -> None:
+    await check_html_report(api, shared_study.id)
+
+
+async def test_markdown_report_is_the_same_report_and_other_types_are_406(
+    api: Api, shared_study: Study
+) -> None:
+    await check_markdown_report(api, shared_study.id)
+
+
+async def check_study_started(demo: Stack, study_id: str) -> None:
     started = [
         e for e in await outbox(demo, catalogue.StudyStarted.event_type) if e["subject"] == study_id
     ]
@@ -266,6 +388,8 @@ async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]])
         (PEOPLE_BY_KEY["s-t1"].id, "knowledgeable_other"),
     }
 
+
+async def check_lessons_completed(demo: Stack, study_id: str, pupils: list[dict[str, Any]]) -> None:
     completed = [
         catalogue.LessonCompleted.model_validate(e["data"])
         for e in await outbox(demo, catalogue.LessonCompleted.event_type)
@@ -291,6 +415,8 @@ async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]])
             PEOPLE_BY_KEY["s-t1"].id: 1.25,
         }
 
+
+async def check_study_completed(demo: Stack, study_id: str) -> None:
     done = [
         e
         for e in await outbox(demo, catalogue.StudyCompleted.event_type)
@@ -314,12 +440,6 @@ async def check_events(demo: Stack, study_id: str, pupils: list[dict[str, Any]])
         PEOPLE_BY_KEY["n-t6"].id: 9.75,
         PEOPLE_BY_KEY["s-t1"].id: 6.75,
     }
-
-    # The relay publishes them all to JetStream.
-    await demo.settle()
-    async with demo.session("lessonstudy") as session:
-        pending = await session.scalar(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
-    assert pending == 0
 
 
 async def check_hours(api: Api, study_id: str) -> None:
@@ -377,6 +497,8 @@ async def check_process_health(demo: Stack, api: Api, study_id: str) -> None:
     assert health["mean_days_between_cycles"] == 24.5
     assert [lesson["cells_observed"] for lesson in health["lessons"]] == [9, 8, 9]
 
+
+async def check_process_health_visibility(api: Api, study_id: str) -> None:
     # School leaders of the study's school see it; trust admins see it across schools.
     assert (await api.get(f"/{study_id}/process-health", "n-head"))["cycles_completed"] == 3
     trust = await api.get("/process-health", "admin")
@@ -392,7 +514,7 @@ async def check_process_health(demo: Stack, api: Api, study_id: str) -> None:
     await api.call("GET", "/process-health", "n-t1", expect=403)
 
 
-async def check_report(api: Api, study_id: str, pupils: list[dict[str, Any]]) -> None:
+async def check_html_report(api: Api, study_id: str) -> None:
     resp = await api.call("GET", f"/{study_id}/report", "n-head", headers={"Accept": "text/html"})
     assert resp.headers["content-type"].startswith("text/html")
     assert resp.headers["etag"]
@@ -435,6 +557,8 @@ async def check_report(api: Api, study_id: str, pupils: list[dict[str, Any]]) ->
     assert "Held on" in page and "for 14 colleagues" in page
     assert "Work in progress" not in page
 
+
+async def check_markdown_report(api: Api, study_id: str) -> None:
     md = await api.call("GET", f"/{study_id}/report", "n-t1", headers={"Accept": "text/markdown"})
     assert md.headers["content-type"].startswith("text/markdown")
     same = await api.call("GET", f"/{study_id}/report.md", "n-t1")
@@ -446,8 +570,9 @@ async def check_report(api: Api, study_id: str, pupils: list[dict[str, Any]]) ->
         assert prediction_text(cycle, 2, "B") in markdown
     assert markdown.count("| Stage | A: predicted | A: observed | B: predicted |") == 3
     assert SCRIPT not in markdown and r"\<script\>" in markdown
+    html = await api.call("GET", f"/{study_id}/report", "n-head", headers={"Accept": "text/html"})
     html_again = await api.call("GET", f"/{study_id}/report.html", "admin")
-    assert html_again.text == page
+    assert html_again.text == html.text
     await api.call(
         "GET", f"/{study_id}/report", "n-t1", headers={"Accept": "application/json"}, expect=406
     )
