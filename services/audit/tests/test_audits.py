@@ -134,3 +134,52 @@ async def test_life_cycle_permissions_and_tenancy(kit: Any) -> None:
         f"/v1/audits?status=closed&school_id={NORTHFIELD}", headers=await kit.h("n-gov")
     )
     assert [a["id"] for a in closed_list.json()["items"]] == [audit["id"]]
+
+
+async def test_only_draft_audits_can_be_deleted_with_if_match(kit: Any) -> None:
+    principles = await kit.instrument_id("effective-cpd-principles")
+    leader = await kit.h("n-head")
+    scope = {"kind": "school", "school_ids": [str(NORTHFIELD)]}
+    draft = await kit.create_audit(instrument_id=principles, scope=scope, as_="n-head", k=3)
+    url = f"/v1/audits/{draft['id']}"
+    # A need linked by hand to the draft's items keeps existing without the link.
+    need = await kit.gw.post(
+        "/v1/needs",
+        headers=leader,
+        json={
+            "school_id": str(NORTHFIELD),
+            "level": "whole_school",
+            "title": "Coaching culture",
+            "need_types": ["skills"],
+            "audit_items": [{"audit_id": draft["id"], "item_keys": ["2"]}],
+        },
+    )
+    assert need.status_code == 201, need.text
+
+    got = await kit.gw.get(url, headers=leader)
+    assert (await kit.gw.delete(url, headers=leader)).status_code == 428
+    stale = await kit.gw.delete(url, headers={**leader, "If-Match": '"stale"'})
+    assert stale.status_code == 412
+    # Staff do not see drafts at all; another trust gets 404 too.
+    for who in ("n-t1", "r-admin"):
+        hidden = await kit.gw.delete(
+            url, headers={**(await kit.h(who)), "If-Match": got.headers["etag"]}
+        )
+        assert hidden.status_code == 404, hidden.text
+    deleted = await kit.gw.delete(url, headers={**leader, "If-Match": got.headers["etag"]})
+    assert deleted.status_code == 204, deleted.text
+    assert (await kit.gw.get(url, headers=leader)).status_code == 404
+    kept = await kit.gw.get(f"/v1/needs/{need.json()['id']}", headers=leader)
+    assert kept.status_code == 200
+    assert kept.json()["audit_items"] == []
+
+    # Open and closed audits are records: 409 even with the right ETag.
+    live = await kit.create_audit(instrument_id=principles, scope=scope, as_="n-head", k=3)
+    live_url = f"/v1/audits/{live['id']}"
+    for action in ("open", "close"):
+        current = await kit.transition(live["id"], action, as_="n-head")
+        etag = (await kit.gw.get(live_url, headers=leader)).headers["etag"]
+        refused = await kit.gw.delete(live_url, headers={**leader, "If-Match": etag})
+        assert refused.status_code == 409, refused.text
+        assert current["status"] in refused.json()["detail"]
+        assert (await kit.gw.get(live_url, headers=leader)).status_code == 200

@@ -126,8 +126,17 @@ async def test_only_the_owner_and_a_sharing_mentor_can_read_a_career_plan(demo: 
     resp = await demo.gateway.delete(f"{url}/share/{MENTOR.id}", headers=mentor)
     assert resp.status_code == 403
 
-    # Revoked: the mentor gets 404 again.
+    # Revoked (with the share's ETag): the mentor gets 404 again.
     resp = await demo.gateway.delete(f"{url}/share/{MENTOR.id}", headers=owner)
+    assert resp.status_code == 428
+    share = await demo.gateway.get(f"{url}/share/{MENTOR.id}", headers=owner)
+    resp = await demo.gateway.delete(
+        f"{url}/share/{MENTOR.id}", headers={**owner, "If-Match": '"stale"'}
+    )
+    assert resp.status_code == 412
+    resp = await demo.gateway.delete(
+        f"{url}/share/{MENTOR.id}", headers={**owner, "If-Match": share.headers["etag"]}
+    )
     assert resp.status_code == 204
     assert (await demo.gateway.get(url, headers=mentor)).status_code == 404
     assert (await demo.gateway.get("/v1/career-plans", headers=mentor)).json()["items"] == []
@@ -190,6 +199,11 @@ async def test_owner_edits_with_etags_and_validation_lists_every_error(demo: Sta
     assert (await demo.gateway.get(f"{url}/share/{mentor_id}", headers=owner)).status_code == 404
 
     resp = await demo.gateway.delete(url, headers=owner)
+    assert resp.status_code == 428
+    resp = await demo.gateway.delete(url, headers={**owner, "If-Match": '"stale"'})
+    assert resp.status_code == 412
+    etag = (await demo.gateway.get(url, headers=owner)).headers["etag"]
+    resp = await demo.gateway.delete(url, headers={**owner, "If-Match": etag})
     assert resp.status_code == 204
     assert (await demo.gateway.get(url, headers=owner)).status_code == 404
 

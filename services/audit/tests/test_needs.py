@@ -164,8 +164,11 @@ async def test_individual_needs_are_seen_only_by_the_person_manager_mentor_and_l
     assert await sees(mentor)
     listed = await demo.gateway.get(f"/v1/needs?person_id={PERSON.id}", headers=mentor)
     assert [n["id"] for n in listed.json()["items"]] == [individual["id"]]
+    share = await demo.gateway.get(f"{share_url}/{MENTOR.id}", headers=person)
     assert (
-        await demo.gateway.delete(f"{share_url}/{MENTOR.id}", headers=person)
+        await demo.gateway.delete(
+            f"{share_url}/{MENTOR.id}", headers={**person, "If-Match": share.headers["etag"]}
+        )
     ).status_code == 204
     assert not await sees(mentor)
 

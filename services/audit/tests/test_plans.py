@@ -147,7 +147,12 @@ async def test_alignment_plan_one_per_school_and_year_edited_with_etags(demo: St
     )
     assert resp.status_code == 403
 
-    assert (await demo.gateway.delete(url, headers=leader)).status_code == 204
+    etag = (await demo.gateway.get(url, headers=leader)).headers["etag"]
+    assert (await demo.gateway.delete(url, headers=leader)).status_code == 428
+    stale = {**leader, "If-Match": '"stale"'}
+    assert (await demo.gateway.delete(url, headers=stale)).status_code == 412
+    current = {**leader, "If-Match": etag}
+    assert (await demo.gateway.delete(url, headers=current)).status_code == 204
     assert (await demo.gateway.get(url, headers=leader)).status_code == 404
 
 
@@ -241,9 +246,12 @@ async def test_cpd_plan_totals_per_month_and_per_need_add_up(demo: Stack) -> Non
         json={"need_id": maths, "month": "2027-02", "activity": "Cancelled", "responsible": "x"},
     )
     assert doomed.status_code == 201
-    assert (
-        await demo.gateway.delete(doomed.headers["location"], headers=leader)
-    ).status_code == 204
+    doomed_url = doomed.headers["location"]
+    assert (await demo.gateway.delete(doomed_url, headers=leader)).status_code == 428
+    stale = {**leader, "If-Match": '"stale"'}
+    assert (await demo.gateway.delete(doomed_url, headers=stale)).status_code == 412
+    current = {**leader, "If-Match": doomed.headers["etag"]}
+    assert (await demo.gateway.delete(doomed_url, headers=current)).status_code == 204
 
     got = await demo.gateway.get(url, headers=leader)
     assert got.status_code == 200

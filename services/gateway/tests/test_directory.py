@@ -264,7 +264,12 @@ async def test_groups_create_read_update_delete(seeded: Stack) -> None:
     )
     assert error_locs(assert_problem(foreign_member, 422)) == ["body.member_ids.0"]
 
-    deleted = await seeded.gateway.delete(f"/v1/groups/{group['id']}", headers=admin)
+    group_url = f"/v1/groups/{group['id']}"
+    assert_problem(await seeded.gateway.delete(group_url, headers=admin), 428)
+    stale = {**admin, "If-Match": '"stale"'}
+    assert_problem(await seeded.gateway.delete(group_url, headers=stale), 412)
+    etag = (await seeded.gateway.get(group_url, headers=admin)).headers["etag"]
+    deleted = await seeded.gateway.delete(group_url, headers={**admin, "If-Match": etag})
     assert deleted.status_code == 204
     assert_problem(await seeded.gateway.get(f"/v1/groups/{group['id']}", headers=admin), 404)
 
@@ -307,7 +312,12 @@ async def test_api_clients_create_read_list_revoke(seeded: Stack) -> None:
     )
     assert error_locs(assert_problem(no_roles, 422)) == ["body.roles"]
 
-    revoked = await seeded.gateway.delete(f"/v1/clients/{client['id']}", headers=admin)
+    client_url = f"/v1/clients/{client['id']}"
+    assert_problem(await seeded.gateway.delete(client_url, headers=admin), 428)
+    stale = {**admin, "If-Match": '"stale"'}
+    assert_problem(await seeded.gateway.delete(client_url, headers=stale), 412)
+    etag = (await seeded.gateway.get(client_url, headers=admin)).headers["etag"]
+    revoked = await seeded.gateway.delete(client_url, headers={**admin, "If-Match": etag})
     assert revoked.status_code == 204
     assert (await seeded.gateway.get(f"/v1/clients/{client['id']}", headers=admin)).json()[
         "active"

@@ -290,7 +290,10 @@ async def test_revoked_client_gets_no_token(seeded: Stack) -> None:
     before = await seeded.client_token(*QA_CLIENT)
     assert before
 
-    revoked = await seeded.gateway.delete(f"/v1/clients/{qa['id']}", headers=admin)
+    etag = (await seeded.gateway.get(f"/v1/clients/{qa['id']}", headers=admin)).headers["etag"]
+    revoked = await seeded.gateway.delete(
+        f"/v1/clients/{qa['id']}", headers={**admin, "If-Match": etag}
+    )
     assert revoked.status_code == 204, revoked.text
     after = await seeded.gateway.get(f"/v1/clients/{qa['id']}", headers=admin)
     assert after.json()["active"] is False

@@ -32,4 +32,8 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
         "description": "Not possible in the current state of the study or lesson (the detail says what to do first)."
     }
 }
+IF_MATCH_DELETE = (
+    "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale), "
+    "like PATCH."
+)
 WRITE_RESPONSES = {**NOT_FOUND, **MEMBERS_ONLY, **CONFLICT}

@@ -77,6 +77,11 @@ class Api:
             )
         ).json()
 
+    async def delete(self, path: str, who: str, *, expect: int = 204) -> httpx.Response:
+        """DELETE with the resource's current ETag (as PATCH, DELETE needs If-Match)."""
+        etag = (await self.call("GET", path, who)).headers["etag"]
+        return await self.call("DELETE", path, who, expect=expect, headers={"If-Match": etag})
+
     # ---- building blocks -------------------------------------------------------------------
 
     async def create_study(self, who: str, members: dict[str, str], **extra: Any) -> dict[str, Any]:

@@ -379,7 +379,7 @@ async def test_members_and_schools(demo: Stack, api: Api) -> None:
         json={"title": "t", "school_ids": [str(NORTHFIELD)], "learning_goal": "g"},
         expect=422,
     )
-    await api.call("DELETE", f"/{sid}/members/{ko['id']}", "n-t6", expect=204)
+    await api.delete(f"/{sid}/members/{ko['id']}", "n-t6", expect=204)
     nul = await api.call(
         "POST",
         "",
@@ -393,12 +393,12 @@ async def test_members_and_schools(demo: Stack, api: Api) -> None:
     pupils = await api.add_case_pupils(sid, "n-t6")
     lesson = await api.plan_lesson(sid, "n-t6", ids["n-t1"])
     await api.predict_all(sid, lesson, pupils, "n-t3")
-    kept = await api.call("DELETE", f"/{sid}/members/{ids['n-t3']}", "n-t6", expect=409)
+    kept = await api.delete(f"/{sid}/members/{ids['n-t3']}", "n-t6", expect=409)
     assert kept.json()["type"].endswith("/member-has-record")
-    await api.call("DELETE", f"/{sid}/members/{ids['n-t1']}", "n-t6", expect=409)
-    await api.call("DELETE", f"/{sid}/members/{ids['n-t2']}", "n-t6", expect=204)
+    await api.delete(f"/{sid}/members/{ids['n-t1']}", "n-t6", expect=409)
+    await api.delete(f"/{sid}/members/{ids['n-t2']}", "n-t6", expect=204)
     await api.post(f"/{sid}/start", "n-t6", expect=200)
-    after_start = await api.call("DELETE", f"/{sid}/members/{ids['n-t6']}", "n-t6", expect=409)
+    after_start = await api.delete(f"/{sid}/members/{ids['n-t6']}", "n-t6", expect=409)
     assert "while the study is being planned" in after_start.json()["detail"]
 
 

@@ -105,10 +105,13 @@ async def update_plan(
     "/{plan_id}",
     status_code=204,
     summary="Delete an alignment plan",
-    description="Leaders of the school and trust admins only.",
-    responses=problems(403, 404),
+    description="Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale). Leaders of the school and trust admins only.",
+    responses=problems(403, 404, 412, 428),
 )
-async def delete_plan(plan_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+async def delete_plan(
+    plan_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
     plan = await service.get_plan(session, plan_id, principal=principal)
+    require_if_match(request, service.to_read(plan))
     await service.delete_plan(session, plan, principal=principal)
     return Response(status_code=204)

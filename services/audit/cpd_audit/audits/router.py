@@ -107,6 +107,27 @@ async def update_audit(
     return resource_response(await service.read_audit(session, audit))
 
 
+@router.delete(
+    "/{audit_id}",
+    status_code=204,
+    summary="Delete a draft audit",
+    description=(
+        "Only drafts: an open or closed audit is a record people answered (409). Requires "
+        "`If-Match` with the audit's ETag (428 without it, 412 when stale). Needs linked to "
+        "the draft's items stay in the register without the link. Trust admins, and school "
+        "leaders who lead every school in the scope."
+    ),
+    responses=problems(403, 404, 409, 412, 428),
+)
+async def delete_audit(
+    audit_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    audit = await service.get_audit(session, audit_id, principal=principal)
+    require_if_match(request, await service.read_audit(session, audit))
+    await service.delete_draft(session, audit, principal=principal)
+    return Response(status_code=204)
+
+
 @router.post(
     "/{audit_id}/open",
     response_model=schemas.AuditRead,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import schemas
@@ -20,6 +20,7 @@ from cpd_audit.audits.errors import (
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
 from cpd_audit.models import Audit, Instrument, InstrumentVersion, Person, School
+from cpd_audit.models_planning import NeedAuditItem
 from cpd_audit.results import queries, suppression
 from cpd_common import events
 from cpd_common.auth import Principal
@@ -472,3 +473,23 @@ async def suggested_needs(
     from cpd_audit.results import service as results_service
 
     return await results_service.suggested_needs(session, audit_id, principal=principal)
+
+
+async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Principal) -> None:
+    """Deletes a draft audit (a round set up by mistake). Open and closed audits are records
+    people answered: 409. The row is locked so that a concurrent open either wins (then this
+    is 409) or finds nothing."""
+    if not may_manage(principal, audit):
+        raise NotAuditManager()
+    locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
+    if locked is None:
+        raise AuditNotFound()
+    if locked.status != "draft":
+        raise AuditNotDraft(
+            f"The audit is {locked.status}: only drafts can be deleted (people have answered "
+            "or could answer this one)."
+        )
+    # Needs may have been linked by hand to the draft's items; the needs stay, the links go.
+    await session.execute(delete(NeedAuditItem).where(NeedAuditItem.audit_id == locked.id))
+    await session.delete(locked)
+    await session.flush()

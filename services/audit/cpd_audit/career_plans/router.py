@@ -110,11 +110,14 @@ async def update_plan(
     "/{plan_id}",
     status_code=204,
     summary="Delete my career plan",
-    description="Owner only.",
-    responses=problems(403, 404),
+    description="Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale). Owner only.",
+    responses=problems(403, 404, 412, 428),
 )
-async def delete_plan(plan_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+async def delete_plan(
+    plan_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
     plan = await service.get_plan(session, plan_id, principal=principal)
+    require_if_match(request, await service.read_plan(session, plan, principal=principal))
     await service.delete_plan(session, plan, principal=principal)
     return Response(status_code=204)
 
@@ -178,12 +181,20 @@ async def get_share(
     "/{plan_id}/share/{mentor_id}",
     status_code=204,
     summary="Stop sharing my career plan with a mentor",
-    description="The mentor can no longer read the plan (404 for them from now on). Owner only.",
-    responses=problems(403, 404),
+    description="The mentor can no longer read the plan (404 for them from now on). "
+    + "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale). Owner only.",
+    responses=problems(403, 404, 412, 428),
 )
 async def revoke_share(
-    plan_id: uuid.UUID, mentor_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    plan_id: uuid.UUID,
+    mentor_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
     plan = await service.get_plan(session, plan_id, principal=principal)
+    require_if_match(
+        request, await service.get_share(session, plan, mentor_id, principal=principal)
+    )
     await service.revoke_share(session, plan, mentor_id, principal=principal)
     return Response(status_code=204)

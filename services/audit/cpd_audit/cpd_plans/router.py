@@ -104,11 +104,15 @@ async def update_plan(
     "/{plan_id}",
     status_code=204,
     summary="Delete a CPD plan",
-    description="Deletes the plan and its rows (the needs stay in the register).",
-    responses=problems(404),
+    description="Deletes the plan and its rows (the needs stay in the register). "
+    + "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale).",
+    responses=problems(404, 412, 428),
 )
-async def delete_plan(plan_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+async def delete_plan(
+    plan_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
     plan = await service.get_plan(session, plan_id, principal=principal)
+    require_if_match(request, await service.plan_read(session, plan))
     await service.delete_plan(session, plan)
     return Response(status_code=204)
 
@@ -178,13 +182,19 @@ async def update_row(
     "/{plan_id}/rows/{row_id}",
     status_code=204,
     summary="Delete a row of a CPD plan",
-    description="Removes the planned CPD from the plan.",
-    responses=problems(404),
+    description="Removes the planned CPD from the plan. "
+    + "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale). (the row's ETag)",
+    responses=problems(404, 412, 428),
 )
 async def delete_row(
-    plan_id: uuid.UUID, row_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    plan_id: uuid.UUID,
+    row_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
     plan = await service.get_plan(session, plan_id, principal=principal)
     row = await service.get_row(session, plan, row_id)
+    require_if_match(request, service.row_read(row))
     await service.delete_row(session, plan, row)
     return Response(status_code=204)

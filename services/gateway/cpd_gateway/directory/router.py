@@ -22,6 +22,14 @@ router = APIRouter(prefix="/v1", route_class=ApiRoute)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not found (or in another trust)"}
 }
+PRECONDITIONS: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match does not match the current ETag."},
+    428: {"description": "If-Match is missing."},
+}
+IF_MATCH = (
+    "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale), "
+    "like PATCH."
+)
 
 
 # ---- trusts ---------------------------------------------------------------------------------
@@ -306,11 +314,19 @@ async def update_group(
     return resource_response(schemas.GroupRead.model_validate(group))
 
 
-@router.delete("/groups/{group_id}", status_code=204, tags=["directory"], responses=NOT_FOUND)
+@router.delete(
+    "/groups/{group_id}",
+    status_code=204,
+    tags=["directory"],
+    responses={**NOT_FOUND, **PRECONDITIONS},
+    summary="Delete a group",
+    description=IF_MATCH,
+)
 async def delete_group(
-    group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    group_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     group = await service.get_group(session, group_id, principal=principal)
+    require_if_match(request, schemas.GroupRead.model_validate(group))
     await service.delete_group(session, group, principal=principal)
     return Response(status_code=204)
 
@@ -365,12 +381,14 @@ async def get_client(
     "/clients/{client_id}",
     status_code=204,
     tags=["clients"],
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **PRECONDITIONS},
     summary="Revoke a client",
+    description="Its tokens stop working. " + IF_MATCH,
 )
 async def revoke_client(
-    client_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    client_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     client = await service.get_client(session, client_id, principal=principal)
+    require_if_match(request, schemas.ClientRead.model_validate(client))
     await service.revoke_client(session, client, principal=principal)
     return Response(status_code=204)

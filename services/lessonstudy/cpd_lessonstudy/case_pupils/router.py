@@ -15,6 +15,7 @@ from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.case_pupils import schemas, service
 from cpd_lessonstudy.common import (
     CONFLICT,
+    IF_MATCH_DELETE,
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
@@ -121,10 +122,17 @@ async def update_case_pupil(
     "/{study_id}/case-pupils/{case_pupil_id}",
     status_code=204,
     summary="Remove a case pupil (planning only)",
-    responses=WRITE_RESPONSES,
+    description=IF_MATCH_DELETE,
+    responses={**WRITE_RESPONSES, **PATCH_RESPONSES},
 )
 async def remove_case_pupil(
-    study_id: uuid.UUID, case_pupil_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    study_id: uuid.UUID,
+    case_pupil_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
+    current = await service.get_case_pupil(session, study_id, case_pupil_id, principal=principal)
+    require_if_match(request, schemas.CasePupilRead.model_validate(current))
     await service.remove_case_pupil(session, study_id, case_pupil_id, principal=principal)
     return Response(status_code=204)

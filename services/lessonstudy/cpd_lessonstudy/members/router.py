@@ -13,6 +13,7 @@ from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.common import (
+    IF_MATCH_DELETE,
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
@@ -115,11 +116,18 @@ async def update_member(
     status_code=204,
     summary="Remove a member (planning only)",
     description="Possible only while the study is being planned and before the member has "
-    "recorded anything; afterwards who took part is part of the record.",
-    responses=WRITE_RESPONSES,
+    "recorded anything; afterwards who took part is part of the record. " + IF_MATCH_DELETE,
+    responses={**WRITE_RESPONSES, **PATCH_RESPONSES},
 )
 async def remove_member(
-    study_id: uuid.UUID, member_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    study_id: uuid.UUID,
+    member_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
+    require_if_match(
+        request, await service.get_member(session, study_id, member_id, principal=principal)
+    )
     await service.remove_member(session, study_id, member_id, principal=principal)
     return Response(status_code=204)

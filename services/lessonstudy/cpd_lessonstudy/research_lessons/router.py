@@ -15,6 +15,7 @@ from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.common import (
     CONFLICT,
+    IF_MATCH_DELETE,
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
@@ -114,12 +115,18 @@ async def update_lesson(
     LESSON,
     status_code=204,
     summary="Withdraw a planned research lesson",
-    description="Only before it is taught.",
-    responses=WRITE_RESPONSES,
+    description="Only before it is taught. " + IF_MATCH_DELETE,
+    responses={**WRITE_RESPONSES, **PATCH_RESPONSES},
 )
 async def delete_lesson(
-    study_id: uuid.UUID, lesson_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    study_id: uuid.UUID,
+    lesson_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
+    current = await service.get_lesson(session, study_id, lesson_id, principal=principal)
+    require_if_match(request, await service.lesson_read(session, current))
     await service.delete_lesson(session, study_id, lesson_id, principal=principal)
     return Response(status_code=204)
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.http import resource_response
+from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_lessonstudy.common import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD, WRITE_RESPONSES
+from cpd_lessonstudy.common import (
+    IF_MATCH_DELETE,
+    NOT_FOUND,
+    PATCH_RESPONSES,
+    PREFIX,
+    STUDY_ROLE_GUARD,
+    WRITE_RESPONSES,
+)
 from cpd_lessonstudy.models import TimeRecord
 from cpd_lessonstudy.studies.access import get_access
 from cpd_lessonstudy.time_records import schemas, service
@@ -86,11 +93,19 @@ async def get_time_record(
     "/{study_id}/time-records/{record_id}",
     status_code=204,
     summary="Delete a time record (recorded by mistake)",
-    responses=WRITE_RESPONSES,
+    description=IF_MATCH_DELETE,
+    responses={**WRITE_RESPONSES, **PATCH_RESPONSES},
 )
 async def delete_time_record(
-    study_id: uuid.UUID, record_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    study_id: uuid.UUID,
+    record_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Response:
+    require_if_match(
+        request, await service.get_time_record(session, study_id, record_id, principal=principal)
+    )
     await service.delete_time_record(session, study_id, record_id, principal=principal)
     return Response(status_code=204)
 
