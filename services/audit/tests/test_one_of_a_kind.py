@@ -76,7 +76,7 @@ async def test_accepting_a_suggested_need_eight_times_at_once_makes_one_need(kit
     recorded = (
         select(func.count())
         .select_from(OutboxEvent)
-        .where(OutboxEvent.type == catalogue.NEED_RECORDED)
+        .where(OutboxEvent.type == catalogue.NeedRecorded.event_type)
     )
     assert await _count(kit, recorded) == 1
 
