@@ -189,11 +189,9 @@ async def test_case_pupils_cannot_be_removed_after_the_study_started(demo: Stack
     study, pupils, _, _ = await study_with_lesson(api, start=False)
     url = f"/{study['id']}/case-pupils/{pupils[2]['id']}"
     # While planning a pupil may go (with their predictions).
-    await api.call("DELETE", url, "n-t6", expect=204)
+    await api.delete(url, "n-t6", expect=204)
     await api.post(f"/{study['id']}/start", "n-t6", expect=200)
-    resp = await api.call(
-        "DELETE", f"/{study['id']}/case-pupils/{pupils[0]['id']}", "n-t6", expect=409
-    )
+    resp = await api.delete(f"/{study['id']}/case-pupils/{pupils[0]['id']}", "n-t6", expect=409)
     assert resp.json()["type"].endswith("/case-pupil-in-use")
     assert "only be removed while the study is being planned" in resp.json()["detail"]
     labels = (await api.get(f"/{study['id']}/case-pupils", "n-t6"))["items"]
@@ -214,7 +212,7 @@ async def test_an_observed_case_pupil_is_never_removed(demo: Stack, api: Api) ->
         },
     )
     url = f"/{study['id']}/case-pupils/{pupils[0]['id']}"
-    await api.call("DELETE", url, "n-t6", expect=409)
+    await api.delete(url, "n-t6", expect=409)
     # Even if the study were back in planning (no API does that: this guards the record
     # itself), the observed pupil stays; an unobserved one could go.
     async with demo.session("lessonstudy") as session, session.begin():
@@ -222,7 +220,7 @@ async def test_an_observed_case_pupil_is_never_removed(demo: Stack, api: Api) ->
             text("UPDATE lesson_studies SET status = 'planning' WHERE id = :id"),
             {"id": study["id"]},
         )
-    resp = await api.call("DELETE", url, "n-t6", expect=409)
+    resp = await api.delete(url, "n-t6", expect=409)
     assert "has been observed and is part of the record" in resp.json()["detail"]
     observed = await _count(
         demo,
@@ -230,4 +228,4 @@ async def test_an_observed_case_pupil_is_never_removed(demo: Stack, api: Api) ->
         id=pupils[0]["id"],
     )
     assert observed == 1
-    await api.call("DELETE", f"/{study['id']}/case-pupils/{pupils[1]['id']}", "n-t6", expect=204)
+    await api.delete(f"/{study['id']}/case-pupils/{pupils[1]['id']}", "n-t6", expect=204)
