@@ -27,6 +27,8 @@ ROUTES: dict[str, str] = {
     "cpd-plans": "audit",
     "career-plans": "audit",
     "lesson-studies": "lessonstudy",
+    "enquiries": "lessonstudy",
+    "learning-communities": "lessonstudy",
     "activities": "evaluation",
     "providers": "evaluation",
     "cpd-records": "evaluation",

@@ -7,7 +7,13 @@ from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
 from cpd_lessonstudy.case_pupils.router import router as case_pupils_router
+from cpd_lessonstudy.communities.router import members as community_members_router
+from cpd_lessonstudy.communities.router import router as communities_router
 from cpd_lessonstudy.discussions.router import router as discussions_router
+from cpd_lessonstudy.enquiries.router import members as enquiry_members_router
+from cpd_lessonstudy.enquiries.router import router as enquiries_router
+from cpd_lessonstudy.enquiry_reports.router import router as enquiry_reports_router
+from cpd_lessonstudy.enquiry_stages.router import router as enquiry_stages_router
 from cpd_lessonstudy.findings.router import router as findings_router
 from cpd_lessonstudy.health.router import router as health_router
 from cpd_lessonstudy.interviews.router import router as interviews_router
@@ -30,6 +36,13 @@ The API follows that order and makes it hard to skip: predictions before teachin
 reflections on every case pupil before deciding what to change (422), each lesson's cycle
 completed before the next is planned. Pupils are never named: case pupils are 1-3 character
 labels with an anonymous profile. Nothing here rates a teacher or feeds appraisal.
+
+Collaborative enquiry lives here too. A classroom action enquiry (`/v1/enquiries`) asks one
+focused question about some pupils' learning (checked against five rules, as guidance) and
+moves through data collection, analysis, validity checking, replication and reporting; the
+service refuses a component before the one it rests on (409). A learning community
+(`/v1/learning-communities`) is a group that runs repeated enquiry cycles, lesson studies and
+peer coaching for half a term to a year, meets, and shares its work in progress.
 """
 
 
@@ -54,6 +67,13 @@ def create_app(
             findings_router,
             time_records_router,
             reports_router,
+            # Collaborative enquiry: classroom action enquiries and learning communities.
+            enquiries_router,
+            enquiry_members_router,
+            enquiry_stages_router,
+            enquiry_reports_router,
+            communities_router,
+            community_members_router,
         ],
         jwks_client=jwks_client,
     )

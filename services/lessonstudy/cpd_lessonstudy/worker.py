@@ -9,6 +9,8 @@ from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import run_worker
+from cpd_lessonstudy.groups import members as group_members
+from cpd_lessonstudy.groups import needs as known_needs
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import Person, School
 from cpd_lessonstudy.settings import Settings
@@ -18,13 +20,22 @@ def directory_subscription_handlers() -> dict[type[Event], Handler]:
     """The directory projection, plus erasure: the person's memberships become anonymous former
     members (``on_erased``), and their name is first scrubbed from the group's notes (that
     needs the projection row, which the shared handler deletes)."""
-    handlers = directory_handlers(Person, School, on_erased=members_service.replace_erased_member)
+
+    async def replace_erased(
+        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+    ) -> None:
+        await members_service.replace_erased_member(session, event, payload)
+        await group_members.replace_erased_member(session, payload.person_id)
+
+    handlers = directory_handlers(Person, School, on_erased=replace_erased)
     erase_projection = handlers[catalogue.PersonErased]
 
     async def person_erased(
         session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
     ) -> None:
         await members_service.scrub_erased_name(session, event, payload)
+        # Enquiries and learning communities too (their free text and their members).
+        await group_members.scrub_erased_name(session, payload.person_id, payload.trust_id)
         await erase_projection(session, event, payload)
 
     handlers[catalogue.PersonErased] = person_erased
@@ -37,6 +48,11 @@ def subscriptions() -> list[Subscription]:
             durable="lessonstudy-directory",
             filter_subject="cpd.directory.>",
             handlers=directory_subscription_handlers(),
+        ),
+        Subscription(
+            durable="lessonstudy-needs",
+            filter_subject="cpd.audit.need.>",
+            handlers={catalogue.NeedRecorded: known_needs.need_recorded},
         ),
     ]
 

@@ -243,6 +243,73 @@ class StudyCompleted(Event, type="cpd.lessonstudy.study.completed", version=1, s
     hours: list[MemberHours]
 
 
+# ---- collaborative enquiry (lesson study service) ---------------------------------------------
+
+EnquiryStage = Literal[
+    "question", "data_collection", "analysis", "validity_checking", "replication", "reporting"
+]
+
+
+class EnquiryMember(Payload):
+    person_id: uuid.UUID | None = None  # null for an erased "former member"
+    role: Literal["coordinator", "member"]
+
+
+class EnquiryStarted(
+    Event, type="cpd.lessonstudy.enquiry.started", version=1, subject="enquiry_id"
+):
+    """A classroom action enquiry began collecting data.
+
+    Its members are the people taking part in it as CPD."""
+
+    enquiry_id: uuid.UUID
+    school_ids: list[uuid.UUID]
+    title: str
+    subject: str | None = None
+    question: str
+    members: list[EnquiryMember]
+    need_ids: list[uuid.UUID] = Field(default_factory=list)
+    community_id: uuid.UUID | None = None
+    replicates_enquiry_id: uuid.UUID | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class EnquiryCompleted(
+    Event, type="cpd.lessonstudy.enquiry.completed", version=1, subject="enquiry_id"
+):
+    """A classroom action enquiry was completed.
+
+    Carries the stages it reached and each member's hours (null person for a former member)."""
+
+    enquiry_id: uuid.UUID
+    school_ids: list[uuid.UUID]
+    title: str
+    subject: str | None = None
+    stages_reached: list[EnquiryStage]
+    findings: list[str] = Field(default_factory=list)
+    replicates_enquiry_id: uuid.UUID | None = None
+    community_id: uuid.UUID | None = None
+    completed_on: date | None = None
+    hours: list[MemberHours]
+
+
+class CommunityMeetingHeld(
+    Event, type="cpd.lessonstudy.community.meeting_held", version=1, subject="meeting_id"
+):
+    """A learning community met.
+
+    Each member who attended spent the meeting's hours."""
+
+    community_id: uuid.UUID
+    meeting_id: uuid.UUID
+    school_ids: list[uuid.UUID]
+    name: str
+    held_on: date
+    cycle: int | None = None
+    hours: list[MemberHours]
+
+
 # ---- evaluation ---------------------------------------------------------------------------
 
 

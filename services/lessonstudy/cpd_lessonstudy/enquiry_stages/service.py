@@ -1,0 +1,550 @@
+"""The records of an enquiry's components, and the stage rules between them: data only once
+the enquiry has started, findings only from recorded data, no validity checking, replication
+or reporting before analysis. A completed enquiry still takes reporting and replication
+(they usually come after); everything else is then a record."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_common.auth import Principal
+from cpd_common.pagination import PageParams, paginate
+from cpd_lessonstudy.case_pupils.errors import LabelTaken
+from cpd_lessonstudy.enquiries import service as enquiries
+from cpd_lessonstudy.enquiries.errors import InvalidEnquiry, RecordNotFound, StageRule
+from cpd_lessonstudy.enquiry_stages import schemas as s
+from cpd_lessonstudy.groups import members as group_members
+from cpd_lessonstudy.groups.access import ENQUIRY, Access, get_access
+from cpd_lessonstudy.models import (
+    Enquiry,
+    EnquiryCasePupil,
+    EnquiryDataEntry,
+    EnquiryDissemination,
+    EnquiryFinding,
+    EnquiryMember,
+    EnquiryMemberMinutes,
+    EnquiryPupilVoice,
+    EnquiryReplication,
+    EnquiryTimeRecord,
+    EnquiryValidityCheck,
+)
+
+Names = dict[uuid.UUID, str]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _not_future(value: date, loc: str) -> None:
+    if value > _today():
+        raise InvalidEnquiry(
+            "Record what has happened: the date is in the future.",
+            errors=[{"loc": f"body.{loc}", "msg": "must not be in the future"}],
+        )
+
+
+async def _writable(
+    session: AsyncSession,
+    enquiry_id: uuid.UUID,
+    principal: Principal,
+    *,
+    stage: str | None = None,
+    action: str = "",
+    after_completion: bool = False,
+) -> Access[Enquiry]:
+    access = await get_access(session, ENQUIRY, enquiry_id, principal=principal, write=True)
+    if not after_completion:
+        enquiries.ensure_open(access.group)
+    if stage is not None:
+        await enquiries.ensure_stage(session, access.group, stage, action)
+    return access
+
+
+def _by(obj: Any, names: Names) -> dict[str, Any]:
+    rid = obj.recorded_by
+    return {
+        "recorded_by": rid,
+        "recorded_by_name": names.get(rid, "Unknown") if rid is not None else None,
+        "created_at": obj.created_at,
+    }
+
+
+def data_read(e: EnquiryDataEntry, names: Names) -> s.DataEntryRead:
+    return s.DataEntryRead(
+        id=e.id,
+        enquiry_id=e.enquiry_id,
+        method=e.method,
+        source=s.SOURCE_OF[e.method],
+        collected_on=e.collected_on,
+        summary=e.summary,
+        attachments=list(e.attachments),
+        **_by(e, names),
+    )
+
+
+def finding_read(f: EnquiryFinding, names: Names) -> s.FindingRead:
+    return s.FindingRead(
+        id=f.id,
+        enquiry_id=f.enquiry_id,
+        statement=f.statement,
+        data_entry_ids=list(f.data_entry_ids),
+        alternative_interpretations=f.alternative_interpretations,
+        **_by(f, names),
+    )
+
+
+def validity_read(v: EnquiryValidityCheck, names: Names) -> s.ValidityCheckRead:
+    return s.ValidityCheckRead(
+        id=v.id,
+        enquiry_id=v.enquiry_id,
+        checked_on=v.checked_on,
+        interpreted_by=v.interpreted_by,
+        others_agree=v.others_agree,
+        counts_tally=v.counts_tally,
+        notes=v.notes,
+        **_by(v, names),
+    )
+
+
+def dissemination_read(d: EnquiryDissemination, names: Names) -> s.DisseminationRead:
+    return s.DisseminationRead(
+        id=d.id,
+        enquiry_id=d.enquiry_id,
+        held_on=d.held_on,
+        audience=d.audience,
+        form=d.form,
+        beyond_school=d.beyond_school,
+        what_changed=d.what_changed,
+        **_by(d, names),
+    )
+
+
+def voice_read(v: EnquiryPupilVoice, names: Names) -> s.PupilVoiceRead:
+    return s.PupilVoiceRead(
+        id=v.id,
+        enquiry_id=v.enquiry_id,
+        kind=v.kind,
+        heard_on=v.heard_on,
+        pupil_group=v.pupil_group,
+        group_size=v.group_size,
+        summary=v.summary,
+        **_by(v, names),
+    )
+
+
+def case_pupil_read(p: EnquiryCasePupil, names: Names) -> s.CasePupilRead:
+    return s.CasePupilRead(
+        id=p.id, enquiry_id=p.enquiry_id, label=p.label, profile=p.profile, created_at=p.created_at
+    )
+
+
+# model -> how one row reads (the time records and replications have their own readers)
+READERS: dict[type[Any], Callable[[Any, Names], BaseModel]] = {
+    EnquiryDataEntry: data_read,
+    EnquiryFinding: finding_read,
+    EnquiryValidityCheck: validity_read,
+    EnquiryDissemination: dissemination_read,
+    EnquiryPupilVoice: voice_read,
+    EnquiryCasePupil: case_pupil_read,
+}
+
+
+async def list_records(
+    session: AsyncSession,
+    model: type[Any],
+    enquiry_id: uuid.UUID,
+    *,
+    principal: Principal,
+    page: PageParams,
+) -> tuple[list[BaseModel], str | None]:
+    await get_access(session, ENQUIRY, enquiry_id, principal=principal)
+    rows, cursor = await paginate(
+        session, select(model).where(model.enquiry_id == enquiry_id), model.id, page
+    )
+    if model is EnquiryTimeRecord:
+        return await time_reads(session, enquiry_id, rows), cursor
+    if model is EnquiryReplication:
+        return await replication_reads(session, rows), cursor
+    names = await group_members.names_of(session, ENQUIRY, enquiry_id)
+    return [READERS[model](r, names) for r in rows], cursor
+
+
+async def get_record(
+    session: AsyncSession,
+    model: type[Any],
+    enquiry_id: uuid.UUID,
+    record_id: uuid.UUID,
+    *,
+    principal: Principal,
+) -> BaseModel:
+    await get_access(session, ENQUIRY, enquiry_id, principal=principal)
+    row = await session.scalar(
+        select(model).where(model.id == record_id, model.enquiry_id == enquiry_id)
+    )
+    if row is None:
+        raise RecordNotFound()
+    if model is EnquiryTimeRecord:
+        return (await time_reads(session, enquiry_id, [row]))[0]
+    if model is EnquiryReplication:
+        return (await replication_reads(session, [row]))[0]
+    return READERS[model](row, await group_members.names_of(session, ENQUIRY, enquiry_id))
+
+
+async def _created(session: AsyncSession, access: Access[Enquiry], row: Any) -> BaseModel:
+    session.add(row)
+    await session.flush()
+    access.group.updated_at = datetime.now(UTC)
+    names = await group_members.names_of(session, ENQUIRY, access.group.id)
+    return READERS[type(row)](row, names)
+
+
+# ---- (b) data collection ---------------------------------------------------------------------
+
+
+async def add_data(
+    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.DataEntryCreate
+) -> BaseModel:
+    access = await _writable(
+        session, enquiry_id, principal, stage="data_collection", action="record data"
+    )
+    _not_future(data.collected_on, "collected_on")
+    return await _created(
+        session,
+        access,
+        EnquiryDataEntry(
+            enquiry_id=enquiry_id,
+            trust_id=access.group.trust_id,
+            method=data.method,
+            collected_on=data.collected_on,
+            summary=data.summary,
+            attachments=[a.model_dump() for a in data.attachments],
+            recorded_by=access.member_id,
+        ),
+    )
+
+
+# ---- (c) analysis ----------------------------------------------------------------------------
+
+
+async def add_finding(
+    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.FindingCreate
+) -> BaseModel:
+    access = await _writable(
+        session, enquiry_id, principal, stage="analysis", action="record a finding"
+    )
+    known = set(
+        (
+            await session.scalars(
+                select(EnquiryDataEntry.id).where(
+                    EnquiryDataEntry.enquiry_id == enquiry_id,
+                    EnquiryDataEntry.id.in_(data.data_entry_ids),
+                )
+            )
+        ).all()
+    )
+    unknown = [i for i in data.data_entry_ids if i not in known]
+    if unknown:
+        raise InvalidEnquiry(
+            "A finding rests on data recorded in this enquiry.",
+            errors=[
+                {"loc": "body.data_entry_ids", "msg": f"no data entry {i} in this enquiry"}
+                for i in unknown
+            ],
+        )
+    return await _created(
+        session,
+        access,
+        EnquiryFinding(
+            enquiry_id=enquiry_id,
+            trust_id=access.group.trust_id,
+            statement=data.statement,
+            data_entry_ids=data.data_entry_ids,
+            alternative_interpretations=data.alternative_interpretations,
+            recorded_by=access.member_id,
+        ),
+    )
+
+
+# ---- (d) validity checking -------------------------------------------------------------------
+
+
+async def add_validity_check(
+    session: AsyncSession,
+    enquiry_id: uuid.UUID,
+    *,
+    principal: Principal,
+    data: s.ValidityCheckCreate,
+) -> BaseModel:
+    access = await _writable(
+        session, enquiry_id, principal, stage="validity_checking", action="check validity"
+    )
+    _not_future(data.checked_on, "checked_on")
+    return await _created(
+        session,
+        access,
+        EnquiryValidityCheck(
+            enquiry_id=enquiry_id,
+            trust_id=access.group.trust_id,
+            checked_on=data.checked_on,
+            interpreted_by=data.interpreted_by,
+            others_agree=data.others_agree,
+            counts_tally=data.counts_tally,
+            notes=data.notes,
+            recorded_by=access.member_id,
+        ),
+    )
+
+
+# ---- (e) replication -------------------------------------------------------------------------
+
+
+async def replication_reads(
+    session: AsyncSession, rows: list[EnquiryReplication]
+) -> list[BaseModel]:
+    follow_ups = {
+        e.id: e
+        for e in (
+            await session.scalars(
+                select(Enquiry).where(Enquiry.id.in_([r.follow_up_id for r in rows]))
+            )
+        ).all()
+    }
+    return [
+        s.ReplicationRead(
+            id=r.id,
+            enquiry_id=r.enquiry_id,
+            follow_up_id=r.follow_up_id,
+            follow_up_title=follow_ups[r.follow_up_id].title,
+            follow_up_status=follow_ups[r.follow_up_id].status,
+            conclusions_held=r.conclusions_held,
+            notes=r.notes,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
+
+
+async def update_replication(
+    session: AsyncSession,
+    enquiry_id: uuid.UUID,
+    replication_id: uuid.UUID,
+    *,
+    principal: Principal,
+    data: s.ReplicationUpdate,
+) -> BaseModel:
+    """Whether the conclusions held can only be judged once the follow-up has analysed its
+    own data."""
+    await _writable(session, enquiry_id, principal, after_completion=True)
+    row = await session.scalar(
+        select(EnquiryReplication).where(
+            EnquiryReplication.id == replication_id, EnquiryReplication.enquiry_id == enquiry_id
+        )
+    )
+    if row is None:
+        raise RecordNotFound()
+    if data.conclusions_held != "pending":
+        follow_up = await session.get(Enquiry, row.follow_up_id)
+        assert follow_up is not None  # the foreign key cascades
+        reached = (await enquiries.progress_of(session, [follow_up.id]))[follow_up.id].reached()
+        if "analysis" not in reached:
+            raise StageRule(
+                "Whether the conclusions held is known once the follow-up enquiry has analysed "
+                "its data: record its findings first.",
+                errors=[{"loc": "body.conclusions_held", "msg": "follow-up not analysed yet"}],
+            )
+    row.conclusions_held = data.conclusions_held
+    row.notes = data.notes
+    row.updated_at = datetime.now(UTC)
+    await session.flush()
+    return (await replication_reads(session, [row]))[0]
+
+
+# ---- (f) reporting and dissemination ---------------------------------------------------------
+
+
+async def add_dissemination(
+    session: AsyncSession,
+    enquiry_id: uuid.UUID,
+    *,
+    principal: Principal,
+    data: s.DisseminationCreate,
+) -> BaseModel:
+    access = await _writable(
+        session,
+        enquiry_id,
+        principal,
+        stage="reporting",
+        action="report the enquiry",
+        after_completion=True,
+    )
+    _not_future(data.held_on, "held_on")
+    return await _created(
+        session,
+        access,
+        EnquiryDissemination(
+            enquiry_id=enquiry_id,
+            trust_id=access.group.trust_id,
+            held_on=data.held_on,
+            audience=data.audience,
+            form=data.form,
+            beyond_school=data.beyond_school,
+            what_changed=data.what_changed,
+            recorded_by=access.member_id,
+        ),
+    )
+
+
+# ---- pupils ----------------------------------------------------------------------------------
+
+
+async def add_pupil_voice(
+    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.PupilVoiceCreate
+) -> BaseModel:
+    access = await _writable(session, enquiry_id, principal)
+    _not_future(data.heard_on, "heard_on")
+    return await _created(
+        session,
+        access,
+        EnquiryPupilVoice(
+            enquiry_id=enquiry_id,
+            trust_id=access.group.trust_id,
+            kind=data.kind,
+            heard_on=data.heard_on,
+            pupil_group=data.pupil_group,
+            group_size=data.group_size,
+            summary=data.summary,
+            recorded_by=access.member_id,
+        ),
+    )
+
+
+async def add_case_pupil(
+    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.CasePupilCreate
+) -> BaseModel:
+    access = await _writable(session, enquiry_id, principal)
+    taken = await session.scalar(
+        select(EnquiryCasePupil.id).where(
+            EnquiryCasePupil.enquiry_id == enquiry_id, EnquiryCasePupil.label == data.label
+        )
+    )
+    if taken is not None:
+        raise LabelTaken(f"Label {data.label} is already used in this enquiry.")
+    return await _created(
+        session,
+        access,
+        EnquiryCasePupil(
+            enquiry_id=enquiry_id,
+            trust_id=access.group.trust_id,
+            label=data.label,
+            profile=data.profile,
+        ),
+    )
+
+
+# ---- time ------------------------------------------------------------------------------------
+
+
+async def time_reads(
+    session: AsyncSession, enquiry_id: uuid.UUID, rows: list[EnquiryTimeRecord]
+) -> list[BaseModel]:
+    names = await group_members.names_of(session, ENQUIRY, enquiry_id)
+    minutes: dict[uuid.UUID, list[s.AttendanceRead]] = {r.id: [] for r in rows}
+    if rows:
+        for m in (
+            await session.scalars(
+                select(EnquiryMemberMinutes)
+                .where(EnquiryMemberMinutes.time_record_id.in_(minutes))
+                .order_by(EnquiryMemberMinutes.member_id)
+            )
+        ).all():
+            minutes[m.time_record_id].append(
+                s.AttendanceRead(
+                    member_id=m.member_id, name=names.get(m.member_id, "Unknown"), minutes=m.minutes
+                )
+            )
+    return [
+        s.TimeRecordRead(
+            id=r.id,
+            enquiry_id=r.enquiry_id,
+            kind=r.kind,
+            held_on=r.held_on,
+            description=r.description,
+            attendance=minutes[r.id],
+            **_by(r, names),
+        )
+        for r in rows
+    ]
+
+
+async def add_time_record(
+    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.TimeRecordCreate
+) -> BaseModel:
+    access = await _writable(session, enquiry_id, principal)
+    _not_future(data.held_on, "held_on")
+    ids = [a.member_id for a in data.attendance]
+    known = set(
+        (
+            await session.scalars(
+                select(EnquiryMember.id).where(
+                    EnquiryMember.enquiry_id == enquiry_id, EnquiryMember.id.in_(ids)
+                )
+            )
+        ).all()
+    )
+    unknown = [i for i, member_id in enumerate(ids) if member_id not in known]
+    if unknown:
+        raise InvalidEnquiry(
+            "Time is recorded for members of this enquiry (membership ids from .../members).",
+            errors=[
+                {"loc": f"body.attendance.{i}.member_id", "msg": "not a member"} for i in unknown
+            ],
+        )
+    record = EnquiryTimeRecord(
+        enquiry_id=enquiry_id,
+        trust_id=access.group.trust_id,
+        kind=data.kind,
+        held_on=data.held_on,
+        description=data.description,
+        recorded_by=access.member_id,
+    )
+    session.add(record)
+    await session.flush()
+    for a in data.attendance:
+        session.add(
+            EnquiryMemberMinutes(
+                time_record_id=record.id,
+                member_id=a.member_id,
+                trust_id=access.group.trust_id,
+                minutes=a.minutes,
+            )
+        )
+    await session.flush()
+    return (await time_reads(session, enquiry_id, [record]))[0]
+
+
+async def hours(
+    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal
+) -> s.EnquiryHours:
+    await get_access(session, ENQUIRY, enquiry_id, principal=principal)
+    names = await group_members.names_of(session, ENQUIRY, enquiry_id)
+    spent = await enquiries.member_minutes(session, enquiry_id)
+    members = [
+        s.MemberHoursRead(
+            member_id=m.id,
+            person_id=m.person_id,
+            name=names.get(m.id, "Unknown"),
+            hours=round(minutes / 60, 2),
+        )
+        for m, minutes in spent
+    ]
+    total = sum(minutes for _, minutes in spent)
+    return s.EnquiryHours(enquiry_id=enquiry_id, total_hours=round(total / 60, 2), members=members)
