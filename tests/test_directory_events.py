@@ -170,3 +170,53 @@ async def test_nats_outage_loses_nothing_and_duplicates_nothing(demo: Stack, nat
         distinct = await _count(demo, service, "SELECT count(DISTINCT event_id) FROM inbox")
         assert handled == distinct == events, service
         assert await _count(demo, service, "SELECT count(*) FROM dead_letters") == 0
+
+
+async def test_worker_housekeeping_prunes_sent_events_and_expired_idempotency_keys(
+    stack: Stack,
+) -> None:
+    """The worker forgets, at start and hourly, outbox rows sent more than a day ago and
+    idempotency keys past their 24 hours; unsent events and live keys stay."""
+    for service in ("gateway", "audit"):
+        async with stack.session(service) as session, session.begin():
+            for label, sent_at in (
+                ("old-sent", "now() - interval '25 hours'"),
+                ("new-sent", "now() - interval '1 hour'"),
+                ("old-pending", "NULL"),
+            ):
+                await session.execute(
+                    text(
+                        "INSERT INTO outbox (event_id, type, subject, envelope, created_at, "
+                        f"sent_at) VALUES (:id, :label, 'cpd.test', '{{}}', "
+                        f"now() - interval '2 days', {sent_at})"
+                    ),
+                    {"id": uuid.uuid4(), "label": label},
+                )
+            for key, age in (("expired", "25 hours"), ("live", "1 hour")):
+                await session.execute(
+                    text(
+                        "INSERT INTO idempotency_keys (principal, key, method, path, "
+                        "request_hash, status_code, headers, body, created_at) VALUES "
+                        "('person:x', :key, 'POST', '/v1/x', 'h', 201, '{}', '', "
+                        f"now() - interval '{age}')"
+                    ),
+                    {"key": key},
+                )
+    stop, tasks = await _run_workers(stack)
+    try:
+
+        async def pruned() -> bool:
+            for service in ("gateway", "audit"):
+                if await _count(stack, service, "SELECT count(*) FROM idempotency_keys") != 1:
+                    return False
+            return True
+
+        await wait_for(pruned, timeout=15)
+    finally:
+        await _stop_workers(stop, tasks)
+    for service in ("gateway", "audit"):
+        async with stack.session(service) as session:
+            outbox = (await session.execute(text("SELECT type FROM outbox"))).scalars().all()
+            keys = (await session.execute(text("SELECT key FROM idempotency_keys"))).scalars()
+            assert sorted(outbox) == ["new-sent", "old-pending"], service
+            assert list(keys) == ["live"], service

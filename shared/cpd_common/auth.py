@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 import httpx
 import jwt
@@ -16,7 +16,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cpd_common.errors import Forbidden, ServiceUnavailable, Unauthorized
 
-ROLES = ("trust_admin", "school_leader", "staff", "governor", "qa_reader", "hr_integration")
+PersonRole = Literal["trust_admin", "school_leader", "staff", "governor"]
+"""Roles a person holds (given in the directory)."""
+ClientRole = Literal["qa_reader", "hr_integration"]
+"""Roles an API client holds."""
+Role = Literal[PersonRole, ClientRole]
+"""Every role a token can carry: the one definition the services and the gateway use."""
+PERSON_ROLES: tuple[PersonRole, ...] = get_args(PersonRole)
+CLIENT_ROLES: tuple[ClientRole, ...] = get_args(ClientRole)
+ROLES: tuple[Role, ...] = PERSON_ROLES + CLIENT_ROLES
 # Never "none", never an HMAC algorithm: a public key must not double as a shared secret.
 ALLOWED_ALGORITHMS = frozenset({"EdDSA", "RS256", "ES256", "PS256"})
 
@@ -38,12 +46,8 @@ class Principal:
     def is_trust_admin(self) -> bool:
         return "trust_admin" in self.roles
 
-    def has_any(self, *roles: str) -> bool:
+    def has_any(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
-
-    def can_see_school(self, school_id: uuid.UUID | None) -> bool:
-        """Trust admins see every school of their trust; others only their own schools."""
-        return self.is_trust_admin or (school_id is not None and school_id in self.school_ids)
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
@@ -210,7 +214,7 @@ async def principal_from_request(request: Request) -> Principal | None:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: str) -> Callable[..., Any]:
+def require_roles(*roles: Role) -> Callable[..., Any]:
     """Dependency: the caller must hold one of ``roles`` (403 otherwise)."""
 
     async def check(principal: PrincipalDep) -> Principal:

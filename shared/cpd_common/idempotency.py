@@ -65,7 +65,8 @@ _STORE = text(
 _REPLAY_HEADERS = ("location", "etag", "content-type")
 
 
-async def prune(session: AsyncSession) -> None:
+async def prune_expired(session: AsyncSession) -> None:
+    """Forgets keys older than ``KEEP_FOR`` (the worker's housekeeping, hourly)."""
     await session.execute(
         text(
             "DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(secs => :keep)"

@@ -1,4 +1,5 @@
-"""A service's worker process: the outbox relay and the event consumers, plus health probes.
+"""A service's worker process: the outbox relay, the event consumers and the hourly
+housekeeping (sent outbox rows, expired idempotency keys), plus health probes.
 
 The API process never talks to NATS; this process does, for one service.
 """
@@ -14,14 +15,17 @@ from collections.abc import Sequence
 import nats
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cpd_common import idempotency
 from cpd_common.db import create_engine, create_sessionmaker
+from cpd_common.events import outbox
 from cpd_common.events.inbox import Subscription, run_consumers
-from cpd_common.events.outbox import run_relay
+from cpd_common.events.outbox import _sleep_or_stop, run_relay
 from cpd_common.logs import configure_logging
 from cpd_common.settings import ServiceSettings
 
@@ -61,6 +65,28 @@ def health_app(settings: ServiceSettings, engine: object) -> Starlette:
     )
 
 
+HOUSEKEEPING_INTERVAL = 3600.0
+
+
+async def run_housekeeping(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+    *,
+    interval: float = HOUSEKEEPING_INTERVAL,
+) -> None:
+    """At start and then every ``interval`` seconds: deletes outbox rows sent more than a day
+    ago and idempotency keys past their 24 hours, in one transaction. A failure (database
+    down) is logged and tried again at the next round."""
+    while not stop.is_set():
+        try:
+            async with sessionmaker() as session, session.begin():
+                await outbox.prune_sent(session)
+                await idempotency.prune_expired(session)
+        except Exception as exc:
+            log.warning("housekeeping: %s; trying again in %.0fs", exc, interval)
+        await _sleep_or_stop(stop, interval)
+
+
 async def run(
     settings: ServiceSettings,
     subscriptions: Sequence[Subscription],
@@ -82,6 +108,7 @@ async def run(
             ),
             name="relay",
         ),
+        asyncio.create_task(run_housekeeping(sessionmaker, stop), name="housekeeping"),
     ]
     if subscriptions:
         tasks.append(

@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.models import Person, School
 from cpd_audit.models_planning import CareerPlan, CareerPlanShare, CpdPlanRow, Need
-from cpd_common.auth import Principal
+from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.errors import Forbidden
 
-PERSON_ROLES = ("trust_admin", "school_leader", "staff", "governor")
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 

@@ -198,9 +198,9 @@ async def publish_pending(
     return len(sent)
 
 
-async def prune_sent(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    async with sessionmaker() as session, session.begin():
-        await session.execute(_PRUNE)
+async def prune_sent(session: AsyncSession) -> None:
+    """Forgets events sent more than ``KEEP_SENT_HOURS`` ago (the worker's housekeeping)."""
+    await session.execute(_PRUNE)
 
 
 async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -> Any:
@@ -247,8 +247,6 @@ async def run_relay(
     nc = None
     listener: Any = None
     delay = 0.1
-    last_prune = 0.0
-    loop = asyncio.get_running_loop()
 
     def on_notify(*_: Sequence[Any]) -> None:
         wake.set()
@@ -267,9 +265,6 @@ async def run_relay(
                 wake.clear()
                 while await publish_pending(sessionmaker, js, publish_timeout=publish_timeout):
                     pass
-                if loop.time() - last_prune > 3600:
-                    await prune_sent(sessionmaker)
-                    last_prune = loop.time()
                 delay = 0.1
             except Exception as exc:
                 if stop.is_set():

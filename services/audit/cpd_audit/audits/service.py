@@ -23,13 +23,12 @@ from cpd_audit.models import Audit, Instrument, InstrumentVersion, Person, Schoo
 from cpd_audit.models_planning import NeedAuditItem
 from cpd_audit.results import queries, suppression
 from cpd_common import events
-from cpd_common.auth import Principal
+from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_common.pagination import PageParams, paginate
 
-PERSON_ROLES = ("trust_admin", "school_leader", "staff", "governor")
 WITHHELD_PRIMARY = "fewer than {k} respondents"
 WITHHELD_COMPLEMENTARY = (
     "withheld so that a smaller withheld group cannot be worked out from the totals"

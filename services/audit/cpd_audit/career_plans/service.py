@@ -15,8 +15,8 @@ from cpd_audit.career_plans import schemas
 from cpd_audit.career_plans.errors import CareerPlanNotFound, CareerPlanYearTaken, ShareNotFound
 from cpd_audit.models import Person
 from cpd_audit.models_planning import CareerPlan, CareerPlanShare
-from cpd_audit.planning import PERSON_ROLES, academic_year, person_in_trust, require_person
-from cpd_common.auth import Principal
+from cpd_audit.planning import academic_year, person_in_trust, require_person
+from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.db import one_of_a_kind
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate

@@ -20,13 +20,12 @@ from cpd_audit.instruments.errors import (
     InstrumentVersionNotFound,
 )
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
-from cpd_common.auth import Principal
+from cpd_common.auth import PERSON_ROLES, Principal, Role
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
-EDITOR_ROLES = ("trust_admin", "school_leader")
-READER_ROLES = ("trust_admin", "school_leader", "staff", "governor")
+EDITOR_ROLES: tuple[Role, ...] = ("trust_admin", "school_leader")
 
 _items_adapter: TypeAdapter[list[schemas.Item]] = TypeAdapter(list[schemas.Item])
 _ensured: set[str] = set()
@@ -88,7 +87,7 @@ async def ensure_builtins(session: AsyncSession) -> None:
 
 
 def require_reader(principal: Principal) -> None:
-    if not principal.has_any(*READER_ROLES):
+    if not principal.has_any(*PERSON_ROLES):
         raise Forbidden("Your role does not allow reading instruments.")
 
 

@@ -11,10 +11,6 @@ class NeedNotFound(NotFound):
     title = "Need not found"
 
 
-class SuggestionNotFound(NotFound):
-    title = "Suggested need not found"
-
-
 class SuggestionAlreadyAccepted(Conflict):
     title = "Suggested need already accepted"
 

@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from cpd_common.auth import ClientRole, PersonRole
 from cpd_common.schemas import InputModel, OutputModel
 
 StaffGroup = Literal["teacher", "teaching_assistant", "support", "leader", "governor"]
 CareerStage = Literal["ect", "early_career", "mid_career", "experienced"]
-Role = Literal["trust_admin", "school_leader", "staff", "governor"]
 Email = Annotated[
     str,
     Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["jo@school.example"]),
@@ -62,7 +62,7 @@ class PersonCreate(InputModel):
     fte: float | None = Field(default=None, ge=0, le=1)
     start_date: date | None = None
     line_manager_id: uuid.UUID | None = None
-    roles: list[Role] = Field(default_factory=lambda: list[Role](["staff"]))
+    roles: list[PersonRole] = Field(default_factory=lambda: list[PersonRole](["staff"]))
     active: bool = True
     external_id: str | None = Field(default=None, max_length=200)
     password: str | None = Field(
@@ -83,7 +83,7 @@ class PersonUpdate(InputModel):
     fte: float | None = Field(default=None, ge=0, le=1)
     start_date: date | None = None
     line_manager_id: uuid.UUID | None = None
-    roles: list[Role] | None = None
+    roles: list[PersonRole] | None = None
     active: bool | None = None
     external_id: str | None = Field(default=None, max_length=200)
     password: str | None = Field(default=None, min_length=12, max_length=200)
@@ -145,7 +145,7 @@ class GroupRead(OutputModel):
 class ClientCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     client_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{2,99}$")
-    roles: list[Literal["qa_reader", "hr_integration"]] = Field(min_length=1)
+    roles: list[ClientRole] = Field(min_length=1)
     scopes: list[Literal["metrics:read", "scim"]] = Field(default_factory=list)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, or_, select, text, update
+from sqlalchemy import Select, delete, exists, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
@@ -235,17 +235,6 @@ async def remove_member(
             "time: they are part of the record."
         )
     await session.execute(delete(StudyMember).where(StudyMember.id == member.id))
-
-
-async def count_active(session: AsyncSession, study_id: uuid.UUID) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).where(
-                StudyMember.study_id == study_id, StudyMember.former_member.is_(False)
-            )
-        )
-        or 0
-    )
 
 
 # ---- right to erasure -------------------------------------------------------------------------

@@ -15,12 +15,12 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
-from cpd_common.auth import Principal
+from cpd_common.auth import Principal, Role
 from cpd_lessonstudy.models import LessonStudy, StudyMember
 from cpd_lessonstudy.studies.errors import MembersOnly, StudyClosed, StudyNotFound
 
 # Roles that can ever see lesson studies (governors and API clients cannot).
-STUDY_ROLES = ("staff", "school_leader", "trust_admin")
+STUDY_ROLES: tuple[Role, ...] = ("staff", "school_leader", "trust_admin")
 CLOSED = frozenset({"completed", "shared"})
 
 
