@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
-from cpd_common.auth import Principal
+from cpd_common.auth import Principal, Role
 from cpd_evaluation.activities.errors import (
     ActivityCancelled,
     ActivityNotFound,
@@ -23,7 +23,7 @@ from cpd_evaluation.activities.errors import (
 )
 from cpd_evaluation.models import Activity, Participant
 
-ACTIVITY_ROLES = ("staff", "school_leader", "trust_admin")
+ACTIVITY_ROLES: tuple[Role, ...] = ("staff", "school_leader", "trust_admin")
 
 
 def leads(principal: Principal, school_ids: list[uuid.UUID]) -> bool:
