@@ -7,7 +7,9 @@ from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
 from cpd_evaluation.activities.router import router as activities_router
+from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.participants.router import router as participants_router
+from cpd_evaluation.records.router import router as records_router
 from cpd_evaluation.settings import Settings
 
 DESCRIPTION = """
@@ -28,6 +30,6 @@ def create_app(
         settings,
         title="CPD Evaluation service",
         description=DESCRIPTION,
-        routers=[activities_router, participants_router],
+        routers=[activities_router, participants_router, records_router, entitlement_router],
         jwks_client=jwks_client,
     )

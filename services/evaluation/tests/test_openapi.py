@@ -1,0 +1,25 @@
+"""The gateway's merged OpenAPI document carries the evaluation service's public paths."""
+
+from __future__ import annotations
+
+from cpd_common.testing.stack import Stack
+
+
+async def test_merged_openapi_has_the_evaluation_paths(stack: Stack) -> None:
+    resp = await stack.gateway.get("/openapi.json")
+    assert resp.status_code == 200, resp.text
+    paths = resp.json()["paths"]
+    for path, method in [
+        ("/v1/activities", "post"),
+        ("/v1/activities/{activity_id}", "patch"),
+        ("/v1/activities/{activity_id}/cancel", "post"),
+        ("/v1/activities/{activity_id}/participants", "get"),
+        ("/v1/activities/{activity_id}/attendance", "put"),
+        ("/v1/activities/{activity_id}/participants/{participant_id}/impact-report", "put"),
+        ("/v1/cpd-records/me", "get"),
+        ("/v1/cpd-records/{person_id}", "get"),
+        ("/v1/cpd-records/{person_id}/record.csv", "get"),
+        ("/v1/cpd-records/{person_id}/xapi", "get"),
+        ("/v1/entitlement", "put"),
+    ]:
+        assert method in paths.get(path, {}), f"{method.upper()} {path} missing"
