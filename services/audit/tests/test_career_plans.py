@@ -208,6 +208,31 @@ async def test_owner_edits_with_etags_and_validation_lists_every_error(demo: Sta
     assert (await demo.gateway.get(url, headers=owner)).status_code == 404
 
 
+async def test_erasure_deletes_the_persons_career_plan_and_nobody_elses(demo: Stack) -> None:
+    """Right to erasure: the erased person's career plan (a private self-review) is deleted,
+    not hidden; a colleague's plan stays."""
+    plan = await create_plan(demo, await demo.headers_for(OWNER.id))
+    colleague = PEOPLE_BY_KEY["s-t8"]
+    other = await create_plan(demo, await demo.headers_for(colleague.id))
+    admin = await demo.auth("admin@oakridge.example", "oakridge-admin-2026")
+    resp = await demo.gateway.post(f"/v1/people/{OWNER.id}/erase", headers=admin)
+    assert resp.status_code == 202, resp.text
+    await demo.settle()
+    async with demo.session("audit") as session:
+        owners = (await session.scalars(select(CareerPlan.owner_id))).all()
+        stored = await session.scalar(
+            select(func.count()).select_from(CareerPlan).where(CareerPlan.owner_id == OWNER.id)
+        )
+    assert stored == 0, "right to erasure: the erased person's career plan must be deleted"
+    assert owners == [colleague.id], "erasure must not touch a colleague's career plan"
+    gone = await demo.gateway.get(f"/v1/career-plans/{plan['id']}", headers=admin)
+    assert gone.status_code == 404, "an erased career plan must not be served"
+    kept = await demo.gateway.get(
+        f"/v1/career-plans/{other['id']}", headers=await demo.headers_for(colleague.id)
+    )
+    assert kept.status_code == 200, "the colleague still reads their own plan"
+
+
 async def test_erasure_removes_career_plans_shares_and_individual_needs(demo: Stack) -> None:
     owner = await demo.headers_for(OWNER.id)
     leader = await demo.headers_for(PEOPLE_BY_KEY["s-head"].id)

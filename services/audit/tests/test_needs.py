@@ -405,6 +405,19 @@ async def test_needs_from_audits_suggested_and_linked_by_hand(kit: Any) -> None:
     suggested = await demo.gateway.get(f"/v1/audits/{audit['id']}/suggested-needs", headers=leader)
     assert suggested.status_code == 200, suggested.text
     suggestion = next(s for s in suggested.json()["items"] if s["item_key"] == "2")
+    # The evidence, from the five answers given (values 5, practice 2 on item 2; 4 and 4
+    # elsewhere, so item 2 is the only gap), not from the results code.
+    assert [s["item_key"] for s in suggested.json()["items"] if s["kind"] == "gap"] == ["2"]
+    assert (suggestion["n"], suggestion["mean_values"], suggestion["mean_practice"]) == (5, 5, 2)
+    assert suggestion["gap"] == 3
+    assert suggestion["title"].startswith("Close the gap on 2: ")
+    assert suggestion["description"] == (
+        "Staff rate this 5.00 for fitting our aims and values but 2.00 for what actually "
+        "happens (gap 3.00, 5 respondents)."
+    )
+    assert suggestion["evidence_note"] == (
+        "Audit 'Autumn principles round', item 2: values 5.00, practice 2.00, gap 3.00, n = 5."
+    )
     accept_url = f"/v1/audits/{audit['id']}/suggested-needs/accept"
 
     resp = await demo.gateway.post(

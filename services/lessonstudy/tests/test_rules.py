@@ -9,7 +9,7 @@ from sqlalchemy import text
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.testing.stack import Stack
 
-from .conftest import Api, days_ago, member_ids
+from .conftest import Api, days_ago, member_ids, new_id
 
 GROUP = {"n-t1": "teacher", "n-t2": "observer", "n-t3": "observer"}
 
@@ -35,10 +35,11 @@ async def teach(
     return base
 
 
-async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) -> None:
-    study, pupils, lesson, _ = await study_with_lesson(api)
+async def _predict_two_stages(
+    api: Api, study: dict[str, Any], lesson: dict[str, Any], pupils: list[dict[str, Any]]
+) -> str:
+    """Predictions for stages 1 and 2 only: stage 3 is empty for every case pupil."""
     base = f"/{study['id']}/research-lessons/{lesson['id']}"
-    # Predictions for stages 1 and 2 only: stage 3 is empty for every case pupil.
     await api.put(
         base + "/predictions",
         "n-t2",
@@ -50,6 +51,12 @@ async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) ->
             ]
         },
     )
+    return base
+
+
+async def test_teaching_without_every_prediction_is_409(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = await _predict_two_stages(api, study, lesson, pupils)
     grid = await api.get(base + "/predictions", "n-t2")
     assert grid["complete"] is False
     assert [(c["stage_position"], c["case_pupil_label"]) for c in grid["missing"]] == [
@@ -59,17 +66,12 @@ async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) ->
     ]
     assert (await api.get(base, "n-t1"))["predictions_missing"] == 3
 
-    # Observing needs a taught lesson; teaching needs every prediction.
-    obs = {
-        "stage_id": lesson["stages"][0]["id"],
-        "case_pupil_id": pupils[0]["id"],
-        "response": "x",
-        "outcome": "met",
-    }
-    early = await api.call("POST", base + "/observations", "n-t2", json=obs, expect=409)
-    assert "not taught yet" in early.json()["detail"]
     resp = await api.call(
-        "POST", base + "/taught", "n-t1", json={"taught_on": days_ago(0)}, expect=409
+        "POST", base + "/taught", "n-t1", json={"taught_on": days_ago(0)}, expect=None
+    )
+    assert resp.status_code == 409, (
+        "a research lesson is taught only once every stage x case pupil has a prediction "
+        f"(got {resp.status_code})"
     )
     problem = resp.json()
     assert problem["type"].endswith("/predictions-missing")
@@ -86,15 +88,39 @@ async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) ->
         status = await session.scalar(
             text("SELECT status FROM research_lessons WHERE id = :id"), {"id": lesson["id"]}
         )
-    assert status == "planned"
-
+    assert status == "planned", "a refused lesson stays planned"
+    # With the last predictions written, the same request succeeds.
     await api.predict_all(study["id"], lesson, pupils, "n-t3")
+    taught = await api.post(base + "/taught", "n-t1", {"taught_on": days_ago(0)}, expect=200)
+    assert taught["status"] == "taught"
+
+
+async def test_observing_needs_a_taught_lesson(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = await _predict_two_stages(api, study, lesson, pupils)
+    obs = {
+        "stage_id": lesson["stages"][0]["id"],
+        "case_pupil_id": pupils[0]["id"],
+        "response": "x",
+        "outcome": "met",
+    }
+    early = await api.call("POST", base + "/observations", "n-t2", json=obs, expect=409)
+    assert "not taught yet" in early.json()["detail"]
+
+
+async def test_a_lesson_cannot_be_marked_taught_in_the_future(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    await api.predict_all(study["id"], lesson, pupils, "n-t3")
+    base = f"/{study['id']}/research-lessons/{lesson['id']}"
     future = await api.call(
         "POST", base + "/taught", "n-t1", json={"taught_on": days_ago(-2)}, expect=422
     )
     assert future.json()["errors"] == [{"loc": "body.taught_on", "msg": "in the future"}]
-    taught = await api.post(base + "/taught", "n-t1", {"taught_on": days_ago(0)}, expect=200)
-    assert taught["status"] == "taught"
+
+
+async def test_predictions_are_frozen_once_the_lesson_is_taught(demo: Stack, api: Api) -> None:
+    study, pupils, lesson, _ = await study_with_lesson(api)
+    base = await teach(api, study, lesson, pupils)
     # Predictions cannot be written (or rewritten) after teaching.
     late = await api.call(
         "PUT",
@@ -112,14 +138,18 @@ async def test_teaching_before_every_prediction_is_409(demo: Stack, api: Api) ->
         expect=409,
     )
     assert "only before teaching" in late.json()["detail"]
+    # Nor is a lesson taught twice.
     await api.call("POST", base + "/taught", "n-t1", json={"taught_on": days_ago(0)}, expect=409)
 
-    # Lesson 1 can be planned (and predicted) before the study starts, but not taught.
-    unstarted, pupils2, lesson2, _ = await study_with_lesson(api, start=False)
-    await api.predict_all(unstarted["id"], lesson2, pupils2, "n-t6")
+
+async def test_lesson_one_is_planned_before_the_study_starts_but_not_taught(
+    demo: Stack, api: Api
+) -> None:
+    unstarted, pupils, lesson, _ = await study_with_lesson(api, start=False)
+    await api.predict_all(unstarted["id"], lesson, pupils, "n-t6")
     resp = await api.call(
         "POST",
-        f"/{unstarted['id']}/research-lessons/{lesson2['id']}/taught",
+        f"/{unstarted['id']}/research-lessons/{lesson['id']}/taught",
         "n-t1",
         json={"taught_on": days_ago(0)},
         expect=409,
@@ -283,9 +313,9 @@ async def test_who_sees_a_study(demo: Stack, api: Api) -> None:
     # Members (including the knowledgeable other from Southbank) read it.
     for who in ("n-t6", "n-t2", "s-t1"):
         assert (await api.get(f"/{sid}", who))["id"] == sid
-    # A teacher of the same school who is not a member, Southbank's leader (school not
-    # involved) and another trust's admin get 404, exactly as for a missing study.
-    for who in ("n-t4", "s-head", "r-admin"):
+    # A teacher of the same school who is not a member and Southbank's leader (school not
+    # involved) get 404, exactly as for a missing study (another trust: the next test).
+    for who in ("n-t4", "s-head"):
         for p in paths:
             resp = await api.call("GET", f"/{sid}{p}", who, expect=404)
             assert resp.headers["content-type"].startswith("application/problem+json")
@@ -296,7 +326,6 @@ async def test_who_sees_a_study(demo: Stack, api: Api) -> None:
             "POST", f"/{sid}/case-pupils", who, json={"label": "Z", "profile": "p"}, expect=404
         )
         assert sid not in [s["id"] for s in (await api.get("", who))["items"]]
-    assert (await api.get("/process-health", "r-admin"))["studies"] == []
 
     # The school's leader and the trust admin read, but only members write.
     for who in ("n-head", "admin"):
@@ -329,6 +358,55 @@ async def test_who_sees_a_study(demo: Stack, api: Api) -> None:
         == 1
     )
     assert (await api.get("?status=completed", "admin"))["items"] == []
+
+
+async def test_another_trust_cannot_see_or_touch_a_lesson_study(demo: Stack, api: Api) -> None:
+    """Tenant isolation: to another trust's admin, every path of a study answers 404 exactly
+    like a study that does not exist, writes change nothing, and lists leave it out."""
+    study = await api.create_study("n-t6", GROUP)
+    sid = study["id"]
+    missing = new_id()
+    for p in STUDY_PATHS:
+        theirs = await api.call("GET", f"/{sid}{p}", "r-admin", expect=None)
+        absent = await api.call("GET", f"/{missing}{p}", "r-admin", expect=None)
+        assert theirs.status_code == absent.status_code == 404, (
+            f"tenant isolation: GET {p or '/'} of another trust's study must be 404 like a "
+            f"missing one (got {theirs.status_code})"
+        )
+        assert theirs.json()["type"] == absent.json()["type"], p
+    for method, path, body in (
+        ("PATCH", "", {"title": "Renamed by another trust"}),
+        ("POST", "/case-pupils", {"label": "Z", "profile": "p"}),
+        ("POST", "/start", None),
+    ):
+        resp = await api.call(
+            method, f"/{sid}{path}", "r-admin", json=body, headers={"If-Match": "*"}, expect=None
+        )
+        assert resp.status_code == 404, (
+            f"tenant isolation: {method} {path or '/'} on another trust's study must be 404 "
+            f"(got {resp.status_code})"
+        )
+    listed = [s["id"] for s in (await api.get("", "r-admin"))["items"]]
+    assert sid not in listed, "tenant isolation: another trust's list must not include the study"
+    assert (await api.get("/process-health", "r-admin"))["studies"] == [], (
+        "tenant isolation: another trust's process health must not count the study"
+    )
+    after = await api.get(f"/{sid}", "n-t6")
+    assert (after["title"], after["status"]) == (study["title"], "planning")
+    assert (await api.get(f"/{sid}/case-pupils", "n-t6"))["items"] == []
+
+
+STUDY_PATHS = [
+    "",
+    "/members",
+    "/case-pupils",
+    "/research-lessons",
+    "/report",
+    "/report.md",
+    "/process-health",
+    "/hours",
+    "/time-records",
+]
 
 
 async def test_members_and_schools(demo: Stack, api: Api) -> None:

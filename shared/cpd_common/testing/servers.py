@@ -242,11 +242,18 @@ class EmbeddedNats:
     ``sync_always`` fsyncs every write (DESIGN.md section 9, broker durability)."""
 
     def __init__(
-        self, store_dir: Path | str, *, port: int | None = None, sync_always: bool = True
+        self,
+        store_dir: Path | str,
+        *,
+        port: int | None = None,
+        sync_always: bool = True,
+        monitor_port: int | None = None,
     ) -> None:
         self.store_dir = Path(store_dir)
         self.port = port or free_port()
         self.sync_always = sync_always
+        # The HTTP monitoring endpoint (/varz, /jsz), where the server reports its settings.
+        self.monitor_port = monitor_port
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -255,8 +262,10 @@ class EmbeddedNats:
 
     def config_text(self) -> str:
         sync = "\n  sync_interval: always" if self.sync_always else ""
+        monitor = f"http: 127.0.0.1:{self.monitor_port}\n" if self.monitor_port else ""
         return (
             f"listen: 127.0.0.1:{self.port}\n"
+            f"{monitor}"
             "max_payload: 8MB\n"
             "jetstream {\n"
             f'  store_dir: "{self.store_dir / "jetstream"}"{sync}\n'
