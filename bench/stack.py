@@ -173,6 +173,9 @@ class Stack:
                 "CPD_JWT_AUDIENCE": AUDIENCE,
                 "CPD_LOG_JSON": "false",
                 "PYTHONUNBUFFERED": "1",
+                # The bench runs only the workers it measures: readiness means "can serve HTTP".
+                "CPD_READY_REQUIRES_WORKER": "false",
+                "CPD_READY_REQUIRES_UPSTREAMS": "false",
             }
         )
         if name == "gateway":

@@ -21,7 +21,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cpd_common.auth import JwksCache, TokenVerifier
 from cpd_common.db import create_engine, create_sessionmaker
 from cpd_common.errors import install_problem_handlers, problem_response
+from cpd_common.heartbeat import seconds_since_last_beat
+from cpd_common.input_guard import install_input_guard
 from cpd_common.logs import request_id_var
+from cpd_common.revocation import RevocationCache
 from cpd_common.settings import ServiceSettings
 
 log = logging.getLogger("cpd.access")
@@ -91,6 +94,8 @@ class RequestIdMiddleware:
 
 
 Hook = Callable[[FastAPI], Awaitable[None]]
+# A readiness check: why the app cannot serve, or None when it can.
+Readiness = Callable[[FastAPI], Awaitable[str | None]]
 
 
 def create_service_app(
@@ -104,6 +109,7 @@ def create_service_app(
     on_shutdown: Sequence[Hook] = (),
     version: str = "1.0.0",
     dead_letters: bool = True,
+    readiness: Sequence[Readiness] = (),
     **fastapi_kw: Any,
 ) -> FastAPI:
     """Builds a service app. Nothing connects at import time; the lifespan opens the pool."""
@@ -123,19 +129,29 @@ def create_service_app(
         )
         jwks = JwksCache(settings.jwks_url, client=jwks_client, ttl=settings.jwks_cache_seconds)
         app.state.jwks = jwks
+        revocations = RevocationCache(
+            settings.database_url,
+            max_token_age=settings.token_max_age_seconds,
+            reload_interval=settings.revocations_reload_seconds,
+            retry_after=settings.retry_after_seconds,
+        )
+        app.state.revocations = revocations
         app.state.verifier = TokenVerifier(
             jwks,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             algorithms=settings.jwt_algorithms,
+            revocations=revocations,
         )
         try:
+            await revocations.start()
             for hook in on_startup:
                 await hook(app)
             yield
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            await revocations.close()
             await jwks.aclose()
             await engine.dispose()
 
@@ -150,34 +166,62 @@ def create_service_app(
     app.state.settings = settings
     install_problem_handlers(app, retry_after=settings.retry_after_seconds)
     app.add_middleware(RequestIdMiddleware, service=settings.service_name)
+    install_input_guard(app)
     for router in routers:
         app.include_router(router)
     if dead_letters:
         from cpd_common.events.admin import dead_letters_router
 
         app.include_router(dead_letters_router(settings.service_name))
-    add_health_routes(app, settings)
+    add_health_routes(app, settings, readiness)
     return app
 
 
-def add_health_routes(app: FastAPI, settings: ServiceSettings) -> None:
+def add_health_routes(
+    app: FastAPI, settings: ServiceSettings, readiness: Sequence[Readiness] = ()
+) -> None:
+    """``/healthz`` (the process answers), ``/readyz`` (database reachable, worker beating,
+    revocations loaded, and each of ``readiness``: a check returning why not, or None) and
+    ``/metrics``."""
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> Response:
-        try:
-            async with request.app.state.read_engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception:
+        def not_ready(detail: str) -> Response:
             return problem_response(
                 503,
-                "The database is unreachable.",
+                detail,
                 headers={"Retry-After": str(settings.retry_after_seconds)},
                 request=request,
             )
-        return JSONResponse({"status": "ready", "database": "ok"})
+
+        beat_age: float | None = None
+        try:
+            async with request.app.state.read_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                if settings.ready_requires_worker:
+                    beat_age = await seconds_since_last_beat(conn)
+        except Exception:
+            return not_ready("The database is unreachable.")
+        checks = {"database": "ok"}
+        if settings.ready_requires_worker:
+            if beat_age is None or beat_age > settings.worker_stale_seconds:
+                since = "ever" if beat_age is None else f"{beat_age:.0f} s"
+                return not_ready(
+                    f"The worker (outbox relay and event consumers) is dead or stuck: "
+                    f"no heartbeat for {since}."
+                )
+            checks["worker"] = "ok"
+        if not request.app.state.revocations.loaded.is_set():
+            return not_ready("Token revocations are not loaded yet.")
+        for check in readiness:
+            problem = await check(request.app)
+            if problem:
+                return not_ready(problem)
+        return JSONResponse({"status": "ready", **checks})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

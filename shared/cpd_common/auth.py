@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cpd_common.errors import Forbidden, ServiceUnavailable, Unauthorized
+from cpd_common.revocation import RevocationCache
 
 PersonRole = Literal["trust_admin", "school_leader", "staff", "governor"]
 """Roles a person holds (given in the directory)."""
@@ -137,13 +138,23 @@ class JwksCache:
 
 
 class TokenVerifier:
+    """Signature, issuer, audience, expiry, algorithm allow-list, then revocation: a token the
+    directory has since taken access from (:mod:`cpd_common.revocation`) is refused."""
+
     def __init__(
-        self, jwks: JwksCache, *, issuer: str, audience: str, algorithms: list[str] | None = None
+        self,
+        jwks: JwksCache,
+        *,
+        issuer: str,
+        audience: str,
+        algorithms: list[str] | None = None,
+        revocations: RevocationCache | None = None,
     ) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.algorithms = [a for a in (algorithms or ["EdDSA"]) if a in ALLOWED_ALGORITHMS]
+        self.revocations = revocations
 
     async def verify(self, token: str) -> Principal:
         try:
@@ -180,7 +191,10 @@ class TokenVerifier:
             raise Unauthorized("The token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise Unauthorized("The token is not valid.") from exc
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        if self.revocations is not None:
+            self.revocations.check(principal)
+        return principal
 
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/token")

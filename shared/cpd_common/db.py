@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import Uuid
 
+from cpd_common import revocation
 from cpd_common.errors import is_unique_violation
 
 NAMING_CONVENTION = {
@@ -127,7 +128,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     request.state.db_session = session
     try:
         yield session
+        revocations = getattr(state, "revocations", None)
+        principal = getattr(request.state, "principal", None)
+        if revocations is not None and principal is not None:
+            # A token revoked while this request ran must not leave its write behind.
+            await revocation.guard_write(session, principal)
+        changed = session.info.pop(revocation.CHANGED, None)
         await session.commit()
+        if changed and revocations is not None:
+            # This replica refuses the revoked tokens from its next request on.
+            await revocations.reload()
     except BaseException:
         await session.rollback()
         raise

@@ -1,7 +1,9 @@
 """The staff-directory projection every domain service keeps from ``directory.*`` events.
 
 Each service owns its own ``people`` and ``schools`` tables (``class Person(PersonMixin, Base)``),
-built only from events: no service reads the gateway's database.
+built only from events: no service reads the gateway's database. The same events keep the
+service's ``token_revocations`` table (:mod:`cpd_common.revocation`) current, so a person's
+tokens stop working here as soon as the directory takes their access away.
 """
 
 from __future__ import annotations
@@ -10,13 +12,20 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Float, String, func
+from sqlalchemy import Boolean, Date, DateTime, Float, String, delete, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common.events.catalogue import Event, PersonErased, PersonUpserted, SchoolUpserted
+from cpd_common import revocation
+from cpd_common.events.catalogue import (
+    ClientRevoked,
+    Event,
+    PersonErased,
+    PersonUpserted,
+    SchoolUpserted,
+)
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
 
@@ -57,15 +66,58 @@ def directory_handlers(
     person_model: type[Any],
     school_model: type[Any],
     *,
+    revocation_model: type[Any],
+    before_erased: Handler | None = None,
     on_erased: Handler | None = None,
 ) -> dict[type[Event], Handler]:
     """Handlers for the directory events, upserting into the service's own projection tables.
 
-    ``on_erased`` runs after the person row is deleted so the service can remove or anonymise
-    what else it holds about them, in the same transaction.
+    Erasure first revokes the person's tokens and takes their subject lock (so no write made
+    with an old token can land after the sweep), then runs ``before_erased`` (which still sees
+    the projection row, e.g. to scrub the name from free text), deletes the row, and runs
+    ``on_erased`` so the service can remove or anonymise what else it holds about them, all
+    in the same transaction.
     """
 
     async def person_upserted(session: AsyncSession, event: CloudEvent, p: PersonUpserted) -> None:
+        previous = (
+            await session.execute(
+                select(person_model.roles, person_model.school_ids, person_model.active).where(
+                    person_model.id == p.person_id
+                )
+            )
+        ).first()
+        narrowed, deactivated = revocation.narrowing(
+            old_roles=previous.roles if previous else None,
+            old_school_ids=previous.school_ids if previous else None,
+            old_active=previous.active if previous else None,
+            roles=list(p.roles),
+            school_ids=list(p.school_ids),
+            active=p.active,
+        )
+        subject = revocation.subject_of_person(p.person_id)
+        if narrowed:
+            await revocation.record(
+                session,
+                revocation_model,
+                subject=subject,
+                trust_id=p.trust_id,
+                active=p.active,
+                roles=list(p.roles),
+                school_ids=list(p.school_ids),
+                at=event.time,
+                narrowed=True,
+                deactivated=deactivated,
+            )
+        else:
+            await revocation.update_if_tracked(
+                session,
+                revocation_model,
+                subject=subject,
+                active=p.active,
+                roles=list(p.roles),
+                school_ids=list(p.school_ids),
+            )
         values = {
             "id": p.person_id,
             "trust_id": p.trust_id,
@@ -97,14 +149,41 @@ def directory_handlers(
         await session.execute(stmt)
 
     async def person_erased(session: AsyncSession, event: CloudEvent, p: PersonErased) -> None:
-        from sqlalchemy import delete
-
+        await revocation.record(
+            session,
+            revocation_model,
+            subject=revocation.subject_of_person(p.person_id),
+            trust_id=p.trust_id,
+            active=False,
+            roles=[],
+            school_ids=[],
+            at=event.time,
+            narrowed=True,
+            deactivated=True,
+        )
+        if before_erased is not None:
+            await before_erased(session, event, p)
         await session.execute(delete(person_model).where(person_model.id == p.person_id))
         if on_erased is not None:
             await on_erased(session, event, p)
+
+    async def client_revoked(session: AsyncSession, event: CloudEvent, c: ClientRevoked) -> None:
+        await revocation.record(
+            session,
+            revocation_model,
+            subject=revocation.subject_of_client(c.client_id),
+            trust_id=c.trust_id,
+            active=False,
+            roles=None,
+            school_ids=None,
+            at=event.time,
+            narrowed=True,
+            deactivated=True,
+        )
 
     return {
         PersonUpserted: person_upserted,
         SchoolUpserted: school_upserted,
         PersonErased: person_erased,
+        ClientRevoked: client_revoked,
     }

@@ -24,6 +24,10 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "cpd-api"
     jwt_algorithms: list[str] = ["EdDSA", "RS256"]
     jwks_cache_seconds: int = 300
+    # The longest an access token lives (with leeway): revocations older than this are moot.
+    token_max_age_seconds: int = 3600
+    # Full reload of the token revocations, besides the instant NOTIFY of each change.
+    revocations_reload_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool = True
     # How long the API waits before answering 503 when a dependency is down.
@@ -32,5 +36,10 @@ class ServiceSettings(BaseSettings):
     worker_health_port: int = 0
     # 0.0.0.0 in containers so the orchestrator can probe it.
     worker_health_host: str = "127.0.0.1"
+    # The worker beats every worker_heartbeat_seconds; /readyz of the API is 503 when the newest
+    # beat is older than worker_stale_seconds (false: the API's readiness ignores the worker).
+    worker_heartbeat_seconds: float = 2.0
+    worker_stale_seconds: float = 15.0
+    ready_requires_worker: bool = True
     # JetStream replicas of the CPD stream (3 on a three-node NATS cluster).
     stream_replicas: int = 1

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Sequence
 
 import nats
@@ -26,6 +27,7 @@ from cpd_common.db import create_engine, create_sessionmaker
 from cpd_common.events import outbox
 from cpd_common.events.inbox import Subscription, run_consumers
 from cpd_common.events.outbox import _sleep_or_stop, run_relay
+from cpd_common.heartbeat import beat_forever
 from cpd_common.logs import configure_logging
 from cpd_common.settings import ServiceSettings
 
@@ -93,7 +95,8 @@ async def run(
     *,
     stop: asyncio.Event | None = None,
     health_port: int | None = None,
-) -> None:
+) -> int:
+    """Runs until ``stop`` is set (0) or one of its loops dies (1)."""
     stop = stop or asyncio.Event()
     engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
     sessionmaker = create_sessionmaker(engine)
@@ -123,6 +126,18 @@ async def run(
                 name="consumers",
             )
         )
+    core = list(tasks)
+    tasks.append(
+        asyncio.create_task(
+            beat_forever(
+                engine,
+                stop,
+                interval=settings.worker_heartbeat_seconds,
+                healthy=lambda: not any(task.done() for task in core),
+            ),
+            name="heartbeat",
+        )
+    )
     server = None
     if health_port:
         config = uvicorn.Config(
@@ -136,9 +151,19 @@ async def run(
         # worker's own handlers must decide when to stop.
         tasks.append(asyncio.create_task(server._serve(), name="health"))
     log.info("worker started", extra={"path": settings.service_name})
+    stopped = asyncio.create_task(stop.wait(), name="stop")
+    failed: list[asyncio.Task[None]] = []
     try:
-        await stop.wait()
+        done, _ = await asyncio.wait([stopped, *core], return_when=asyncio.FIRST_COMPLETED)
+        failed = [task for task in core if task in done]
+        for task in failed:
+            # A loop that ends before stop was asked for is a dead worker: exit non-zero so
+            # the supervisor (cpd up, Docker, Kubernetes) starts a fresh one.
+            exc = None if task.cancelled() else task.exception()
+            log.error("worker loop %s ended unexpectedly: %r", task.get_name(), exc)
     finally:
+        stop.set()
+        stopped.cancel()
         if server is not None:
             server.should_exit = True
         _done, pending = await asyncio.wait(tasks, timeout=10)
@@ -149,6 +174,7 @@ async def run(
                 await task
         await engine.dispose()
         log.info("worker stopped")
+    return 1 if failed else 0
 
 
 def run_worker(settings: ServiceSettings, subscriptions: Sequence[Subscription]) -> None:
@@ -156,11 +182,13 @@ def run_worker(settings: ServiceSettings, subscriptions: Sequence[Subscription])
         f"{settings.service_name}-worker", level=settings.log_level, json_logs=settings.log_json
     )
 
-    async def main() -> None:
+    async def main() -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run(settings, subscriptions, stop=stop, health_port=settings.worker_health_port)
+        return await run(
+            settings, subscriptions, stop=stop, health_port=settings.worker_health_port
+        )
 
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -45,6 +45,7 @@ from cpd_common.errors import Conflict, NotFound
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute, IdempotencyKeyMixin
 from cpd_common.pagination import Page, PageDep, paginate
+from cpd_common.revocation import TokenRevocationMixin
 from cpd_common.schemas import InputModel, OutputModel
 from cpd_common.settings import ServiceSettings
 from cpd_common.testing.servers import free_port
@@ -76,6 +77,10 @@ class Item(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
     __tablename__ = "idempotency_keys"
+
+
+class TokenRevocation(TokenRevocationMixin, Base):
+    pass
 
 
 class ItemCreate(InputModel):
@@ -258,6 +263,7 @@ def settings_for(database_url: str) -> ServiceSettings:
         db_pool_size=2,
         db_max_overflow=2,
         retry_after_seconds=RETRY_AFTER,
+        ready_requires_worker=False,  # this tiny service has no worker
     )
 
 

@@ -35,7 +35,9 @@ from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata, ut
 from cpd_common.directory import PersonMixin, SchoolMixin
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
+from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
+from cpd_common.revocation import TokenRevocationMixin
 
 
 class Base(DeclarativeBase):
@@ -62,6 +64,14 @@ class Person(PersonMixin, Base):
     """Staff known from ``directory.person.upserted`` events."""
 
     __tablename__ = "people"
+
+
+class TokenRevocation(TokenRevocationMixin, Base):
+    """What each token subject may still do (see :mod:`cpd_common.revocation`)."""
+
+
+class WorkerHeartbeat(WorkerHeartbeatMixin, Base):
+    """The worker's sign of life, read by ``/readyz`` (see :mod:`cpd_common.heartbeat`)."""
 
 
 class School(SchoolMixin, Base):

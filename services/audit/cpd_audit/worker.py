@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.models import Person, School
+from cpd_audit.models import Person, School, TokenRevocation
 from cpd_audit.planning import erase_person_plans
 from cpd_audit.responses.service import erase_participation
 from cpd_audit.settings import Settings
@@ -28,7 +28,9 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="audit-directory",
             filter_subject="cpd.directory.>",
-            handlers=directory_handlers(Person, School, on_erased=on_erased),
+            handlers=directory_handlers(
+                Person, School, revocation_model=TokenRevocation, on_erased=on_erased
+            ),
         ),
     ]
 

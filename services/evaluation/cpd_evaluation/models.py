@@ -39,7 +39,9 @@ from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
 from cpd_common.directory import PersonMixin, SchoolMixin
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
+from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
+from cpd_common.revocation import TokenRevocationMixin
 from cpd_evaluation.terms import (
     ACTIVITY_KINDS,
     ACTIVITY_SOURCES,
@@ -77,6 +79,14 @@ class Person(PersonMixin, Base):
     pro-rate the entitlement)."""
 
     __tablename__ = "people"
+
+
+class TokenRevocation(TokenRevocationMixin, Base):
+    """What each token subject may still do (see :mod:`cpd_common.revocation`)."""
+
+
+class WorkerHeartbeat(WorkerHeartbeatMixin, Base):
+    """The worker's sign of life, read by ``/readyz`` (see :mod:`cpd_common.heartbeat`)."""
 
 
 class School(SchoolMixin, Base):

@@ -6,34 +6,28 @@ service's needs and the lesson study service's studies.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cpd_common.directory import directory_handlers
 from cpd_common.events import Event, catalogue
-from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import run_worker
 from cpd_evaluation.activities import lesson_studies
-from cpd_evaluation.models import Person, School
+from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
 from cpd_evaluation.projections import need_recorded
 from cpd_evaluation.settings import Settings
 
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:
-    """The directory projection, plus erasure: names leave free text first (that needs the
-    projection row, which the shared handler deletes), then participations are anonymised."""
-    handlers = directory_handlers(Person, School, on_erased=erasure.erase_participation)
-    erase_projection = handlers[catalogue.PersonErased]
-
-    async def person_erased(
-        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
-    ) -> None:
-        await erasure.scrub_erased_name(session, event, payload)
-        await erase_projection(session, event, payload)
-
-    handlers[catalogue.PersonErased] = person_erased
-    return handlers
+    """The directory projection, plus erasure: names leave free text first (``before_erased``:
+    that needs the projection row, which the shared handler then deletes), then participations
+    are anonymised (``on_erased``)."""
+    return directory_handlers(
+        Person,
+        School,
+        revocation_model=TokenRevocation,
+        before_erased=erasure.scrub_erased_name,
+        on_erased=erasure.erase_participation,
+    )
 
 
 def subscriptions() -> list[Subscription]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,12 +14,15 @@ from starlette.routing import Route
 from cpd_common.app import create_service_app
 from cpd_common.auth import TokenVerifier
 from cpd_common.events.catalogue import asyncapi_document
+from cpd_common.input_guard import install_input_guard
 from cpd_gateway import openapi
 from cpd_gateway.directory.router import router as directory_router
 from cpd_gateway.identity import keys
 from cpd_gateway.identity.router import router as identity_router
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
 from cpd_gateway.settings import Settings
+
+log = logging.getLogger("cpd.gateway")
 
 DESCRIPTION = "Identity, the staff directory, and the single entry point to every CPD service."
 
@@ -45,6 +49,7 @@ def create_app(
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             algorithms=settings.jwt_algorithms,
+            revocations=app.state.revocations,
         )
         app.state.upstreams = upstreams
         app.state.openapi_cache = None
@@ -52,6 +57,15 @@ def create_app(
 
     async def shutdown(app: FastAPI) -> None:
         await upstreams.close()
+
+    async def services_ready(app: FastAPI) -> str | None:
+        if not settings.ready_requires_upstreams:
+            return None
+        behind = await upstreams.not_ready()
+        if behind:
+            log.warning("not ready behind the gateway: %s", ", ".join(behind))
+            return "Not every service behind the gateway is ready."
+        return None
 
     app = create_service_app(
         settings,
@@ -61,6 +75,7 @@ def create_app(
         on_startup=[startup],
         on_shutdown=[shutdown],
         dead_letters=False,
+        readiness=[services_ready],
     )
 
     async def merged_openapi(request: Request) -> JSONResponse:
@@ -83,6 +98,8 @@ def create_app(
     app.add_middleware(
         ProxyMiddleware, upstreams=upstreams, verifier_getter=lambda: app.state.verifier
     )
+    # Before the proxy too: proxied requests are checked at the edge.
+    install_input_guard(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

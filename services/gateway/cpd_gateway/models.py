@@ -14,7 +14,9 @@ from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
 from cpd_common.events.outbox import OutboxMixin
+from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
+from cpd_common.revocation import TokenRevocationMixin
 
 
 class Base(DeclarativeBase):
@@ -104,6 +106,14 @@ class ApiClient(IdMixin, TenantMixin, TimestampMixin, Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TokenRevocation(TokenRevocationMixin, Base):
+    """What each token subject may still do (see :mod:`cpd_common.revocation`)."""
+
+
+class WorkerHeartbeat(WorkerHeartbeatMixin, Base):
+    """The worker's sign of life, read by ``/readyz`` (see :mod:`cpd_common.heartbeat`)."""
 
 
 class SigningKey(Base):

@@ -8,6 +8,7 @@ services verify it again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -135,6 +136,22 @@ class Upstreams:
     async def close(self) -> None:
         for session in self.sessions.values():
             await session.close()
+
+    async def not_ready(self) -> list[str]:
+        """The upstream services whose ``/readyz`` does not answer 200 within two seconds."""
+
+        async def ready(name: str) -> bool:
+            try:
+                async with self.sessions[name].get(
+                    self.base_urls[name] + "/readyz", timeout=aiohttp.ClientTimeout(total=2)
+                ) as resp:
+                    return resp.status == 200
+            except (aiohttp.ClientError, TimeoutError):
+                return False
+
+        names = list(self.sessions)
+        results = await asyncio.gather(*(ready(name) for name in names))
+        return [name for name, ok in zip(names, results, strict=True) if not ok]
 
 
 class ProxyMiddleware:

@@ -12,6 +12,8 @@ class Settings(ServiceSettings):
     audit_url: str = "http://127.0.0.1:8001"
     lessonstudy_url: str = "http://127.0.0.1:8002"
     evaluation_url: str = "http://127.0.0.1:8003"
+    # /readyz is 200 only when every upstream service's /readyz is (false: the gateway alone).
+    ready_requires_upstreams: bool = True
     upstream_timeout_seconds: float = 30.0
     upstream_connect_timeout_seconds: float = 3.0
     upstream_pool_size: int = 200

@@ -12,14 +12,22 @@ from cpd_common.worker import run_worker
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups import needs as known_needs
 from cpd_lessonstudy.members import service as members_service
-from cpd_lessonstudy.models import Person, School
+from cpd_lessonstudy.models import Person, School, TokenRevocation
 from cpd_lessonstudy.settings import Settings
 
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:
-    """The directory projection, plus erasure: the person's memberships become anonymous former
-    members (``on_erased``), and their name is first scrubbed from the group's notes (that
-    needs the projection row, which the shared handler deletes)."""
+    """The directory projection, plus erasure: the person's name is first scrubbed from the
+    group's notes, enquiries and learning communities (``before_erased``: that needs the
+    projection row, which the shared handler then deletes), and their memberships become
+    anonymous former members (``on_erased``)."""
+
+    async def scrub_names(
+        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+    ) -> None:
+        await members_service.scrub_erased_name(session, event, payload)
+        # Enquiries and learning communities too (their free text and their members).
+        await group_members.scrub_erased_name(session, payload.person_id, payload.trust_id)
 
     async def replace_erased(
         session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
@@ -27,19 +35,13 @@ def directory_subscription_handlers() -> dict[type[Event], Handler]:
         await members_service.replace_erased_member(session, event, payload)
         await group_members.replace_erased_member(session, payload.person_id)
 
-    handlers = directory_handlers(Person, School, on_erased=replace_erased)
-    erase_projection = handlers[catalogue.PersonErased]
-
-    async def person_erased(
-        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
-    ) -> None:
-        await members_service.scrub_erased_name(session, event, payload)
-        # Enquiries and learning communities too (their free text and their members).
-        await group_members.scrub_erased_name(session, payload.person_id, payload.trust_id)
-        await erase_projection(session, event, payload)
-
-    handlers[catalogue.PersonErased] = person_erased
-    return handlers
+    return directory_handlers(
+        Person,
+        School,
+        revocation_model=TokenRevocation,
+        before_erased=scrub_names,
+        on_erased=replace_erased,
+    )
 
 
 def subscriptions() -> list[Subscription]:

@@ -106,6 +106,14 @@ class PersonErased(Event, type="cpd.directory.person.erased", version=1, subject
     person_id: uuid.UUID
 
 
+class ClientRevoked(Event, type="cpd.directory.client.revoked", version=1, subject="client_id"):
+    """An API client was revoked.
+
+    Its tokens stop working at every service at once."""
+
+    client_id: str
+
+
 class SchoolUpserted(Event, type="cpd.directory.school.upserted", version=1, subject="school_id"):
     """A school was created or changed."""
 

@@ -126,13 +126,23 @@ class Stack:
         return total
 
     async def drain(self) -> int:
+        """Handles every delivered event, then waits until each API process knows the token
+        revocations they caused (a real process hears the table's NOTIFY within
+        milliseconds; this makes the moment deterministic)."""
         js = await self.js()
         total = 0
         for svc in self.services.values():
             subs = list(svc.spec.subscriptions())
             if subs:
                 total += await drain(svc.sessionmaker, js, subs)
+        await self.sync_revocations()
         return total
+
+    async def sync_revocations(self) -> None:
+        for svc in self.services.values():
+            revocations = getattr(svc.app.state, "revocations", None)
+            if revocations is not None:
+                await revocations.reload()
 
     async def settle(self, rounds: int = 10) -> None:
         """Publish every outbox and drain every consumer until nothing moves (events can

@@ -10,14 +10,22 @@ from typing import Any
 from sqlalchemy import Select, any_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import events, revocation
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.identity import service as identity
-from cpd_gateway.models import Account, ApiClient, Group, Person, School, Trust
+from cpd_gateway.models import (
+    Account,
+    ApiClient,
+    Group,
+    Person,
+    School,
+    TokenRevocation,
+    Trust,
+)
 
 ERASED_NAME = "Erased person"
 SERVICES_NOTIFIED = ["audit", "lessonstudy", "evaluation"]
@@ -269,11 +277,13 @@ async def update_person(
     if changes.get("email"):
         changes["email"] = changes["email"].lower()
         await _check_email(session, changes["email"], person_id=person.id)
+    before = (list(person.roles or []), list(person.school_ids or []), person.active)
     for key, value in changes.items():
         if key in {"name", "school_ids", "roles", "active"} and value is None:
             continue
         setattr(person, key, value)
     person.updated_at = utcnow()
+    await _record_grants(session, person, *before)
     account = await session.get(Account, person.id)
     if password:
         if not person.email:
@@ -290,12 +300,67 @@ async def update_person(
     return person
 
 
+async def _record_grants(
+    session: AsyncSession,
+    person: Person,
+    old_roles: list[str],
+    old_school_ids: list[uuid.UUID],
+    old_active: bool,
+) -> None:
+    """Keeps the gateway's own token revocations in step with a change to ``person``: a role
+    or school taken away, or a deactivation, stops their current tokens here at once."""
+    roles, school_ids = list(person.roles or []), list(person.school_ids or [])
+    narrowed, deactivated = revocation.narrowing(
+        old_roles=old_roles,
+        old_school_ids=old_school_ids,
+        old_active=old_active,
+        roles=roles,
+        school_ids=school_ids,
+        active=person.active,
+    )
+    subject = revocation.subject_of_person(person.id)
+    if narrowed:
+        await revocation.record(
+            session,
+            TokenRevocation,
+            subject=subject,
+            trust_id=person.trust_id,
+            active=person.active,
+            roles=roles,
+            school_ids=school_ids,
+            at=utcnow(),
+            narrowed=True,
+            deactivated=deactivated,
+        )
+    else:
+        await revocation.update_if_tracked(
+            session,
+            TokenRevocation,
+            subject=subject,
+            active=person.active,
+            roles=roles,
+            school_ids=school_ids,
+        )
+
+
 async def erase_person(session: AsyncSession, person: Person, *, principal: Principal) -> Person:
     """Right to erasure: blank every personal field, drop the login and group memberships,
     and tell every service (``directory.person.erased``) to delete or anonymise theirs."""
     _require_admin(principal)
     if person.erased_at is not None:
         return person
+    await revocation.record(
+        session,
+        TokenRevocation,
+        subject=revocation.subject_of_person(person.id),
+        trust_id=person.trust_id,
+        active=False,
+        roles=[],
+        school_ids=[],
+        at=utcnow(),
+        narrowed=True,
+        deactivated=True,
+    )
     account = await session.get(Account, person.id)
     if account is not None:
         await session.delete(account)
@@ -456,6 +521,23 @@ async def create_client(
 
 async def revoke_client(session: AsyncSession, client: ApiClient, *, principal: Principal) -> None:
     _require_admin(principal)
+    if client.active:
+        await revocation.record(
+            session,
+            TokenRevocation,
+            subject=revocation.subject_of_client(client.client_id),
+            trust_id=client.trust_id,
+            active=False,
+            roles=None,
+            school_ids=None,
+            at=utcnow(),
+            narrowed=True,
+            deactivated=True,
+        )
+        events.add(
+            session,
+            catalogue.ClientRevoked(client_id=client.client_id, trust_id=client.trust_id),
+        )
     client.active = False
     client.updated_at = utcnow()
     await session.flush()

@@ -1,0 +1,173 @@
+"""One guard for every input channel: a NUL character is a 422 problem, never a 500.
+
+PostgreSQL cannot store NUL in text, so a NUL that reaches a query fails deep inside the
+driver. Rather than checking field by field, :class:`InputGuardMiddleware` (pure ASGI, installed
+outermost by the app factory) looks at the path, the query string, the headers and, for form and
+JSON bodies, the body, before any route runs. Request models add their own check
+(:class:`cpd_common.schemas.InputModel`) for bodies parsed elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cpd_common.errors import PROBLEM_BASE, PROBLEM_JSON
+
+NUL_MESSAGE = "must not contain NUL (\\u0000) characters"
+# Bodies up to this size are read and checked before the app sees them; a bigger form or JSON
+# body goes through unchecked here (request models still refuse NUL in what they parse).
+MAX_INSPECTED_BODY = 2 << 20
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _form_fields_with_nul(raw: bytes, where: str) -> list[str]:
+    """Names (as error locations) of the urlencoded fields holding a NUL."""
+    if b"\x00" not in raw and b"%00" not in raw.lower():
+        return []
+    text = raw.decode("latin-1")
+    bad = [
+        f"{where}.{name.replace(chr(0), '?') or '?'}"
+        for name, value in parse_qsl(text, keep_blank_values=True, encoding="latin-1")
+        if "\x00" in name or "\x00" in value
+    ]
+    return bad or [where]
+
+
+def _json_has_nul(raw: bytes) -> bool:
+    if b"\x00" in raw:
+        return True
+    if b"\\u0000" not in raw:
+        return False
+    try:
+        return _has_nul(json.loads(raw))
+    except ValueError:
+        return False  # invalid JSON: the route's own parsing answers 422
+
+
+def _request_id(scope: Scope) -> str:
+    from cpd_common.app import clean_request_id
+
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            return clean_request_id(value.decode("latin-1"))
+    return clean_request_id(None)
+
+
+async def _refuse(scope: Scope, send: Send, locations: list[str]) -> None:
+    rid = _request_id(scope)
+    errors = [{"loc": loc, "msg": NUL_MESSAGE} for loc in locations]
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + "validation-error",
+            "title": "Request validation failed",
+            "status": 422,
+            "detail": "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]),
+            "instance": scope.get("path", "").replace("\x00", "?"),
+            "request_id": rid,
+            "errors": errors,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-request-id", rid.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _content_type(scope: Scope) -> bytes:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bytes(value).split(b";", 1)[0].strip().lower()
+    return b""
+
+
+class InputGuardMiddleware:
+    """Refuses (422) a request with a NUL anywhere in its path, query, headers or form/JSON
+    body, before routing, authentication or the database see it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        bad: list[str] = []
+        raw_path = scope.get("raw_path") or b""
+        if "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(raw_path):
+            bad.append("path")
+        query = scope.get("query_string") or b""
+        if query:
+            bad += _form_fields_with_nul(query, "query")
+        for name, value in scope.get("headers", ()):
+            if b"\x00" in name or b"\x00" in value:
+                bad.append("header." + name.decode("latin-1").replace("\x00", "?"))
+        if bad:
+            await _refuse(scope, send, bad)
+            return
+        kind = _content_type(scope)
+        if kind not in (b"application/x-www-form-urlencoded", b"application/json") and not (
+            kind.startswith(b"application/") and kind.endswith(b"+json")
+        ):
+            await self.app(scope, receive, send)
+            return
+        # Read the body (bounded), check it, then hand the same messages to the app.
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if not message.get("more_body", False) or size > MAX_INSPECTED_BODY:
+                break
+        complete = messages[-1]["type"] == "http.request" and not messages[-1].get(
+            "more_body", False
+        )
+        if complete:
+            body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+            if kind == b"application/x-www-form-urlencoded":
+                bad = _form_fields_with_nul(body, "body")
+            elif _json_has_nul(body):
+                bad = ["body"]
+            if bad:
+                await _refuse(scope, send, bad)
+                return
+        replay = iter(messages)
+
+        async def replaying_receive() -> Message:
+            try:
+                return next(replay)
+            except StopIteration:
+                return await receive()
+
+        await self.app(scope, replaying_receive, send)
+
+
+def install_input_guard(app: FastAPI) -> None:
+    """Puts the guard outermost (again, when an app adds its own middleware later, as the
+    gateway's proxy does), so nothing runs before it."""
+    app.user_middleware[:] = [m for m in app.user_middleware if m.cls is not InputGuardMiddleware]
+    app.add_middleware(InputGuardMiddleware)
