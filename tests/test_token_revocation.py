@@ -151,7 +151,10 @@ async def test_revoked_client_tokens_stop_everywhere(demo: Stack) -> None:
     before = await _statuses(demo, token)
     assert 401 not in before.values(), before  # a QA reader: 403 or 404, never unauthenticated
 
-    resp = await demo.gateway.delete(f"/v1/clients/{client['id']}", headers=admin)
+    etag = (await demo.gateway.get(f"/v1/clients/{client['id']}", headers=admin)).headers["etag"]
+    resp = await demo.gateway.delete(
+        f"/v1/clients/{client['id']}", headers={**admin, "If-Match": etag}
+    )
     assert resp.status_code == 204, resp.text
     assert (await _statuses(demo, token))["gateway"] == 401
     await demo.settle()
