@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_lessonstudy import demo_enquiry
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.case_pupils.schemas import CasePupilCreate
 from cpd_lessonstudy.discussions import service as discussions_service
@@ -60,7 +61,7 @@ WRITING_GROUP = {
     "s-ta1": "observer",
     "n-deputy": "knowledgeable_other",
 }
-DEMO_KEYS = sorted({*FRACTIONS_GROUP, *WRITING_GROUP})
+DEMO_KEYS = sorted({*FRACTIONS_GROUP, *WRITING_GROUP, *demo_enquiry.people()})
 
 
 def _demo_data() -> Any:
@@ -100,17 +101,19 @@ async def projection_ready(session: AsyncSession) -> bool:
 
 
 async def seed_demo(session: AsyncSession) -> None:
-    """Adds the two demo studies unless they are there already. Never commits."""
+    """Adds the two demo studies, then the demo learning community and its enquiries, unless
+    they are there already. Never commits."""
     data = _demo_data()
     exists = await session.scalar(
         select(LessonStudy.id).where(
             LessonStudy.trust_id == data.OAKRIDGE, LessonStudy.title == FRACTIONS_TITLE
         )
     )
-    if exists is not None:
-        return
-    await _fractions_study(session)
-    await _writing_study(session)
+    if exists is None:
+        await _fractions_study(session)
+        await _writing_study(session)
+    # The learning community and its enquiries (each checks whether it is there already).
+    await demo_enquiry.seed_demo(session)
 
 
 # ---- shared steps ------------------------------------------------------------------------------

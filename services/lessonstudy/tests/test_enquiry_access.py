@@ -148,3 +148,21 @@ async def test_need_links_come_from_the_register(demo: Stack, api: Api) -> None:
     await demo.settle()
     enquiry = await create_enquiry(api, "n-t1", [], need_ids=[need["id"]])
     assert enquiry["need_ids"] == [need["id"]]
+
+
+async def test_gateway_routes_and_documents_collaborative_enquiry(demo: Stack, api: Api) -> None:
+    doc = (await demo.gateway.get("/openapi.json")).json()
+    for path in (
+        "/v1/enquiries",
+        "/v1/enquiries/{enquiry_id}/question",
+        "/v1/enquiries/{enquiry_id}/report",
+        "/v1/learning-communities",
+        "/v1/learning-communities/overview",
+        "/v1/learning-communities/{community_id}/meetings",
+    ):
+        assert path in doc["paths"], path
+    create = doc["paths"]["/v1/enquiries"]["post"]
+    assert create["security"] == [{"bearerAuth": []}]
+    # Without a token the gateway answers, not the service.
+    resp = await demo.gateway.get("/v1/learning-communities")
+    assert resp.status_code == 401
