@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -102,6 +104,48 @@ _STATUS_CODES = {
 }
 
 
+class FieldError(BaseModel):
+    loc: str
+    msg: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: the body of every error answer, from a service or from the
+    gateway (``application/problem+json``). Extension members (``need_id``) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+PROBLEM_TEXT = {
+    400: "The request could not be read.",
+    401: "No valid access token: send `Authorization: Bearer <token>`.",
+    403: "Your role does not allow this.",
+    404: "No such resource, or not one you may see (another trust's looks the same).",
+    409: "Conflicts with the resource's current state.",
+    412: "If-Match does not match the current ETag.",
+    422: "The request is not valid; `errors` lists every problem.",
+    428: "If-Match is required.",
+    503: "A backing service is unreachable; retry after `Retry-After` seconds.",
+}
+
+
+def problems(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problem statuses an operation can answer, each with the
+    :class:`Problem` body; ``described`` words a status for this operation's domain."""
+    text = {**PROBLEM_TEXT, **(described or {})}
+    return {s: {"model": Problem, "description": text.get(s, "Error")} for s in statuses}
+
+
 def problem_response(
     status: int,
     detail: str | None = None,
@@ -111,8 +155,11 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     request: Request | None = None,
+    request_id: str | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
+    """The one way to answer with a problem (an ASGI app too: the gateway's proxy sends it).
+    ``request`` gives ``instance`` and the request id; without one, pass ``request_id``."""
     default_code, default_title = _STATUS_CODES.get(status, ("error", "Error"))
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (code or default_code),
@@ -122,15 +169,32 @@ def problem_response(
     }
     if request is not None:
         body["instance"] = request.url.path
-        rid = getattr(request.state, "request_id", None)
-        if rid:
-            body["request_id"] = rid
-            headers = {**(headers or {}), "X-Request-ID": rid}
+        request_id = getattr(request.state, "request_id", None) or request_id
+    if request_id:
+        body["request_id"] = request_id
+        headers = {**(headers or {}), "X-Request-ID": request_id}
     if errors is not None:
         body["errors"] = errors
     for key, value in (extensions or {}).items():
         body.setdefault(key, value)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def error_response(
+    exc: ProblemError, *, request: Request | None = None, request_id: str | None = None
+) -> JSONResponse:
+    """A domain error as its problem response."""
+    return problem_response(
+        exc.status,
+        exc.detail,
+        code=exc.code,
+        title=exc.title,
+        errors=exc.errors,
+        headers=exc.headers,
+        request=request,
+        request_id=request_id,
+        extensions=exc.extensions,
+    )
 
 
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -182,16 +246,7 @@ def is_unique_violation(exc: BaseException) -> bool:
 def install_problem_handlers(app: FastAPI, *, retry_after: int = 2) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
-        return problem_response(
-            exc.status,
-            exc.detail,
-            code=exc.code,
-            title=exc.title,
-            errors=exc.errors,
-            headers=exc.headers,
-            request=request,
-            extensions=exc.extensions,
-        )
+        return error_response(exc, request=request)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -1,14 +1,12 @@
 """What the planning aggregates (needs, alignment plans, CPD plans, career plans) share: who
-leads a school, academic years and months, documented error responses, and erasure of a
+leads a school, academic years and months, and erasure of a
 person's planning data."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,31 +16,6 @@ from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.errors import Forbidden
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details (``application/problem+json``)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[dict[str, str]] | None = None
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problem statuses an endpoint can answer."""
-    text = {
-        403: "Your role does not allow this.",
-        404: "No such resource, or not one you may see (another trust's looks the same).",
-        409: "Conflicts with the resource's current state.",
-        412: "If-Match does not match the current ETag.",
-        422: "The request is not valid; `errors` lists every problem.",
-        428: "If-Match is required.",
-    }
-    return {s: {"model": Problem, "description": text.get(s, "Error")} for s in statuses}
 
 
 def leads_school(principal: Principal, school_id: uuid.UUID | None) -> bool:

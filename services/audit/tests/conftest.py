@@ -12,15 +12,17 @@ import httpx
 import pytest
 
 from cpd_common.demo_data import OAKRIDGE, PEOPLE, PEOPLE_BY_KEY
+from cpd_common.testing.api import ApiClient
 from cpd_common.testing.stack import Stack
 
 OAKRIDGE_STAFF = [p for p in PEOPLE if p.trust_id == OAKRIDGE and p.staff_group != "governor"]
 
 
-class AuditKit:
+class AuditKit(ApiClient):
+    """The shared client on the demo trust's people, with the audit tests' building blocks."""
+
     def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self._headers: dict[str, dict[str, str]] = {}
+        super().__init__(stack, people={k: p.id for k, p in PEOPLE_BY_KEY.items()})
 
     @property
     def gw(self) -> httpx.AsyncClient:
@@ -28,11 +30,7 @@ class AuditKit:
 
     async def h(self, who: str | uuid.UUID) -> dict[str, str]:
         """Headers for a demo person by key (``"admin"``) or for any person id."""
-        key = str(who)
-        if key not in self._headers:
-            person_id = PEOPLE_BY_KEY[key].id if key in PEOPLE_BY_KEY else uuid.UUID(key)
-            self._headers[key] = await self.stack.headers_for(person_id)
-        return self._headers[key]
+        return await self.headers(who)
 
     async def instrument_id(self, key: str) -> str:
         resp = await self.gw.get("/v1/instruments?limit=200", headers=await self.h("admin"))

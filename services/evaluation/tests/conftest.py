@@ -3,17 +3,15 @@ the gateway as a front end would."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import select
 
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
+from cpd_common.testing.api import ApiClient
+from cpd_common.testing.api import outbox as service_outbox
 from cpd_common.testing.stack import Stack
-from cpd_evaluation.models import OutboxEvent
 
 BASE = "/v1/activities"
 
@@ -22,62 +20,12 @@ def person_id(key: str) -> str:
     return str(PEOPLE_BY_KEY[key].id)
 
 
-class Api:
-    """Calls the gateway as demo people (by demo_data key, or any person id) and checks
-    status codes."""
+class Api(ApiClient):
+    """The shared client on the demo trust's people (by demo_data key), with this service's
+    building blocks."""
 
     def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self._headers: dict[str, dict[str, str]] = {}
-
-    async def headers(self, who: str) -> dict[str, str]:
-        if who not in self._headers:
-            pid = PEOPLE_BY_KEY[who].id if who in PEOPLE_BY_KEY else uuid.UUID(who)
-            self._headers[who] = await self.stack.headers_for(pid)
-        return self._headers[who]
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        who: str,
-        *,
-        expect: int | None = 200,
-        headers: dict[str, str] | None = None,
-        **kw: Any,
-    ) -> httpx.Response:
-        url = path if path.startswith("/v1") else BASE + path
-        resp = await self.stack.gateway.request(
-            method, url, headers={**(await self.headers(who)), **(headers or {})}, **kw
-        )
-        if expect is not None:
-            assert resp.status_code == expect, (
-                f"{method} {url} as {who}: {resp.status_code} {resp.text}"
-            )
-        return resp
-
-    async def get(self, path: str, who: str, **kw: Any) -> Any:
-        return (await self.call("GET", path, who, **kw)).json()
-
-    async def post(
-        self, path: str, who: str, json: Any = None, *, expect: int = 201, **kw: Any
-    ) -> Any:
-        return (await self.call("POST", path, who, json=json, expect=expect, **kw)).json()
-
-    async def put(self, path: str, who: str, json: Any, *, expect: int = 200, **kw: Any) -> Any:
-        return (await self.call("PUT", path, who, json=json, expect=expect, **kw)).json()
-
-    async def patch(self, path: str, who: str, json: Any, *, expect: int = 200) -> Any:
-        etag = (await self.call("GET", path, who)).headers["etag"]
-        return (
-            await self.call(
-                "PATCH", path, who, json=json, expect=expect, headers={"If-Match": etag}
-            )
-        ).json()
-
-    async def delete(self, path: str, who: str, *, expect: int = 204) -> httpx.Response:
-        etag = (await self.call("GET", path, who)).headers["etag"]
-        return await self.call("DELETE", path, who, expect=expect, headers={"If-Match": etag})
+        super().__init__(stack, base=BASE, people={k: p.id for k, p in PEOPLE_BY_KEY.items()})
 
     # ---- building blocks -------------------------------------------------------------------
 
@@ -114,11 +62,7 @@ class Api:
 
 async def outbox(stack: Stack, event_type: str) -> list[dict[str, Any]]:
     """The envelopes of one type in the evaluation outbox, oldest first."""
-    async with stack.session("evaluation") as session:
-        rows = await session.scalars(
-            select(OutboxEvent).where(OutboxEvent.type == event_type).order_by(OutboxEvent.seq)
-        )
-        return [r.envelope for r in rows]
+    return await service_outbox(stack, "evaluation", event_type)
 
 
 def weeks_after(start: str, days: int) -> str:

@@ -9,14 +9,13 @@ services verify it again.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 import aiohttp
 
 from cpd_common.app import clean_request_id
-from cpd_common.errors import PROBLEM_BASE, PROBLEM_JSON, ProblemError
+from cpd_common.errors import ProblemError, error_response, problem_response
 
 log = logging.getLogger("cpd.proxy")
 
@@ -75,35 +74,6 @@ def upstream_for(path: str) -> str | None:
         # /v1/admin/<service>/... (dead letters) goes to that service
         return segments[1] if segments[1] in UPSTREAMS else None
     return ROUTES.get(segments[0])
-
-
-async def _problem(
-    send: Any,
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    request_id: str,
-    headers: dict[str, str] | None = None,
-) -> None:
-    body = json.dumps(
-        {
-            "type": PROBLEM_BASE + code,
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "request_id": request_id,
-        }
-    ).encode()
-    raw_headers = [
-        (b"content-type", PROBLEM_JSON.encode()),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-request-id", request_id.encode()),
-    ]
-    for k, v in (headers or {}).items():
-        raw_headers.append((k.lower().encode(), v.encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class Upstreams:
@@ -201,22 +171,17 @@ class ProxyMiddleware:
         scheme, _, token = authorization.partition(" ")
         if scope["method"] != "OPTIONS":
             if scheme.lower() != "bearer" or not token:
-                await _problem(
-                    send,
+                await problem_response(
                     401,
-                    "unauthorized",
-                    "Not authenticated",
                     "Send an access token: Authorization: Bearer <token>.",
-                    request_id,
-                    {"WWW-Authenticate": "Bearer"},
-                )
+                    headers={"WWW-Authenticate": "Bearer"},
+                    request_id=request_id,
+                )(scope, receive, send)
                 return
             try:
                 await self.verifier_getter().verify(token.strip())
             except ProblemError as exc:
-                await _problem(
-                    send, exc.status, exc.code, exc.title, exc.detail, request_id, exc.headers
-                )
+                await error_response(exc, request_id=request_id)(scope, receive, send)
                 return
         headers.append(("X-Request-ID", request_id))
         headers.append(
@@ -286,34 +251,27 @@ class ProxyMiddleware:
         except TimeoutError as exc:
             log.warning("upstream %s timed out: %s", service, exc)
             if not started:
-                await _problem(
-                    send,
+                await problem_response(
                     504,
-                    "upstream-timeout",
-                    "Upstream timed out",
                     f"The {service} service did not answer in time.",
-                    request_id,
-                )
+                    code="upstream-timeout",
+                    title="Upstream timed out",
+                    request_id=request_id,
+                )(scope, receive, send)
         except aiohttp.ClientConnectorError as exc:
             log.warning("upstream %s unreachable: %s", service, exc)
             if not started:
-                await _problem(
-                    send,
+                await problem_response(
                     503,
-                    "service-unavailable",
-                    "Service temporarily unavailable",
                     "A service behind the gateway is unreachable; retry shortly.",
-                    request_id,
-                    {"Retry-After": str(self.upstreams.settings.retry_after_seconds)},
-                )
+                    headers={"Retry-After": str(self.upstreams.settings.retry_after_seconds)},
+                    request_id=request_id,
+                )(scope, receive, send)
         except aiohttp.ClientError as exc:
             log.warning("upstream %s failed: %s", service, exc)
             if not started:
-                await _problem(
-                    send,
+                await problem_response(
                     502,
-                    "bad-gateway",
-                    "Bad gateway",
                     "A service behind the gateway answered badly.",
-                    request_id,
-                )
+                    request_id=request_id,
+                )(scope, receive, send)

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from cpd_audit.needs import schemas, service
-from cpd_audit.planning import problems
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep

@@ -12,10 +12,10 @@ import uuid
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from cpd_audit.planning import problems
 from cpd_audit.responses import schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 
 router = APIRouter(prefix="/v1/audits", tags=["responses"])
 

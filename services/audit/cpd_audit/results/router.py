@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from cpd_audit.planning import problems
 from cpd_audit.results import chart, csv_export, schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 from cpd_common.http import etag_of, resource_response
 from cpd_common.idempotency import ApiRoute
 

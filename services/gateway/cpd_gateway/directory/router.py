@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.errors import NotFound
+from cpd_common.errors import NotFound, problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
@@ -19,13 +19,8 @@ from cpd_gateway.models import ApiClient, Group, Person, School
 
 router = APIRouter(prefix="/v1", route_class=ApiRoute)
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Not found (or in another trust)"}
-}
-PRECONDITIONS: dict[int | str, dict[str, Any]] = {
-    412: {"description": "If-Match does not match the current ETag."},
-    428: {"description": "If-Match is missing."},
-}
+NOT_FOUND = problems(404, described={404: "Not found (or in another trust)"})
+PRECONDITIONS = problems(412, 428)
 IF_MATCH = (
     "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale), "
     "like PATCH."
