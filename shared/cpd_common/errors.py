@@ -156,10 +156,12 @@ def problem_response(
     headers: dict[str, str] | None = None,
     request: Request | None = None,
     request_id: str | None = None,
+    instance: str | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """The one way to answer with a problem (an ASGI app too: the gateway's proxy sends it).
-    ``request`` gives ``instance`` and the request id; without one, pass ``request_id``."""
+    """The one way to answer with a problem (an ASGI app too: middleware and the gateway's
+    proxy send it). ``request`` gives ``instance`` and the request id; without one, pass
+    them."""
     default_code, default_title = _STATUS_CODES.get(status, ("error", "Error"))
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (code or default_code),
@@ -167,6 +169,8 @@ def problem_response(
         "status": status,
         "detail": detail or title or default_title,
     }
+    if instance is not None:
+        body["instance"] = instance
     if request is not None:
         body["instance"] = request.url.path
         request_id = getattr(request.state, "request_id", None) or request_id

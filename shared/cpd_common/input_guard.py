@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cpd_common.errors import PROBLEM_BASE, PROBLEM_JSON
+from cpd_common.errors import problem_response
 
 NUL_MESSAGE = "must not contain NUL (\\u0000) characters"
 # Bodies up to this size are read and checked before the app sees them; a bigger form or JSON
@@ -67,32 +67,16 @@ def _request_id(scope: Scope) -> str:
     return clean_request_id(None)
 
 
-async def _refuse(scope: Scope, send: Send, locations: list[str]) -> None:
-    rid = _request_id(scope)
+async def _refuse(scope: Scope, receive: Receive, send: Send, locations: list[str]) -> None:
     errors = [{"loc": loc, "msg": NUL_MESSAGE} for loc in locations]
-    body = json.dumps(
-        {
-            "type": PROBLEM_BASE + "validation-error",
-            "title": "Request validation failed",
-            "status": 422,
-            "detail": "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]),
-            "instance": scope.get("path", "").replace("\x00", "?"),
-            "request_id": rid,
-            "errors": errors,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 422,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-request-id", rid.encode()),
-            ],
-        }
+    response = problem_response(
+        422,
+        "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]),
+        errors=errors,
+        instance=scope.get("path", "").replace("\x00", "?"),
+        request_id=_request_id(scope),
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, receive, send)
 
 
 def _content_type(scope: Scope) -> bytes:
@@ -124,7 +108,7 @@ class InputGuardMiddleware:
             if b"\x00" in name or b"\x00" in value:
                 bad.append("header." + name.decode("latin-1").replace("\x00", "?"))
         if bad:
-            await _refuse(scope, send, bad)
+            await _refuse(scope, receive, send, bad)
             return
         kind = _content_type(scope)
         if kind not in (b"application/x-www-form-urlencoded", b"application/json") and not (
@@ -153,7 +137,7 @@ class InputGuardMiddleware:
             elif _json_has_nul(body):
                 bad = ["body"]
             if bad:
-                await _refuse(scope, send, bad)
+                await _refuse(scope, receive, send, bad)
                 return
         replay = iter(messages)
 
