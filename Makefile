@@ -3,7 +3,7 @@ SHELL := /bin/bash
 # uv is installed from PyPI into the user's base when the machine has none.
 UV = $$(command -v uv 2>/dev/null || echo "$$(python3 -m site --user-base)/bin/uv")
 
-.PHONY: up test lint bench sync ensure-uv
+.PHONY: up test lint bench mutation sync ensure-uv
 
 ensure-uv:
 	@command -v uv >/dev/null 2>&1 || [ -x "$$(python3 -m site --user-base)/bin/uv" ] || \
@@ -24,3 +24,12 @@ lint: sync
 
 bench: sync
 	@$(UV) run --frozen python -m bench
+
+# Mutation testing of the outbox relay, the inbox, token verification and audit suppression
+# (docs/testing.md). Not part of `make test`. MINUTES bounds the whole run, MODULES picks some
+# of outbox, inbox, auth, suppression (all by default).
+MINUTES ?= 60
+MODULES ?=
+mutation: ensure-uv
+	@$(UV) sync --frozen --all-packages --group mutation
+	@$(UV) run --frozen --group mutation python -m mutation --minutes $(MINUTES) $(MODULES)

@@ -420,6 +420,106 @@ async def test_relay_gives_up_batches_while_broker_stays_down_and_delivers_all_o
         await _stop_loops(stop, tasks, nats_server)
 
 
+async def _pending_count(sessionmaker: Any) -> int:
+    async with sessionmaker() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
+            )
+            or 0
+        )
+
+
+async def test_a_second_relay_publishes_nothing_while_the_first_holds_the_outbox(db, js) -> None:  # type: ignore[no-untyped-def]
+    """One relay at a time per database (the order of events depends on it): while another
+    relay's transaction holds the lock, publish_pending sends nothing and marks nothing."""
+    engine, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        for i in range(3):
+            school_event(session, f"Locked {i}")
+    async with engine.connect() as other:
+        await other.execute(text("BEGIN"))
+        await other.execute(text("SELECT pg_advisory_xact_lock(hashtext('cpd_outbox_relay'))"))
+        assert await publish_pending(sessionmaker, js) == 0
+        assert (await js.stream_info(STREAM)).state.messages == 0, "nothing may be published"
+        assert await _pending_count(sessionmaker) == 3, "nothing may be marked sent"
+        await other.execute(text("ROLLBACK"))
+    assert await publish_pending(sessionmaker, js) == 3
+
+
+async def test_the_relay_wakes_on_notify_without_waiting_for_its_poll(db, nats_clean) -> None:  # type: ignore[no-untyped-def]
+    """An event committed while the relay sleeps is sent at once (LISTEN/NOTIFY), not at the
+    next poll (a minute away here)."""
+    engine, sessionmaker = db
+    stop = asyncio.Event()
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Sent on the first pass")
+    relay = asyncio.create_task(run_relay(engine, sessionmaker, nats_clean, stop, poll_interval=60))
+    try:
+        await wait_for(lambda: _at_least(lambda: _sent_count(sessionmaker), 1), timeout=15)
+        async with sessionmaker() as session, session.begin():
+            school_event(session, "Sent on NOTIFY")
+        await wait_for(lambda: _at_least(lambda: _sent_count(sessionmaker), 2), timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(relay, 15)
+
+
+async def _sent_count(sessionmaker: Any) -> int:
+    async with sessionmaker() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_not(None))
+            )
+            or 0
+        )
+
+
+async def _nats_connections(nats_server: Any) -> int:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        resp = await client.get(f"http://127.0.0.1:{nats_server.monitor_port}/connz")
+    return int(resp.json()["num_connections"])
+
+
+async def test_a_stopped_relay_leaves_no_connection_open(db, nats_server, nats_clean) -> None:  # type: ignore[no-untyped-def]
+    engine, sessionmaker = db
+    before = await _nats_connections(nats_server)
+    stop = asyncio.Event()
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Before stop")
+    relay = asyncio.create_task(run_relay(engine, sessionmaker, nats_clean, stop))
+    await wait_for(lambda: _at_least(lambda: _sent_count(sessionmaker), 1), timeout=15)
+    assert await _nats_connections(nats_server) == before + 1
+    stop.set()
+    await asyncio.wait_for(relay, 15)
+    assert engine.pool.checkedout() == 0, "the relay's LISTEN connection must be given back"
+
+    async def closed() -> bool:
+        return await _nats_connections(nats_server) == before
+
+    await wait_for(closed, timeout=5)
+
+
+async def test_relay_and_consumers_stopped_while_nats_is_unreachable_return(db) -> None:  # type: ignore[no-untyped-def]
+    """Shutting a worker down during an outage must not hang on reconnecting."""
+    from cpd_common.testing.servers import free_port
+
+    engine, sessionmaker = db
+    stop = asyncio.Event()
+    relay = asyncio.create_task(
+        run_relay(engine, sessionmaker, f"nats://127.0.0.1:{free_port()}", stop)
+    )
+    consumers = asyncio.create_task(
+        run_consumers(sessionmaker, f"nats://127.0.0.1:{free_port()}", [subscription()], stop)
+    )
+    await asyncio.sleep(0.5)
+    assert not relay.done() and not consumers.done(), "they keep retrying while NATS is away"
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(relay, consumers), 3)
+
+
 async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js) -> None:  # type: ignore[no-untyped-def]
     _, sessionmaker = db
 

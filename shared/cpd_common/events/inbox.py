@@ -30,7 +30,13 @@ from sqlalchemy.types import Uuid
 from cpd_common.db import uuid7
 from cpd_common.events.catalogue import Event
 from cpd_common.events.envelope import CloudEvent
-from cpd_common.events.outbox import STREAM, _sleep_or_stop, connect_nats, ensure_stream
+from cpd_common.events.outbox import (
+    STREAM,
+    ConnectAborted,
+    _sleep_or_stop,
+    connect_nats,
+    ensure_stream,
+)
 
 log = logging.getLogger("cpd.inbox")
 
@@ -267,7 +273,10 @@ async def run_consumers(
     stream_replicas: int = 1,
 ) -> None:
     """The consumer loop of a worker: one task per subscription, reconnecting with backoff."""
-    nc = await connect_nats(nats_url, stop)
+    try:
+        nc = await connect_nats(nats_url, stop)
+    except ConnectAborted:
+        return  # stopped before NATS ever answered
     try:
         js = nc.jetstream()
         delay = 0.1

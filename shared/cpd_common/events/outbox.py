@@ -203,12 +203,18 @@ async def prune_sent(session: AsyncSession) -> None:
     await session.execute(_PRUNE)
 
 
+class ConnectAborted(ConnectionError):
+    """``stop`` was set before NATS answered."""
+
+
 async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -> Any:
-    """Connects to NATS, retrying with backoff until it answers (or ``stop`` is set)."""
+    """Connects to NATS, retrying until it answers; gives up with :class:`ConnectAborted` as
+    soon as ``stop`` is set (the client itself retries forever, so shutting a worker down
+    during an outage must not wait for it)."""
     delay = 0.1
     while True:
-        try:
-            return await nats.connect(
+        attempt = asyncio.ensure_future(
+            nats.connect(
                 url,
                 connect_timeout=2,
                 max_reconnect_attempts=-1,
@@ -216,17 +222,31 @@ async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -
                 allow_reconnect=True,
                 **kw,
             )
+        )
+        try:
+            if stop is None:
+                return await attempt
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if attempt.done():
+                return attempt.result()
+            attempt.cancel()
+            with contextlib.suppress(BaseException):
+                await attempt
+            raise ConnectAborted(f"stopped before NATS at {url} answered")
+        except ConnectAborted:
+            raise
         except Exception as exc:
             if stop is not None and stop.is_set():
-                raise
+                raise ConnectAborted(f"stopped before NATS at {url} answered") from exc
             log.warning("NATS unreachable (%s); retrying in %.1fs", exc, delay)
-            with contextlib.suppress(TimeoutError):
-                if stop is not None:
-                    await asyncio.wait_for(stop.wait(), delay)
-                else:
-                    await asyncio.sleep(delay)
-            if stop is not None and stop.is_set():
-                raise
+            if stop is not None:
+                await _sleep_or_stop(stop, delay)
+            else:
+                await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
 

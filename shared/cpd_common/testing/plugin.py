@@ -15,7 +15,7 @@ from pathlib import Path
 import nats
 import pytest
 
-from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres
+from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres, free_port
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,8 @@ def pg_server() -> Iterator[EmbeddedPostgres]:
 def nats_server() -> Iterator[EmbeddedNats]:
     base = Path(tempfile.mkdtemp(prefix="cpd-nats-"))
     # Tests need no fsync per write; make up and production keep sync_interval: always.
-    server = EmbeddedNats(base, sync_always=False).start()
+    # The monitoring port lets tests see the server's connections (``/connz``).
+    server = EmbeddedNats(base, sync_always=False, monitor_port=free_port()).start()
     try:
         yield server
     finally:

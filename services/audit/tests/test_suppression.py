@@ -1,0 +1,119 @@
+"""Small-cell suppression worked out by hand on small populations: the threshold itself,
+complementary suppression by lines (also above the size where the exact check runs), empty
+cells, canonical cell keys and the pattern cache. (The property test in test_results.py
+checks, on random populations, that nothing withheld can be worked out.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cpd_audit.results import suppression
+from cpd_audit.results.suppression import COMPLEMENTARY, PRIMARY, PatternCache, cell_key, compute
+
+
+def atom(school: str, department: str = "Maths") -> tuple[str, ...]:
+    return (school, "teacher", department, "mid", "staff")
+
+
+def school(value: str) -> Any:
+    return (("school",), (value,))
+
+
+TOTAL = ((), ())
+
+
+def test_cells_of_exactly_min_group_size_are_published() -> None:
+    pattern = compute({atom("N"): 5, atom("S"): 5}, 5)
+    assert pattern.size(TOTAL) == 10 and pattern.size(school("N")) == 5
+    withheld = {k: pattern.reason(k) for k in pattern.counts if pattern.reason(k)}
+    assert withheld == {}, "no cell of 5 or more is withheld when nothing needs protecting"
+
+
+def test_cells_under_min_group_size_are_withheld_and_the_total_stays() -> None:
+    pattern = compute({atom("N"): 5, atom("S"): 5}, 6)
+    assert pattern.reason(school("N")) == PRIMARY
+    assert pattern.reason(school("S")) == PRIMARY
+    assert pattern.reason(TOTAL) is None, "the whole audit (10) is published"
+    # The staff group covers the same ten people as the total: the same cell, published.
+    assert pattern.reason((("staff_group",), ("teacher",))) is None
+
+
+def test_a_small_cell_takes_its_sibling_with_it() -> None:
+    """Southbank's 2 are withheld; Northfield's 6 must be too, or 8 - 6 = 2 gives it away."""
+    pattern = compute({atom("N"): 6, atom("S"): 2}, 5)
+    assert pattern.reason(school("S")) == PRIMARY
+    assert pattern.reason(school("N")) == COMPLEMENTARY
+    assert pattern.reason(TOTAL) is None
+    two_way = (("school", "department"), ("N", "Maths"))
+    assert pattern.reason(two_way) == COMPLEMENTARY, "the same respondents, the same decision"
+
+
+def test_the_smallest_sibling_is_the_complement() -> None:
+    pattern = compute({atom("N"): 9, atom("S"): 7, atom("W"): 2}, 5)
+    assert pattern.reason(school("W")) == PRIMARY
+    assert pattern.reason(school("S")) == COMPLEMENTARY, "7 is the smallest published sibling"
+    assert pattern.reason(school("N")) is None
+    assert pattern.reason(TOTAL) is None
+
+
+def test_lines_protect_audits_too_large_for_the_exact_check() -> None:
+    """Above MAX_EXACT_ATOMS attribute combinations only the line rule runs: one withheld
+    department among many still takes the smallest (first by label) other one with it."""
+    departments = [f"D{i:02d}" for i in range(suppression.MAX_EXACT_ATOMS + 2)]
+    counts = {atom("N", d): 5 for d in departments}
+    counts[atom("N", "D00")] = 2
+    pattern = compute(counts, 5)
+    reasons = {d: pattern.reason((("department",), (d,))) for d in departments}
+    assert reasons["D00"] == PRIMARY
+    assert reasons["D01"] == COMPLEMENTARY
+    assert [d for d, r in reasons.items() if r is None] == departments[2:]
+    assert pattern.reason(TOTAL) is None
+
+
+def test_empty_cells_are_empty_not_withheld() -> None:
+    pattern = compute({atom("N"): 7, atom("S"): 0}, 5)
+    assert pattern.size(school("S")) == 0
+    assert pattern.reason(school("S")) is None
+    assert school("S") not in pattern.counts, "an atom nobody falls in makes no cell"
+    assert pattern.reason(school("N")) is None and pattern.size(TOTAL) == 7
+
+
+def test_cell_keys_list_dimensions_in_one_order() -> None:
+    values = {"leadership": "staff", "school": "N", "department": "Maths"}
+    assert cell_key(["leadership", "school"], values) == (("school", "leadership"), ("N", "staff"))
+    assert cell_key([], values) == TOTAL
+    assert len(suppression.TABLES) == 1 + 5 + 10
+    assert suppression.TABLES[0] == () and ("school", "staff_group") in suppression.TABLES
+
+
+@pytest.fixture
+def empty_cache() -> Any:
+    saved = dict(suppression._LRU)
+    suppression._LRU.clear()
+    yield suppression._LRU
+    suppression._LRU.clear()
+    suppression._LRU.update(saved)
+
+
+def test_patterns_are_cached_by_counts_and_group_size(empty_cache: Any) -> None:
+    counts = {atom("N"): 6, atom("S"): 2}
+    first = PatternCache(5).get(counts)
+    assert PatternCache(5).get({**counts, atom("W"): 0}) is first, "zero counts change nothing"
+    assert PatternCache(3).get(counts) is not first
+    assert PatternCache(3).get(counts).reason(school("S")) == PRIMARY  # 2 < 3
+    assert PatternCache(5).get({atom("N"): 6, atom("S"): 3}) is not first
+
+
+def test_the_cache_keeps_the_most_recent_patterns(empty_cache: Any) -> None:
+    size = suppression._LRU_SIZE
+    cache = PatternCache(5)
+    made = {n: cache.get({atom("N"): n}) for n in range(1, size + 1)}
+    assert len(empty_cache) == size
+    assert cache.get({atom("N"): 1}) is made[1], "still cached; used again, now the newest"
+    cache.get({atom("N"): size + 1})
+    assert len(empty_cache) == size, "never more than _LRU_SIZE patterns"
+    assert cache.get({atom("N"): 1}) is made[1]
+    assert cache.get({atom("N"): 3}) is made[3]
+    assert cache.get({atom("N"): 2}) is not made[2], "the least recently used one went"
