@@ -263,8 +263,9 @@ async def add_activity(
     principal: Principal,
     data: s.ActivityCreate,
 ) -> s.ActivityRead:
-    """Links an enquiry or a lesson study the caller can see (of the same trust; 404 as usual
-    otherwise), or pairs two members for peer coaching, in one of the community's cycles."""
+    """Links an enquiry the caller belongs to or a lesson study the caller can see (of the same
+    trust; 404 as usual otherwise), or pairs two members for peer coaching, in one of the
+    community's cycles."""
     access = await get_access(session, COMMUNITY, community_id, principal=principal, write=True)
     community = access.group
     activity = CommunityActivity(
@@ -275,7 +276,10 @@ async def add_activity(
         focus=data.focus,
     )
     if data.enquiry_id is not None:
-        enquiry = (await get_access(session, ENQUIRY, data.enquiry_id, principal=principal)).group
+        # Linking changes the enquiry (its community and cycle): its members only.
+        enquiry = (
+            await get_access(session, ENQUIRY, data.enquiry_id, principal=principal, write=True)
+        ).group
         if enquiry.community_id is not None and enquiry.community_id != community.id:
             raise AlreadyLinked("This enquiry is already run by another learning community.")
         activity.enquiry_id = enquiry.id
