@@ -7,9 +7,12 @@ from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
 from cpd_evaluation.activities.router import router as activities_router
+from cpd_evaluation.coaching.router import router as coaching_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
+from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.participants.router import router as participants_router
 from cpd_evaluation.records.router import router as records_router
+from cpd_evaluation.reflections.router import router as reflections_router
 from cpd_evaluation.settings import Settings
 
 DESCRIPTION = """
@@ -30,6 +33,14 @@ def create_app(
         settings,
         title="CPD Evaluation service",
         description=DESCRIPTION,
-        routers=[activities_router, participants_router, records_router, entitlement_router],
+        routers=[
+            activities_router,
+            participants_router,
+            records_router,
+            entitlement_router,
+            feedback_router,
+            reflections_router,
+            coaching_router,
+        ],
         jwks_client=jwks_client,
     )

@@ -155,9 +155,10 @@ class Activity(IdMixin, TenantMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20), default="active")
-    # A provider of the trust; the providers resource gives it meaning (no FK on purpose:
-    # the id may name a provider recorded later).
-    provider_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    # A provider of the trust (``/v1/providers``; one with activities cannot be deleted).
+    provider_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("providers.id", ondelete="RESTRICT"), index=True
+    )
     school_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid))
     subject_specific: Mapped[bool] = mapped_column(Boolean, default=False)
     subject: Mapped[str | None] = mapped_column(String(100))
@@ -281,3 +282,7 @@ class SourceHours(TenantMixin, Base):
     reported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()")
     )
+
+
+# Participant voice, coaching, providers and follow-ups live beside the core tables.
+from cpd_evaluation import models_voice  # noqa: E402,F401
