@@ -11,6 +11,7 @@ from cpd_evaluation.coaching.router import router as coaching_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.participants.router import router as participants_router
+from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
 from cpd_evaluation.reflections.router import router as reflections_router
 from cpd_evaluation.settings import Settings
@@ -41,6 +42,7 @@ def create_app(
             feedback_router,
             reflections_router,
             coaching_router,
+            providers_router,
         ],
         jwks_client=jwks_client,
     )

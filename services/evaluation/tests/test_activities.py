@@ -151,13 +151,16 @@ async def test_staff_record_their_own_cpd(api: Api) -> None:
 
 async def test_list_filters(demo: Stack, api: Api) -> None:
     a = await api.create_activity(title="Questioning in maths")
+    provider = await api.post(
+        "/v1/providers", "n-head", {"name": "Calm Classrooms", "kind": "external"}
+    )
     b = await api.create_activity(
         title="Behaviour INSET",
         kind="inset",
         subject_specific=False,
         subject=None,
         sessions=[{"held_on": "2026-01-05", "duration_minutes": 180}],
-        provider_id="0190f0c4-0000-7000-8000-000000000001",
+        provider_id=provider["id"],
     )
     c = await api.create_activity(
         "admin",
@@ -181,7 +184,7 @@ async def test_list_filters(demo: Stack, api: Api) -> None:
     assert await ids("n-head", "") == [a["id"], b["id"]]
     assert await ids("admin", f"school_id={SOUTHBANK}") == [c["id"]]
     assert await ids("admin", "kind=inset") == [b["id"]]
-    assert await ids("admin", "provider_id=0190f0c4-0000-7000-8000-000000000001") == [b["id"]]
+    assert await ids("admin", f"provider_id={provider['id']}") == [b["id"]]
     assert await ids("admin", "date_from=2025-12-02&date_to=2026-02-01") == [b["id"]]
     assert await ids("admin", "date_from=2025-11-01&date_to=2025-11-30") == [a["id"]]
     assert await ids("admin", f"person_id={person_id('n-t1')}") == [b["id"]]

@@ -48,6 +48,7 @@ from cpd_evaluation.models import (
     School,
 )
 from cpd_evaluation.participants import service as participants_service
+from cpd_evaluation.providers import service as providers_service
 
 # Fields a lesson study's events own: they cannot be changed here.
 FROM_SOURCE = frozenset({"title", "kind", "school_ids", "subject_specific", "subject", "sessions"})
@@ -171,6 +172,7 @@ async def create_activity(
     if principal.person_id is None or not principal.has_any(*ACTIVITY_ROLES):
         raise CannotCreateActivity("Activities are recorded by staff, leaders and trust admins.")
     await check_schools(session, data.school_ids, principal=principal)
+    await providers_service.check_provider(session, data.provider_id, trust_id=principal.trust_id)
     activity = Activity(
         trust_id=principal.trust_id,
         title=data.title,
@@ -281,6 +283,10 @@ async def update_activity(
         raise InvalidActivity(
             "A gap task due date needs the gap task.",
             errors=[{"loc": "body.gap_task", "msg": "required with gap_task_due_on"}],
+        )
+    if changes.get("provider_id") is not None:
+        await providers_service.check_provider(
+            session, changes["provider_id"], trust_id=activity.trust_id
         )
     if data.need_ids is not None:
         await _set_needs(session, activity, data.need_ids)
