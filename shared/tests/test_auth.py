@@ -245,6 +245,10 @@ async def test_a_key_used_with_another_algorithm_than_its_own_is_401(gateway: Ga
         gateway.claims(), gateway.keys["main"], algorithm="EdDSA", headers={"kid": es_kid}
     )
     assert "unknown key" in (await refused(verifier, forged)).detail
+    # And the other way round: the EdDSA key cannot vouch for an ES256 token.
+    es_key = gateway.keys[es_kid]
+    forged = jwt.encode(gateway.claims(), es_key, algorithm="ES256", headers={"kid": "main"})
+    assert "unknown key" in (await refused(verifier, forged)).detail
 
 
 async def test_expired_tokens_are_401_within_a_few_seconds_of_leeway(gateway: Gateway) -> None:

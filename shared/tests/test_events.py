@@ -520,6 +520,102 @@ async def test_relay_and_consumers_stopped_while_nats_is_unreachable_return(db) 
     await asyncio.wait_for(asyncio.gather(relay, consumers), 3)
 
 
+def test_redelivery_waits_longer_after_each_failure_up_to_the_last_step() -> None:
+    sub = subscription(backoff=(0.2, 1.0, 2.0, 5.0))
+    assert [sub.delay_after(n) for n in (1, 2, 3, 4, 5, 9)] == [0.2, 1.0, 2.0, 5.0, 5.0, 5.0]
+    assert subscription(backoff=()).delay_after(3) == 0.0
+
+
+async def test_the_durable_consumer_acks_explicitly_and_redelivers_past_our_last_try(
+    db, js
+) -> None:  # type: ignore[no-untyped-def]
+    sub = subscription(durable="config-check", max_deliver=4)
+    await ensure_consumer(js, sub)
+    config = (await js.consumer_info(STREAM, "config-check")).config
+    assert config.filter_subject == "cpd.directory.>"
+    assert config.ack_policy == "explicit"
+    assert config.deliver_policy == "all"
+    # JetStream must redeliver beyond our own bound, so the last try reaches the dead letters.
+    assert config.max_deliver == 7
+
+
+async def test_events_without_a_handler_are_acked_and_left_alone(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    sub = subscription(handlers={})
+    await ensure_consumer(js, sub)
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Nobody listens")
+    await publish_pending(sessionmaker, js)
+    assert await drain(sessionmaker, js, [sub]) == 1
+    info = await js.consumer_info(STREAM, sub.durable)
+    assert (info.num_pending, info.num_ack_pending) == (0, 0), "acked, not redelivered"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == 0
+        assert await session.scalar(select(func.count()).select_from(Dead)) == 0
+        assert await session.scalar(select(func.count()).select_from(School)) == 0
+    body = json.dumps(
+        CloudEvent(
+            source="cpd/directory", type="cpd.directory.school.upserted.v1", data={}
+        ).model_dump(mode="json")
+    )
+    async with sessionmaker() as session, session.begin():
+        assert await replay_dead_letter(session, sub, body) is False
+
+
+async def test_a_dead_letter_with_a_made_up_trust_keeps_no_trust(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    sub = subscription()
+    await ensure_consumer(js, sub)
+    bad = CloudEvent(
+        source="cpd/directory",
+        type=catalogue.SchoolUpserted.event_type,
+        trustid="not-a-trust-id",
+        data={"name": "no ids"},
+    )
+    await js.publish("cpd.directory.school.upserted", bad.model_dump_json().encode())
+    assert await drain(sessionmaker, js, [sub]) == 1
+    async with sessionmaker() as session:
+        dead = (await session.scalars(select(Dead))).one()
+    assert (dead.event_id, dead.trust_id, dead.deliveries) == (bad.id, None, 1)
+    assert dead.subject == "cpd.directory.school.upserted"
+    assert dead.error.startswith("malformed event")
+
+
+async def test_ensure_stream_brings_an_existing_stream_up_to_date(nats_clean) -> None:  # type: ignore[no-untyped-def]
+    """A stream left with another configuration (an older release) is updated, not an
+    error: the duplicate window that Nats-Msg-Id dedup relies on comes back to 2 minutes."""
+    from nats.js.api import StorageType, StreamConfig
+
+    nc = await nats.connect(nats_clean)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(
+            StreamConfig(
+                name=STREAM,
+                subjects=["cpd.>"],
+                storage=StorageType.FILE,
+                duplicate_window=5.0,
+            )
+        )
+        await ensure_stream(js)
+        config = (await js.stream_info(STREAM)).config
+        assert config.duplicate_window == 120.0
+        assert config.storage == StorageType.FILE
+    finally:
+        await nc.close()
+
+
+async def test_waiting_for_the_first_of_two_events_leaves_no_waiter_behind() -> None:
+    from cpd_common.events.outbox import _first
+
+    woken, other = asyncio.Event(), asyncio.Event()
+    before = len(asyncio.all_tasks())
+    woken.set()
+    await asyncio.wait_for(_first(woken, other), 1)
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == before, "the other waiter must be cancelled"
+
+
 async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js) -> None:  # type: ignore[no-untyped-def]
     _, sessionmaker = db
 
