@@ -1,7 +1,7 @@
 """participant voice coaching providers follow-ups
 
 Revision ID: 0003_voice
-Revises: 0002
+Revises: 20261201_revocations_heartbeats
 Create Date: 2026-12-01 04:23:46.106667
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0003_voice"
-down_revision: str | None = "0002"
+down_revision: str | None = "20261201_revocations_heartbeats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
