@@ -7,6 +7,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
+import pytest
+
 from cpd_common import worker
 from cpd_common.testing.stack import Stack, wait_for
 
@@ -88,3 +91,27 @@ async def test_gateway_is_not_ready_while_a_service_behind_it_is_not(stack: Stac
                 return await _status(stack, "gateway") == 200
 
             await wait_for(gateway_ready, timeout=10)
+
+
+async def test_gateway_metrics_are_not_on_the_public_port(pg_server, nats_clean) -> None:  # type: ignore[no-untyped-def]
+    """The public port answers 404 for /metrics; the loopback metrics listener serves them."""
+    from cpd_common.testing.platform import platform_specs
+    from cpd_common.testing.servers import free_port
+    from cpd_common.testing.stack import start_stack
+
+    port = free_port()
+    specs = [s for s in platform_specs() if s.name == "gateway"]
+    settings_port = {"metrics_port": port}
+    async with start_stack(pg_server, nats_clean, specs, gateway_settings=settings_port) as stack:
+        public = await stack.gateway.get("/metrics")
+        assert public.status_code == 404
+        assert public.headers["content-type"] == "application/problem+json"
+        async with httpx.AsyncClient() as client:
+            metrics = await client.get(f"http://127.0.0.1:{port}/metrics")
+            assert metrics.status_code == 200
+            assert "cpd_http_requests_total" in metrics.text
+            assert (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 404
+    # Stopped with the gateway: nothing listens any more.
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(f"http://127.0.0.1:{port}/metrics")

@@ -110,6 +110,7 @@ def create_service_app(
     version: str = "1.0.0",
     dead_letters: bool = True,
     readiness: Sequence[Readiness] = (),
+    public_metrics: bool = True,
     **fastapi_kw: Any,
 ) -> FastAPI:
     """Builds a service app. Nothing connects at import time; the lifespan opens the pool."""
@@ -173,12 +174,16 @@ def create_service_app(
         from cpd_common.events.admin import dead_letters_router
 
         app.include_router(dead_letters_router(settings.service_name))
-    add_health_routes(app, settings, readiness)
+    add_health_routes(app, settings, readiness, metrics=public_metrics)
     return app
 
 
 def add_health_routes(
-    app: FastAPI, settings: ServiceSettings, readiness: Sequence[Readiness] = ()
+    app: FastAPI,
+    settings: ServiceSettings,
+    readiness: Sequence[Readiness] = (),
+    *,
+    metrics: bool = True,
 ) -> None:
     """``/healthz`` (the process answers), ``/readyz`` (database reachable, worker beating,
     revocations loaded, and each of ``readiness``: a check returning why not, or None) and
@@ -223,6 +228,10 @@ def add_health_routes(
                 return not_ready(problem)
         return JSONResponse({"status": "ready", **checks})
 
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    if metrics:
+        app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
+
+
+async def metrics_endpoint() -> Response:
+    """Prometheus text format (every metric of this process)."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -5,7 +5,7 @@ them (also in the README)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 NAMESPACE = uuid.UUID("7d6c1a52-3f0e-4d8b-9a41-2b5e6c0f9a11")
@@ -171,6 +171,22 @@ PEOPLE: list[DemoPerson] = [
     _p("r-t1", "Victor Lane", RIVERSIDE_HIGH, "teacher", "Maths", "mid_career"),
 ]
 
+# Every other member of staff at Northfield can sign in too, so that one school has enough
+# respondents to try an anonymous audit end to end: first.last@northfield.example (lower case),
+# all with the same password.
+NORTHFIELD_STAFF_PASSWORD = "northfield-staff-2026"
+
+
+def _with_staff_login(p: DemoPerson) -> DemoPerson:
+    if p.email or NORTHFIELD not in p.school_ids or "staff" not in p.roles:
+        return p
+    first, _, last = p.name.lower().partition(" ")
+    return replace(
+        p, email=f"{first}.{last}@northfield.example", password=NORTHFIELD_STAFF_PASSWORD
+    )
+
+
+PEOPLE = [_with_staff_login(p) for p in PEOPLE]
 PEOPLE_BY_KEY = {p.key: p for p in PEOPLE}
 
 

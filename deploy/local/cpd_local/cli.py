@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from cpd_common.demo_data import NORTHFIELD_STAFF_PASSWORD
+
 SERVICES = ("gateway", "audit", "lessonstudy", "evaluation")
 ISSUER = "https://cpd.local"
 AUDIENCE = "cpd-api"
@@ -104,8 +106,15 @@ def migrate_all(server_url: str) -> None:
             stderr=subprocess.STDOUT,
         )
     failed = []
+    try:
+        outputs = {name: proc.communicate()[0] for name, proc in procs.items()}
+    except BaseException:  # stopped meanwhile: leave no migration running
+        for proc in procs.values():
+            proc.kill()
+            proc.wait()
+        raise
     for name, proc in procs.items():
-        out, _ = proc.communicate()
+        out = outputs[name]
         if proc.returncode != 0:
             failed.append(f"{name}:\n{out.decode(errors='replace')[-2000:]}")
     if failed:
@@ -143,7 +152,7 @@ def start_process(args: list[str], env: dict[str, str], log_file: Path) -> subpr
 
 
 def wait_ready(
-    url: str, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+    url: str, *, timeout: float = 90.0, proc: subprocess.Popen[bytes] | None = None
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -224,102 +233,177 @@ def infrastructure(state: Path) -> Iterator[tuple[str, str]]:
             pg.stop()
 
 
-def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for proc in procs:
-        remaining = max(0.1, deadline - time.monotonic())
-        try:
-            proc.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+class Stop(BaseException):
+    """Raised by the first SIGINT/SIGTERM: unwinds whatever is starting and stops everything."""
+
+
+class Supervisor:
+    """The child processes of ``cpd up``: APIs and workers, each in its own session so a
+    Ctrl-C in the terminal reaches only ``cpd``, which stops them in order."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.apis: dict[str, subprocess.Popen[bytes]] = {}
+        self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self.worker_env: dict[str, dict[str, str]] = {}
+        self.restarted_at: dict[str, float] = {}
+        self.hurry = False  # a second signal: do not wait for graceful exits
+
+    def start_api(self, name: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+        args = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"cpd_{name}.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        proc = start_process(args, env, self.logs / f"{name}.log")
+        self.apis[name] = proc
+        log(f"{name} API started (pid {proc.pid}) on 127.0.0.1:{port}")
+        return proc
+
+    def start_worker(self, name: str, env: dict[str, str]) -> None:
+        self.worker_env[name] = env
+        proc = start_process(
+            [sys.executable, "-m", f"cpd_{name}.worker"], env, self.logs / f"{name}-worker.log"
+        )
+        self.workers[name] = proc
+        log(f"{name} worker started (pid {proc.pid})")
+
+    def check(self) -> str | None:
+        """Restarts a worker that died (at most once every 2 s each); an API that died ends
+        the run (its message)."""
+        for name, proc in self.workers.items():
+            if proc.poll() is not None:
+                now = time.monotonic()
+                if now - self.restarted_at.get(name, 0.0) < 2.0:
+                    continue
+                self.restarted_at[name] = now
+                log(
+                    f"{name} worker exited ({proc.returncode}); restarting it "
+                    f"(see {self.logs / (name + '-worker.log')})"
+                )
+                self.start_worker(name, self.worker_env[name])
+        for name, proc in self.apis.items():
+            if proc.poll() is not None:
+                return f"{name} API exited ({proc.returncode}); see {self.logs / (name + '.log')}"
+        return None
+
+    def stop_all(self) -> None:
+        procs = [*self.apis.values(), *self.workers.values()]
+        for proc in procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not self.hurry:
+            if all(proc.poll() is not None for proc in procs):
+                break
+            time.sleep(0.05)
+        for proc in procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    root = repo_root()
-    state = root / ".cpd"
+    state = Path(os.environ.get("CPD_STATE_DIR") or repo_root() / ".cpd")
     logs = state / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     gateway_port = int(os.environ.get("CPD_GATEWAY_PORT", "8000"))
+    metrics_port = int(os.environ.get("CPD_METRICS_PORT") or free_port())
+    supervisor = Supervisor(logs)
     stopping = False
 
     def on_signal(signum: int, frame: Any) -> None:
         nonlocal stopping
+        if stopping:
+            supervisor.hurry = True  # a second Ctrl-C: kill what is left, now
+            return
         stopping = True
-        raise KeyboardInterrupt
+        raise Stop
 
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    procs: list[subprocess.Popen[bytes]] = []
-    with infrastructure(state) as (server_url, nats_url):
-        try:
-            log("creating and migrating databases ...")
-            asyncio.run(ensure_databases(server_url))
-            migrate_all(server_url)
-            ports = {"gateway": gateway_port} | {name: free_port() for name in SERVICES[1:]}
-            apis: dict[str, subprocess.Popen[bytes]] = {}
-            for name in SERVICES:
-                env = service_env(name, server_url, nats_url, ports)
-                apis[name] = start_process(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        f"cpd_{name}.main:create_app",
-                        "--factory",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(ports[name]),
-                        "--no-access-log",
-                        "--log-level",
-                        "warning",
-                    ],
-                    env,
-                    logs / f"{name}.log",
+    code = 0
+    try:
+        with infrastructure(state) as (server_url, nats_url):
+            try:
+                code = run_stack(
+                    args, supervisor, server_url, nats_url, gateway_port, metrics_port, started
                 )
-                procs.append(apis[name])
-                procs.append(
-                    start_process(
-                        [sys.executable, "-m", f"cpd_{name}.worker"],
-                        env,
-                        logs / f"{name}-worker.log",
-                    )
-                )
-            for name in SERVICES:
-                wait_ready(f"http://127.0.0.1:{ports[name]}/readyz", proc=apis[name])
-            log("seeding the demo trust ...")
-            asyncio.run(seed(server_url))
-            base = f"http://127.0.0.1:{gateway_port}"
-            print(flush=True)
-            print(f"  CPD platform ready in {time.monotonic() - started:.1f}s", flush=True)
-            print(f"  gateway  {base}", flush=True)
-            print(f"  API docs {base}/docs   (OpenAPI: {base}/openapi.json)", flush=True)
-            print(f"  logs     {logs}", flush=True)
-            print("  demo logins:", flush=True)
-            for label, user, secret in demo_credentials():
-                print(f"    {label:<42} {user:<30} {secret}", flush=True)
-            print("  Ctrl-C stops everything.", flush=True)
-            if args.once:
-                return 0
-            while True:
-                for name, proc in apis.items():
-                    if proc.poll() is not None:
-                        log(f"{name} exited ({proc.returncode}); see {logs / (name + '.log')}")
-                        return 1
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            print(flush=True)
-            log("stopping ...")
-            return 0
-        finally:
-            stop_all(procs)
-            log("stopped")
+            finally:
+                stopping = True
+                print(flush=True)
+                log("stopping ...")
+                supervisor.stop_all()
+    except Stop:
+        pass
+    log("stopped")
+    return code
+
+
+def run_stack(
+    args: argparse.Namespace,
+    supervisor: Supervisor,
+    server_url: str,
+    nats_url: str,
+    gateway_port: int,
+    metrics_port: int,
+    started: float,
+) -> int:
+    """Starts everything in the order that makes the public port honest: workers and services
+    first, then the demo seed, and only then the gateway on the public port, so whoever sees
+    its /readyz answer 200 can sign in with the demo logins."""
+    log("creating and migrating databases ...")
+    asyncio.run(ensure_databases(server_url))
+    migrate_all(server_url)
+    ports = {"gateway": gateway_port} | {name: free_port() for name in SERVICES[1:]}
+    envs = {name: service_env(name, server_url, nats_url, ports) for name in SERVICES}
+    envs["gateway"]["CPD_METRICS_PORT"] = str(metrics_port)
+    for name in SERVICES:
+        supervisor.start_worker(name, envs[name])
+    for name in SERVICES[1:]:
+        supervisor.start_api(name, envs[name], ports[name])
+    for name in SERVICES[1:]:
+        wait_ready(f"http://127.0.0.1:{ports[name]}/readyz", proc=supervisor.apis[name])
+    log("seeding the demo trust ...")
+    asyncio.run(seed(server_url))
+    supervisor.start_api("gateway", envs["gateway"], gateway_port)
+    base = f"http://127.0.0.1:{gateway_port}"
+    wait_ready(f"{base}/readyz", proc=supervisor.apis["gateway"])
+    print(flush=True)
+    print(f"  CPD platform ready in {time.monotonic() - started:.1f}s", flush=True)
+    print(f"  gateway  {base}", flush=True)
+    print(f"  API docs {base}/docs   (OpenAPI: {base}/openapi.json)", flush=True)
+    print(f"  metrics  http://127.0.0.1:{metrics_port}/metrics   (loopback only)", flush=True)
+    print(f"  logs     {supervisor.logs}", flush=True)
+    print("  demo logins:", flush=True)
+    for label, user, secret in demo_credentials():
+        print(f"    {label:<42} {user:<30} {secret}", flush=True)
+    print(
+        f"    {'other Northfield staff':<42} {'first.last@northfield.example':<30} "
+        f"{NORTHFIELD_STAFF_PASSWORD}",
+        flush=True,
+    )
+    print("  Ctrl-C stops everything.", flush=True)
+    if args.once:
+        return 0
+    while True:
+        failure = supervisor.check()
+        if failure:
+            log(failure)
+            return 1
+        time.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -331,7 +415,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     p_up.set_defaults(func=up)
     args = parser.parse_args(argv)
-    sys.exit(args.func(args))
+    try:
+        code = args.func(args)
+    except (Stop, KeyboardInterrupt):
+        code = 0
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common.db import utcnow
 from cpd_common.demo_data import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
 from cpd_gateway.directory.service import _school_event, person_event
 from cpd_gateway.identity import service as identity
-from cpd_gateway.models import ApiClient, Person, School, Trust
+from cpd_gateway.models import Account, ApiClient, Person, School, Trust
 
 __all__ = ["DEMO_CREDENTIALS", "seed_demo"]
 
@@ -26,6 +27,7 @@ async def seed_demo(session: AsyncSession) -> bool:
         session.add(school)
         await session.flush()
         _school_event(session, school)
+    hashes: dict[str, str] = {}
     for p in PEOPLE:
         manager = PEOPLE_BY_KEY[p.line_manager].id if p.line_manager else None
         person = Person(
@@ -46,7 +48,17 @@ async def seed_demo(session: AsyncSession) -> bool:
         session.add(person)
         await session.flush()
         if p.email and p.password:
-            await identity.set_password(session, person, email=p.email, password=p.password)
+            # One hash per distinct password: many demo staff share one, and argon2 is slow.
+            if p.password not in hashes:
+                hashes[p.password] = identity.hash_secret(p.password)
+            session.add(
+                Account(
+                    person_id=person.id,
+                    email=p.email.lower(),
+                    password_hash=hashes[p.password],
+                    created_at=utcnow(),
+                )
+            )
         person_event(session, person)
     for c in CLIENTS:
         session.add(

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+import uvicorn
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 from starlette.routing import Route
 
-from cpd_common.app import create_service_app
+from cpd_common.app import create_service_app, metrics_endpoint
 from cpd_common.auth import TokenVerifier
 from cpd_common.events.catalogue import asyncapi_document
 from cpd_common.input_guard import install_input_guard
@@ -54,9 +57,37 @@ def create_app(
         app.state.upstreams = upstreams
         app.state.openapi_cache = None
         await upstreams.start()
+        app.state.metrics_server = None
+        if settings.metrics_port:
+            app.state.metrics_server = await start_metrics_listener(
+                settings.metrics_host, settings.metrics_port
+            )
 
     async def shutdown(app: FastAPI) -> None:
+        server = app.state.metrics_server
+        if server is not None:
+            server.should_exit = True
+            await app.state.metrics_task
         await upstreams.close()
+
+    async def start_metrics_listener(host: str, port: int) -> uvicorn.Server:
+        """A second listener (loopback by default) that serves only /metrics: the public port
+        must not show request counts and latencies per route to the world."""
+
+        async def metrics(request: Request) -> Response:
+            return await metrics_endpoint()
+
+        metrics_app = Starlette(routes=[Route("/metrics", metrics)])
+        server = uvicorn.Server(
+            uvicorn.Config(metrics_app, host=host, port=port, log_level="warning", lifespan="off")
+        )
+        # ``_serve``: ``serve`` would take SIGINT/SIGTERM from the main server.
+        app.state.metrics_task = asyncio.create_task(server._serve(), name="metrics")
+        while not server.started and not app.state.metrics_task.done():
+            await asyncio.sleep(0.01)
+        if app.state.metrics_task.done():
+            await app.state.metrics_task  # raises why it could not listen
+        return server
 
     async def services_ready(app: FastAPI) -> str | None:
         if not settings.ready_requires_upstreams:
@@ -76,6 +107,7 @@ def create_app(
         on_shutdown=[shutdown],
         dead_letters=False,
         readiness=[services_ready],
+        public_metrics=False,
     )
 
     async def merged_openapi(request: Request) -> JSONResponse:

@@ -12,6 +12,9 @@ class Settings(ServiceSettings):
     audit_url: str = "http://127.0.0.1:8001"
     lessonstudy_url: str = "http://127.0.0.1:8002"
     evaluation_url: str = "http://127.0.0.1:8003"
+    # Prometheus /metrics listens here, never on the public port (0: not served at all).
+    metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
     # /readyz is 200 only when every upstream service's /readyz is (false: the gateway alone).
     ready_requires_upstreams: bool = True
     upstream_timeout_seconds: float = 30.0

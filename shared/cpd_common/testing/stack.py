@@ -200,6 +200,7 @@ async def start_stack(
     specs: Sequence[ServiceSpec],
     *,
     gateway_kwargs: dict[str, Any] | None = None,
+    gateway_settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Stack]:
     """Start every service in ``specs`` (one must be named ``gateway``) on fresh databases."""
     await asyncio.to_thread(ensure_templates, pg, specs)
@@ -236,6 +237,8 @@ async def start_stack(
 
         connectors = {name: ASGIApplicationConnector(app) for name, app in apps.items()}
         gw_settings = settings_by_name["gateway"]
+        for key, value in (gateway_settings or {}).items():
+            setattr(gw_settings, key, value)
         for name in apps:
             setattr(gw_settings, f"{name}_url", f"http://{name}")
         apps["gateway"] = gw_spec.create_app(

@@ -1,0 +1,119 @@
+"""``cpd up`` as a newcomer runs it: the public port answers /readyz 200 only once the demo
+logins work, a worker that dies is restarted, metrics stay off the public port, and SIGTERM
+(twice, impatiently) stops everything with no traceback and no process left behind."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from cpd_common.demo_data import DEMO_CREDENTIALS, NORTHFIELD_STAFF_PASSWORD
+from cpd_common.testing.servers import free_port
+
+STARTED = re.compile(r"(\w+) (?:API|worker) started \(pid (\d+)\)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for every purpose but its entry in the process table.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
+
+
+def _wait_for_text(out: Path, pattern: str, proc: subprocess.Popen[bytes], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = out.read_text(errors="replace")
+        if re.search(pattern, text):
+            return text
+        assert proc.poll() is None, text
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not in:\n{out.read_text(errors='replace')}")
+
+
+def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
+    pg_server, nats_clean, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    out = tmp_path / "cpd.out"
+    env = {
+        **os.environ,
+        "CPD_DATABASE_URL": pg_server.url("postgres"),
+        "CPD_NATS_URL": nats_clean,
+        "CPD_GATEWAY_PORT": str(port),
+        "CPD_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cpd_local.cli", "up"], env=env, stdout=sink, stderr=sink
+        )
+    pids: set[int] = set()
+    try:
+        # A script that waits for /readyz, then signs in at once.
+        deadline = time.monotonic() + 240
+        with httpx.Client(timeout=5) as client:
+            while True:
+                assert proc.poll() is None, out.read_text(errors="replace")
+                assert time.monotonic() < deadline, out.read_text(errors="replace")
+                try:
+                    if client.get(f"{base}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            user, password = DEMO_CREDENTIALS["teacher (Northfield)"]
+            for username, secret in (
+                (user, password),
+                ("sam.patel@northfield.example", NORTHFIELD_STAFF_PASSWORD),
+            ):
+                resp = client.post(
+                    f"{base}/auth/token",
+                    data={"grant_type": "password", "username": username, "password": secret},
+                )
+                assert resp.status_code == 200, resp.text
+            assert client.get(f"{base}/metrics").status_code == 404
+            text = out.read_text(errors="replace")
+            metrics_url = re.search(r"metrics +(http://127\.0\.0\.1:\d+/metrics)", text)
+            assert metrics_url, text
+            assert "cpd_http_requests_total" in client.get(metrics_url.group(1)).text
+
+        pids |= {int(pid) for _, pid in STARTED.findall(text)}
+        worker_pid = int(re.search(r"audit worker started \(pid (\d+)\)", text).group(1))  # type: ignore[union-attr]
+        os.kill(worker_pid, signal.SIGKILL)
+        text = _wait_for_text(out, r"audit worker exited \(-9\); restarting", proc, 30)
+        text = _wait_for_text(out, rf"audit worker started \(pid (?!{worker_pid}\))\d+\)", proc, 30)
+        pids |= {int(pid) for _, pid in STARTED.findall(text)}
+
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        text = out.read_text(errors="replace")
+        assert "Traceback" not in text, text
+        assert "stopped" in text.splitlines()[-1]
+        left = [pid for pid in pids if _alive(pid)]
+        assert left == [], f"still running: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in pids:
+            if _alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        for name in ("gateway", "audit", "lessonstudy", "evaluation"):
+            pg_server.psql(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'cpd_{name}'"
+            )
+            pg_server.drop_database(f"cpd_{name}")
