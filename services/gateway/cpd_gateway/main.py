@@ -83,7 +83,8 @@ def create_app(
         )
         # ``_serve``: ``serve`` would take SIGINT/SIGTERM from the main server.
         app.state.metrics_task = asyncio.create_task(server._serve(), name="metrics")
-        while not server.started and not app.state.metrics_task.done():
+        # uvicorn exposes only a flag for "listening".
+        while not server.started and not app.state.metrics_task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         if app.state.metrics_task.done():
             await app.state.metrics_task  # raises why it could not listen
