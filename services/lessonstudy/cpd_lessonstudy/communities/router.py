@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
@@ -44,7 +45,7 @@ router = APIRouter(
     description="Communities running, their members, meeting cadence (meetings, last met, "
     "mean days between meetings) and enquiries by the furthest component reached: per "
     "community, per school and in total. Trust admins see every school; school leaders theirs.",
-    responses={403: {"description": "Staff without a leadership role."}},
+    responses=problems(403, described={403: "Staff without a leadership role."}),
 )
 async def overview(
     session: SessionDep,
@@ -88,10 +89,14 @@ async def list_communities(
     description="Members (possibly mixed across departments or schools on purpose), a "
     "coordinator, the learning priority and needs it serves, and a fixed period of half a term "
     "to a year.",
-    responses={
-        403: {"description": "Governors and API clients cannot form communities."},
-        422: {"description": "Unknown school, person or need, or a period outside the range."},
-    },
+    responses=problems(
+        403,
+        422,
+        described={
+            403: "Governors and API clients cannot form communities.",
+            422: "Unknown school, person or need, or a period outside half a term to a year.",
+        },
+    ),
 )
 async def create_community(
     data: schemas.CommunityCreate, session: SessionDep, principal: PrincipalDep
@@ -196,7 +201,7 @@ async def list_meetings(
     description="Date (within the period, not in the future), length, cycle, minutes, "
     "attendance and what was shared. Publishes `lessonstudy.community.meeting_held` with the "
     "hours of each member who attended.",
-    responses={**R["write"], 422: {"description": "Outside the period, or not members."}},
+    responses=R["write"],
 )
 async def hold_meeting(
     community_id: uuid.UUID,
@@ -271,7 +276,7 @@ async def list_activities(
     description="Links an enquiry or lesson study you can see, or pairs two members for peer "
     "coaching, in one of the community's cycles. 409 when the enquiry or study already "
     "belongs to a community.",
-    responses={**R["write"], 422: {"description": "Wrong fields for the kind, or not members."}},
+    responses=R["write"],
 )
 async def add_activity(
     community_id: uuid.UUID,

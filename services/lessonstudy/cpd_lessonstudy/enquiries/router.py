@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
@@ -67,11 +68,16 @@ async def list_enquiries(
     "(described, never named), subject, dates, schools, members and coordinator, and the needs "
     "it answers. Give `replicates_enquiry_id` to replicate an earlier enquiry (it must have "
     "analysed its data). The response lists the question rules not met yet.",
-    responses={
-        403: {"description": "Governors and API clients cannot create enquiries."},
-        409: {"description": "The enquiry to replicate has not analysed its data yet."},
-        422: {"description": "Unknown school, person or need, or an identifying detail."},
-    },
+    responses=problems(
+        403,
+        409,
+        422,
+        described={
+            403: "Governors and API clients cannot create enquiries.",
+            409: "The enquiry to replicate has not analysed its data yet.",
+            422: "Unknown school, person or need, or an identifying detail about a pupil.",
+        },
+    ),
 )
 async def create_enquiry(
     data: schemas.EnquiryCreate, session: SessionDep, principal: PrincipalDep

@@ -107,7 +107,7 @@ def _collection(
         response_model=read,
         summary=f"Record a {noun}",
         description=about + (" " + conflict if conflict else ""),
-        responses={**R["write"], 422: {"description": "Invalid input or an identifying detail."}},
+        responses=R["write"],
         operation_id=f"add_enquiry_{path.replace('-', '_')}",
     )
 

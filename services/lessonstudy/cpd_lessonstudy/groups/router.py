@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
@@ -17,23 +18,16 @@ from cpd_lessonstudy.groups.schemas import GroupMemberCreate, GroupMemberRead, G
 
 
 def responses(noun: str) -> dict[str, dict[int | str, dict[str, Any]]]:
-    not_found: dict[int | str, dict[str, Any]] = {
-        404: {"description": f"No such {noun} (or item) that you may see: also another trust's."}
-    }
-    members_only: dict[int | str, dict[str, Any]] = {
-        403: {"description": f"You may read this {noun} but only its members can change it."}
-    }
-    conflict: dict[int | str, dict[str, Any]] = {
-        409: {"description": f"Not possible in the {noun}'s current state (the detail says why)."}
-    }
-    preconditions: dict[int | str, dict[str, Any]] = {
-        412: {"description": "If-Match does not match the current ETag."},
-        428: {"description": "If-Match is missing."},
+    """The documented problem answers of a group's routes, in the group's words."""
+    described = {
+        403: f"You may read this {noun} but only its members can change it.",
+        404: f"No such {noun} (or item) that you may see: also the answer for another trust's.",
+        409: f"Not possible in the {noun}'s current state (the detail says what to do first).",
     }
     return {
-        "not_found": not_found,
-        "write": {**not_found, **members_only, **conflict},
-        "patch": {**not_found, **members_only, **conflict, **preconditions},
+        "not_found": problems(404, described=described),
+        "write": problems(403, 404, 409, 422, described=described),
+        "patch": problems(403, 404, 409, 412, 422, 428, described=described),
     }
 
 
@@ -76,7 +70,7 @@ def members_router(
         summary="Add a member",
         description="An active person at one of the schools involved (add a school to bring in "
         "colleagues from another school of the trust). At most one coordinator. Members only.",
-        responses={**r["write"], 422: {"description": "Unknown person, or not at the schools."}},
+        responses=r["write"],
         operation_id=f"add_{kind.fk}_member",
     )
     async def add_member(
