@@ -547,7 +547,7 @@ async def check_html_report(api: Api, study_id: str) -> None:
     assert "partly (met 1, partly 1)" in grids[0][1]
     # User text is escaped.
     assert SCRIPT not in page
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     # Journeys across cycles, what changed between lessons, findings, open house.
     assert "Case pupil A" in page and "1 not yet · 2 not yet · 3 partly" in page
     assert "From lesson 1 to lesson 2" in page
