@@ -189,6 +189,25 @@ class AuditAnswer(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
 
+class AuditAudienceMember(Base):
+    """Who may answer an audit: the scope's eligible staff, frozen when it opens, with the
+    attributes their response will carry. People created or moved afterwards are not in it,
+    so nobody can pad a small group with made-up respondents once answers come in."""
+
+    __tablename__ = "audit_audience"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
+    trust_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    staff_group: Mapped[str | None] = mapped_column(String(40))
+    department: Mapped[str | None] = mapped_column(String(100))
+    career_stage: Mapped[str | None] = mapped_column(String(40))
+    leadership: Mapped[str] = mapped_column(String(10))
+
+
 class AuditParticipation(Base):
     """That a person has responded to an audit (to stop a second response), on the day only.
     Shares nothing with the response: no id, no time of day."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.audits import audience
 from cpd_audit.models import Person, School, TokenRevocation
 from cpd_audit.planning import erase_person_plans
 from cpd_audit.responses.service import erase_participation
@@ -21,6 +22,7 @@ async def on_erased(
     """Right to erasure, in the same transaction as the projection row's deletion."""
     await erase_person_plans(session, payload.person_id)
     await erase_participation(session, payload.person_id)
+    await audience.erase(session, payload.person_id)
 
 
 def subscriptions() -> list[Subscription]:

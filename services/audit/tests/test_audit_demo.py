@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from cpd_audit import demo as audit_demo
 from cpd_audit.models import AuditParticipation, AuditResponse, OutboxEvent
+from cpd_common.demo_data import NORTHFIELD
 from cpd_common.events import catalogue
 
 
@@ -39,10 +40,15 @@ async def test_demo_shows_a_closed_round_with_results_and_an_open_diagnostic(kit
     assert results["respondents"] == 28
     assert all(i["withheld"] is None and i["gap"] > 0 for i in results["items"])
     assert results["ranked_by_gap"][0] in ("2", "4")
-    by_group = await kit.results(values["id"], by="staff_group", as_="n-gov")
+    by_group = await kit.results(values["id"], by="staff_group", as_="admin")
     withheld = {c["group"]["staff_group"] for c in by_group["breakdown"] if c["withheld"]}
     assert {"support", "leader"} <= withheld
     assert kit.cell(by_group, staff_group="teacher")["respondents"] == 15
+    # A Northfield governor sees the trust-wide round split by Northfield's groups only.
+    own = await kit.results(values["id"], by="staff_group", as_="n-gov")
+    assert own["by"] == ["school", "staff_group"]
+    assert {c["group"]["school"] for c in own["breakdown"]} == {str(NORTHFIELD)}
+    assert kit.cell(own, staff_group="teacher")["respondents"] == 7
     split = await kit.results(values["id"], by="school,staff_group", as_="admin")
     assert any(c["withheld"] for c in split["breakdown"])
     chart = await kit.gw.get(
@@ -64,8 +70,15 @@ async def test_demo_shows_a_closed_round_with_results_and_an_open_diagnostic(kit
     counts = await kit.gw.get(
         f"/v1/audits/{diagnostic['id']}/responses/counts", headers=await kit.h("admin")
     )
-    assert counts.json()["responses"] == 7
-    diagnostic_results = await kit.results(diagnostic["id"], as_="admin")
-    assert diagnostic_results["paired"] is False
-    assert {s["section"] for s in diagnostic_results["sections"]} == set("1234567")
+    assert counts.json()["responses"] == 7 and counts.json()["by_school"] is None
+    progress = await kit.results(diagnostic["id"], as_="admin")
+    assert progress == {
+        "audit_id": diagnostic["id"],
+        "title": diagnostic["title"],
+        "status": "open",
+        "released": False,
+        "audience_size": 28,
+        "responses": 7,
+        "response_rate": 25.0,
+    }
     await kit.results(diagnostic["id"], as_="n-t1", expect=403)

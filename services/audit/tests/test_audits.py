@@ -109,7 +109,8 @@ async def test_life_cycle_permissions_and_tenancy(kit: Any) -> None:
     await kit.results(audit["id"], as_="n-gov", expect=403)
     await kit.results(audit["id"], as_="n-t1", expect=403)
     leader_view = await kit.results(audit["id"], as_="n-head")
-    assert leader_view["respondents"] == 3
+    assert leader_view["status"] == "open" and leader_view["responses"] == 3
+    assert leader_view["response_rate"] == 30.0 and "items" not in leader_view
     chart = await kit.gw.get(f"{url}/results/chart.svg", headers=await kit.h("n-gov"))
     assert chart.status_code == 403
     # Another trust: 404 for the audit, its results, chart, CSV and counts.

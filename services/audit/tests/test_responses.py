@@ -174,6 +174,21 @@ async def test_response_counts_are_suppressed_and_erasure_removes_participation(
     for key in responders:
         await kit.respond(audit["id"], key, ALL_PRINCIPLES)
     counts_url = f"/v1/audits/{audit['id']}/responses/counts"
+    # While open: the whole audit's count and rate only.
+    resp = await kit.gw.get(counts_url, headers=await kit.h("admin"))
+    assert resp.status_code == 200, resp.text
+    assert resp.json() | {"audit_id": None} == {
+        "audit_id": None,
+        "status": "open",
+        "min_group_size": 5,
+        "audience_size": 19,
+        "responses": 13,
+        "response_rate": 68.4,
+        "by_school": None,
+        "by_staff_group": None,
+        "by_school_and_staff_group": None,
+    }
+    await kit.transition(audit["id"], "close")
     resp = await kit.gw.get(counts_url, headers=await kit.h("admin"))
     assert resp.status_code == 200, resp.text
     counts = resp.json()

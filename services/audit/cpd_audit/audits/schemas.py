@@ -135,15 +135,28 @@ class CountCell(OutputModel):
 
 
 class ResponseCounts(OutputModel):
-    """How many have responded, never who. Cells under the minimum group size are withheld
-    (with complementary suppression, as in the results)."""
+    """How many have responded, never who. While the audit is open only the whole audit's
+    count and rate; once closed also per school and staff group, with cells under the
+    minimum group size withheld (with complementary suppression, as in the results)."""
 
     audit_id: uuid.UUID
     status: AuditStatus
     min_group_size: int
-    audience_size: int | None
-    responses: int | None
-    withheld: str | None = None
-    by_school: list[CountCell]
-    by_staff_group: list[CountCell]
-    by_school_and_staff_group: list[CountCell]
+    audience_size: int | None = Field(description="People in the audience frozen at opening.")
+    responses: int = Field(description="Responses over the whole audit.")
+    response_rate: float | None = Field(
+        None, description="Responses as a percent of `audience_size` (one decimal)."
+    )
+    by_school: list[CountCell] | None = Field(
+        None,
+        description="Null until the audit closes. In an audit across schools, only your own "
+        "schools' cells unless you are a trust admin.",
+    )
+    by_staff_group: list[CountCell] | None = Field(
+        None,
+        description="Null until the audit closes, and for anyone but a trust admin in an "
+        "audit across schools other than their own.",
+    )
+    by_school_and_staff_group: list[CountCell] | None = Field(
+        None, description="Null until the audit closes; own schools only, as `by_school`."
+    )

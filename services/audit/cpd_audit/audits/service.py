@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.audits import schemas
+from cpd_audit.audits import audience, schemas
 from cpd_audit.audits.errors import (
     AuditNotDraft,
     AuditNotFound,
@@ -19,7 +19,7 @@ from cpd_audit.audits.errors import (
 )
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
-from cpd_audit.models import Audit, Instrument, InstrumentVersion, Person, School
+from cpd_audit.models import Audit, Instrument, InstrumentVersion, School
 from cpd_audit.models_planning import NeedAuditItem
 from cpd_audit.results import queries, suppression
 from cpd_common import events
@@ -312,19 +312,6 @@ async def update_audit(
     return audit
 
 
-def audience_filter(audit: Audit) -> Any:
-    """People who may answer: active, of the trust, in an audience staff group and in a
-    school of the scope."""
-    clause = and_(
-        Person.trust_id == audit.trust_id,
-        Person.active.is_(True),
-        Person.staff_group.in_(list(audit.audience_groups)),
-    )
-    if audit.scope_kind != "trust":
-        clause = and_(clause, Person.school_ids.overlap(list(audit.school_ids)))
-    return clause
-
-
 def _scope_payload(audit: Audit) -> catalogue.AuditScope:
     return catalogue.AuditScope(kind=audit.scope_kind, school_ids=list(audit.school_ids))
 
@@ -341,12 +328,7 @@ async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: P
     locked.status = "open"
     locked.opened_at = utcnow()
     locked.updated_at = locked.opened_at
-    locked.audience_size = int(
-        await session.scalar(
-            select(func.count()).select_from(Person).where(audience_filter(locked))
-        )
-        or 0
-    )
+    locked.audience_size = await audience.freeze(session, locked)
     events.add(
         session,
         catalogue.AuditOpened(
@@ -367,6 +349,7 @@ async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: P
 async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
     """Closes the round and publishes ``audit.audit.closed`` with the per-item aggregates
     exactly as the results show them: withheld items carry no figures."""
+    from cpd_audit.results import figures
     from cpd_audit.results import service as results_service
 
     audit = await get_audit(session, audit_id, principal=principal)
@@ -393,7 +376,7 @@ async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: 
             scope=_scope_payload(locked),
             respondent_count=results.respondents,
             min_group_size=locked.min_group_size,
-            items=[results_service.item_aggregate(i) for i in results.items],
+            items=[figures.item_aggregate(i) for i in results.items],
         ),
     )
     await session.flush()
@@ -406,8 +389,13 @@ async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: 
 async def response_counts(
     session: AsyncSession, audit: Audit, *, principal: Principal
 ) -> schemas.ResponseCounts:
-    """Responses per school and staff group, suppressed like the results. Leaders of schools
-    in scope and trust admins only."""
+    """How many have responded, never who. While the audit is open only the whole audit's
+    count and rate (per-group counts read before and after one response would say who
+    responded); once closed also per school and staff group, suppressed like the results
+    and, in an audit across schools, only the viewer's own schools' cells (trust admins see
+    all). Leaders of schools in scope and trust admins only."""
+    from cpd_audit.results import service as results_service
+
     if not leads_scope(principal, audit):
         raise Forbidden("Only leaders of the audit's schools see response counts.")
     k = audit.min_group_size
@@ -415,7 +403,23 @@ async def response_counts(
         tuple(r[c.split(".")[1]] for c in queries.DIMENSION_COLUMNS.values()): int(r["answered"])
         for r in await queries.respondent_atoms(session, audit.id)
     }
+    total = sum(atoms.values())
+    out = schemas.ResponseCounts(
+        audit_id=audit.id,
+        status=audit.status,
+        min_group_size=k,
+        audience_size=audit.audience_size,
+        responses=total,
+        response_rate=results_service.response_rate(total, audit.audience_size),
+    )
+    if audit.status != "closed":
+        return out
     pattern = suppression.compute(atoms, k)
+    own = None
+    if not principal.is_trust_admin and not (
+        audit.scope_kind != "trust" and set(audit.school_ids) <= principal.school_ids
+    ):
+        own = principal.school_ids
 
     def cell(dims: tuple[str, ...], values: tuple[Any, ...]) -> schemas.CountCell:
         key = suppression.cell_key(dims, dict(zip(dims, values, strict=True)))
@@ -432,20 +436,14 @@ async def response_counts(
         keys = sorted(
             (k_ for k_ in pattern.counts if k_[0] == dims), key=lambda x: [str(v) for v in x[1]]
         )
-        return [cell(dims, values) for _, values in keys]
+        shown = [cell(dims, values) for _, values in keys]
+        return [c for c in shown if own is None or c.school_id in own]
 
-    total = cell((), ())
-    return schemas.ResponseCounts(
-        audit_id=audit.id,
-        status=audit.status,
-        min_group_size=k,
-        audience_size=audit.audience_size,
-        responses=total.responses if atoms else 0,
-        withheld=total.withheld if atoms else None,
-        by_school=cells(("school",)),
-        by_staff_group=cells(("staff_group",)),
-        by_school_and_staff_group=cells(("school", "staff_group")),
-    )
+    out.by_school = cells(("school",))
+    out.by_school_and_staff_group = cells(("school", "staff_group"))
+    # A staff group's count across the trust, less one school's, is the other schools'.
+    out.by_staff_group = cells(("staff_group",)) if own is None else None
+    return out
 
 
 # ---- used by the needs register -------------------------------------------------------------
@@ -468,10 +466,10 @@ async def audit_item_keys(
 async def suggested_needs(
     session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal
 ) -> Any:
-    """The audit's suggested needs (see :func:`cpd_audit.results.service.suggested_needs`)."""
-    from cpd_audit.results import service as results_service
+    """The audit's suggested needs (see :func:`cpd_audit.results.suggestions.suggested_needs`)."""
+    from cpd_audit.results import suggestions
 
-    return await results_service.suggested_needs(session, audit_id, principal=principal)
+    return await suggestions.suggested_needs(session, audit_id, principal=principal)
 
 
 async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Principal) -> None:

@@ -15,12 +15,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.audits import audience
 from cpd_audit.audits import service as audits_service
 from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.models import (
     Audit,
     AuditAnswer,
+    AuditAudienceMember,
     AuditParticipation,
     AuditResponse,
     InstrumentVersion,
@@ -32,24 +34,21 @@ from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Unprocessable
 
-LEADER_ROLES = {"school_leader", "trust_admin"}
 
-
-def leadership_of(person: Person) -> str:
-    if person.staff_group == "leader" or LEADER_ROLES & set(person.roles or []):
-        return "leader"
-    return "staff"
-
-
-def audience_problem(audit: Audit, person: Person | None) -> str | None:
-    """Why this person is not in the audit's audience (None when they are)."""
+async def audience_problem(
+    session: AsyncSession, audit: Audit, person: Person | None
+) -> tuple[str | None, AuditAudienceMember | None]:
+    """Why this person may not answer the (open) audit, or their frozen audience row."""
     if person is None or not person.active:
-        return "You are not in the staff directory of this trust."
+        return audience.NOT_IN_DIRECTORY, None
+    row = await audience.member(session, audit, person.id)
+    if row is not None:
+        return None, row
     if person.staff_group not in audit.audience_groups:
-        return "Your staff group is not in this audit's audience."
+        return "Your staff group is not in this audit's audience.", None
     if audit.scope_kind != "trust" and set(person.school_ids).isdisjoint(audit.school_ids):
-        return "Your school is not in this audit's scope."
-    return None
+        return "Your school is not in this audit's scope.", None
+    return audience.NOT_IN_AUDIENCE, None
 
 
 async def _person(session: AsyncSession, principal: Principal) -> Person | None:
@@ -149,13 +148,13 @@ async def submit_response(
         select(Audit).where(Audit.id == visible.id).with_for_update(read=True)
     )
     assert audit is not None
-    person = await _person(session, principal)
-    problem = audience_problem(audit, person)
-    if problem is not None:
-        raise NotInAudience(problem)
-    assert person is not None
     if audit.status != "open":
         raise AuditNotOpen(f"The audit is {audit.status}; responses are taken while it is open.")
+    person = await _person(session, principal)
+    problem, frozen = await audience_problem(session, audit, person)
+    if problem is not None:
+        raise NotInAudience(problem)
+    assert person is not None and frozen is not None
     version = await session.get_one(InstrumentVersion, audit.instrument_version_id)
     rows, errors = _validate(instruments_service.parse_items(version.items), data.answers)
     if errors:
@@ -179,18 +178,16 @@ async def submit_response(
     )
     if recorded is None:
         raise AlreadyResponded("You have already responded to this audit.")
-    in_scope = sorted(
-        s for s in person.school_ids if audit.scope_kind == "trust" or s in audit.school_ids
-    )
+    # The attributes frozen at opening, not today's: moving someone changes no cell.
     response = AuditResponse(
         id=uuid.uuid4(),
         audit_id=audit.id,
         trust_id=audit.trust_id,
-        school_id=in_scope[0] if in_scope else None,
-        staff_group=person.staff_group,
-        department=person.department,
-        career_stage=person.career_stage,
-        leadership=leadership_of(person),
+        school_id=frozen.school_id,
+        staff_group=frozen.staff_group,
+        department=frozen.department,
+        career_stage=frozen.career_stage,
+        leadership=frozen.leadership,
         submitted_on=today,
     )
     session.add(response)
@@ -227,11 +224,13 @@ async def my_response(
                 AuditParticipation.person_id == principal.person_id,
             )
         )
-    reason = audience_problem(audit, await _person(session, principal))
-    if reason is None and responded_on is not None:
+    reason: str | None
+    if responded_on is not None:
         reason = "You have already responded."
-    elif reason is None and audit.status != "open":
+    elif audit.status != "open":
         reason = f"The audit is {audit.status}."
+    else:
+        reason, _ = await audience_problem(session, audit, await _person(session, principal))
     return schemas.MyResponse(
         audit_id=audit.id,
         status=audit.status,

@@ -191,13 +191,16 @@ async def section_figures(
     dims: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Per section (pooling its items' answers): respondents, scored answers, don't-know
-    and agree counts, means and standard deviations, and the score distribution."""
+    and agree counts, means and standard deviations, and the distributions of scores,
+    values and practice."""
     select_dims, group_dims = _dims_sql(dims)
     join = "JOIN audit_responses r ON r.id = a.response_id " if dims else ""
     sql = f"""
         SELECT {select_dims}m.section,
                GROUPING(a.score, a.dont_know) AS g_score,
-               a.score, a.dont_know,
+               GROUPING(a.values_score) AS g_values,
+               GROUPING(a.practice_score) AS g_practice,
+               a.score, a.dont_know, a.values_score, a.practice_score,
                count(DISTINCT a.response_id) AS n,
                count(DISTINCT a.response_id) FILTER (WHERE NOT a.dont_know) AS n_scored,
                count(*) AS n_answers,
@@ -212,7 +215,12 @@ async def section_figures(
                stddev_samp(a.practice_score)::float8 AS sd_practice
         FROM audit_answers a {_META_JOIN} {join}
         WHERE a.audit_id = :audit_id AND m.section IS NOT NULL
-        GROUP BY GROUPING SETS (({group_dims}m.section), ({group_dims}m.section, a.score, a.dont_know))
+        GROUP BY GROUPING SETS (
+            ({group_dims}m.section),
+            ({group_dims}m.section, a.score, a.dont_know),
+            ({group_dims}m.section, a.values_score),
+            ({group_dims}m.section, a.practice_score)
+        )
     """
     stmt = text(sql).bindparams(bindparam("audit_id", type_=Uuid), *_meta_binds())
     result = await session.execute(stmt, {"audit_id": audit_id, **_meta_params(meta)})
@@ -225,6 +233,14 @@ async def section_figures(
                 continue
             out["kind"] = "score"
             out["value"] = "dont_know" if row["dont_know"] else str(row["score"])
+        elif row["g_values"] == 0:
+            if row["values_score"] is None:
+                continue
+            out["kind"], out["value"] = "values", str(row["values_score"])
+        elif row["g_practice"] == 0:
+            if row["practice_score"] is None:
+                continue
+            out["kind"], out["value"] = "practice", str(row["practice_score"])
         else:
             out["kind"], out["value"] = "summary", None
         rows.append(out)

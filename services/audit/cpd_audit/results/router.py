@@ -8,7 +8,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from cpd_audit.results import chart, csv_export, schemas, service
+from cpd_audit.results import (
+    breakdowns,
+    chart,
+    comparison,
+    csv_export,
+    schemas,
+    service,
+    suggestions,
+)
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
@@ -18,9 +26,14 @@ from cpd_common.idempotency import ApiRoute
 router = APIRouter(prefix="/v1/audits", route_class=ApiRoute, tags=["results"])
 
 WHO = (
-    "Leaders of the audit's schools and trust admins may read results at any time; staff and "
-    "governors of those schools once the audit has closed (403 before)."
+    "Results are released when the audit closes; until then nobody sees any figure, "
+    "breakdown, distribution or comment. Leaders of the audit's schools and trust admins may "
+    "read `/results` at any time (while open: only the number of responses and the response "
+    "rate); staff and governors of those schools once it has closed (403 before). In an audit "
+    "across schools, anyone but a trust admin sees the whole audit and only their own "
+    "schools' breakdown cells."
 )
+CLOSED_ONLY = " 409 until the audit has closed: there is nothing to show before."
 SUPPRESSION = (
     "Any figure built from fewer respondents than the audit's `min_group_size` is withheld "
     "with the reason, and so is the next smallest cell wherever a withheld one could "
@@ -38,21 +51,26 @@ ByQuery = Annotated[
 
 @router.get(
     "/{audit_id}/results",
-    response_model=schemas.Results,
+    response_model=schemas.AnyResults,
     summary="Audit results",
     description=(
-        "Per item and per section: n, mean, standard deviation and distribution; for paired "
-        "items mean values, mean practice and the gap (values minus practice), ranked by "
-        "gap; for agreement items percent agree (of those with a view) and percent don't "
-        "know. `?by=` adds a breakdown; `?by=leadership` also compares leaders' and other "
-        "staff's views item by item. " + SUPPRESSION + " " + WHO
+        "Once the audit has closed (`status: closed`, `released: true`): per item and per "
+        "section, n, mean, standard deviation and distribution; for paired items mean values, "
+        "mean practice and the gap (values minus practice), ranked by gap; for agreement "
+        "items percent agree (of those with a view) and percent don't know. `?by=` adds a "
+        "breakdown; `?by=leadership` also compares leaders' and other staff's views item by "
+        "item. While it is a draft or open (`released: false`): only `responses` and "
+        "`response_rate` against the audience frozen at opening, whatever `?by=` asks. "
+        + SUPPRESSION
+        + " "
+        + WHO
     ),
     responses=problems(403, 404, 422),
 )
 async def get_results(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, by: ByQuery = None
 ) -> Response:
-    dims = service.parse_by(by)
+    dims = breakdowns.parse_by(by)
     results = await service.get_results(session, audit_id, principal=principal, by=dims)
     return resource_response(results)
 
@@ -65,14 +83,14 @@ async def get_results(
         "For a values-v-practice instrument the 'rhetoric v reality' chart: two lines, "
         "values and practice, across the items, with labelled axes and a legend. For other "
         "instruments a bar chart of percent agree (agreement items) or of mean scores. "
-        "Withheld items show as gaps. " + WHO
+        "Withheld items show as gaps. " + WHO + CLOSED_ONLY
     ),
-    responses={200: {"content": {"image/svg+xml": {}}}, **problems(403, 404)},
+    responses={200: {"content": {"image/svg+xml": {}}}, **problems(403, 404, 409)},
 )
 async def results_chart(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    results = await service.get_results(session, audit_id, principal=principal)
+    results = await service.get_released_results(session, audit_id, principal=principal)
     body = chart.render(results)
     return Response(
         body,
@@ -87,15 +105,16 @@ async def results_chart(
     summary="Results as CSV",
     description=(
         "The same numbers and the same suppression as `/results`: one row per item and per "
-        "section, overall and then per breakdown cell when `?by=` is given. " + WHO
+        "section, overall and then per breakdown cell when `?by=` is given. Cells that "
+        "start like a spreadsheet formula are prefixed with a quote. " + WHO + CLOSED_ONLY
     ),
-    responses={200: {"content": {"text/csv": {}}}, **problems(403, 404, 422)},
+    responses={200: {"content": {"text/csv": {}}}, **problems(403, 404, 409, 422)},
 )
 async def results_csv(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, by: ByQuery = None
 ) -> Response:
-    dims = service.parse_by(by)
-    results = await service.get_results(session, audit_id, principal=principal, by=dims)
+    dims = breakdowns.parse_by(by)
+    results = await service.get_released_results(session, audit_id, principal=principal, by=dims)
     body = csv_export.render(results)
     return Response(
         body,
@@ -115,15 +134,15 @@ async def results_csv(
         "Per item change between two rounds of the same instrument (e.g. autumn v summer): "
         "later minus earlier, whichever order the ids come in. An item withheld in either "
         "round has no change shown; items only one round has are listed. 422 for rounds of "
-        "different instruments. " + WHO
+        "different instruments. " + WHO + " 409 until both rounds have closed."
     ),
-    responses=problems(403, 404, 422),
+    responses=problems(403, 404, 409, 422),
 )
 async def compare(
     audit_id: uuid.UUID, other_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     return resource_response(
-        await service.compare(session, audit_id, other_id, principal=principal)
+        await comparison.compare(session, audit_id, other_id, principal=principal)
     )
 
 
@@ -136,11 +155,13 @@ async def compare(
         "lowest agreement (under 60% of those with a view), from published figures only, "
         "each with its evidence (item, gap or percent agree, n). Accept one into the needs "
         "register with `POST /v1/audits/{id}/suggested-needs/accept`. Leaders of the audit's "
-        "schools and trust admins."
+        "schools and trust admins." + CLOSED_ONLY
     ),
-    responses=problems(403, 404),
+    responses=problems(403, 404, 409),
 )
 async def suggested_needs(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    return resource_response(await service.suggested_needs(session, audit_id, principal=principal))
+    return resource_response(
+        await suggestions.suggested_needs(session, audit_id, principal=principal)
+    )

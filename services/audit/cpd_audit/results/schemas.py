@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -48,22 +48,33 @@ class ItemResult(OutputModel):
     comments: list[str] | None = Field(
         None,
         description="Free text and comments, in alphabetical order and without attributes; "
-        "only when the whole audit has at least the minimum group size of respondents.",
+        "only when at least the minimum group size of respondents answered the item (never "
+        "in breakdown cells).",
     )
     withheld: str | None = Field(None, description=WITHHELD_DOC)
 
 
 class SectionResult(OutputModel):
+    """A section pools its items' answers, in the shape of an item: distributions are
+    zero-filled over the scale and percentages are 0.0 (not null) when nothing counts."""
+
     section: str
     title: str
+    scale_max: int | None = Field(None, description="The top score of its items' scale.")
     n: int | None = Field(None, description="Respondents who answered any of its items.")
-    n_scored: int | None = None
-    mean: float | None = None
+    n_scored: int | None = Field(None, description="Respondents who gave any score.")
+    mean: float | None = Field(None, description="Over its agreement items' scores.")
     sd: float | None = None
-    distribution: dict[str, int] | None = None
+    distribution: dict[str, int] | None = Field(
+        None, description="Agreement answers per score (1 = lowest) and `dont_know`."
+    )
     mean_values: float | None = None
+    sd_values: float | None = None
     mean_practice: float | None = None
-    gap: float | None = None
+    sd_practice: float | None = None
+    gap: float | None = Field(None, description="Mean values minus mean practice.")
+    distribution_values: dict[str, int] | None = None
+    distribution_practice: dict[str, int] | None = None
     percent_agree: float | None = None
     percent_dont_know: float | None = None
     withheld: str | None = Field(None, description=WITHHELD_DOC)
@@ -90,16 +101,38 @@ class LeadersVStaffItem(OutputModel):
     withheld: str | None = None
 
 
+RESPONSE_RATE_DOC = "Responses as a percent of `audience_size` (one decimal)."
+
+
+class ResultsInProgress(OutputModel):
+    """An audit that has not closed: no figure of any answer, only how many have responded.
+    Results are released when it closes, so that reading before and after one response
+    never gives that response away."""
+
+    audit_id: uuid.UUID
+    title: str
+    status: Literal["draft", "open"]
+    released: Literal[False] = Field(
+        False, description="Always false: figures are released when the audit closes."
+    )
+    audience_size: int | None = Field(description="People in the audience frozen at opening.")
+    responses: int = Field(description="Responses so far, over the whole audit.")
+    response_rate: float | None = Field(description=RESPONSE_RATE_DOC)
+
+
 class Results(OutputModel):
     audit_id: uuid.UUID
     title: str
-    status: str
+    status: Literal["closed"]
+    released: Literal[True] = True
     instrument_id: uuid.UUID
     instrument_key: str
     instrument_version: int
     paired: bool
     min_group_size: int
+    audience_size: int | None = Field(None, description="People in the audience frozen at opening.")
     respondents: int | None
+    response_rate: float | None = Field(None, description=RESPONSE_RATE_DOC)
     withheld: str | None = None
     items: list[ItemResult] = Field(description="In the instrument's order.")
     ranked_by_gap: list[str] = Field(
@@ -158,3 +191,6 @@ class SuggestedNeeds(OutputModel):
     audit_id: uuid.UUID
     school_ids: list[uuid.UUID]
     items: list[SuggestedNeed]
+
+
+AnyResults = Annotated[Results | ResultsInProgress, Field(discriminator="status")]
