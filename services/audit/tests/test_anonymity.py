@@ -339,15 +339,9 @@ async def test_open_and_closed_events_carry_no_figures_while_open(kit: Any) -> N
                 select(OutboxEvent).where(OutboxEvent.envelope["subject"].astext == audit["id"])
             )
         ).all()
-    assert [r.type for r in rows] == [catalogue.AUDIT_OPENED]
+    assert [r.type for r in rows] == [catalogue.AuditOpened.event_type]
     data = rows[0].envelope["data"]
-    assert set(data) == {
-        "audit_id",
-        "trust_id",
-        "instrument_id",
-        "instrument_key",
-        "instrument_version",
-        "title",
-        "scope",
-        "audience_size",
-    }
+    # The opening says how big the frozen audience is, nothing about who has answered.
+    assert data["audience_size"] == len(kit.people(groups=["teacher"]))
+    assert set(data) == set(catalogue.AuditOpened.model_fields)
+    assert not {"respondent_count", "responses", "items"} & set(data)

@@ -3,8 +3,8 @@
 Audits already open get their audience from today's directory (the closest we can do for
 rounds opened before the snapshot existed); closed audits take no responses and need none.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 20261201_frozen_audience
+Revises: 20261201_one_of_a_kind
 Create Date: 2026-12-01 04:10:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "20261201_frozen_audience"
+down_revision: str | None = "20261201_one_of_a_kind"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
