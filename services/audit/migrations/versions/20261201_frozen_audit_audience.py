@@ -4,7 +4,7 @@ Audits already open get their audience from today's directory (the closest we ca
 rounds opened before the snapshot existed); closed audits take no responses and need none.
 
 Revision ID: 20261201_frozen_audience
-Revises: 20261201_one_of_a_kind
+Revises: 20261201_revocations_heartbeats
 Create Date: 2026-12-01 04:10:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_frozen_audience"
-down_revision: str | None = "20261201_one_of_a_kind"
+down_revision: str | None = "20261201_revocations_heartbeats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
