@@ -11,7 +11,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import nats
 import uvicorn
@@ -89,12 +90,37 @@ async def run_housekeeping(
         await _sleep_or_stop(stop, interval)
 
 
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A service's own periodic job (e.g. telling follow-ups that fell due): ``run`` gets a
+    session inside a transaction, at start and then every ``interval`` seconds. It must be
+    safe to run twice and in two replicas at once (back it with a unique constraint)."""
+
+    name: str
+    interval: float
+    run: Callable[[AsyncSession], Awaitable[object]]
+
+
+async def run_periodic(
+    sessionmaker: async_sessionmaker[AsyncSession], stop: asyncio.Event, task: PeriodicTask
+) -> None:
+    """Like housekeeping: a failed round (database down) is logged and tried again later."""
+    while not stop.is_set():
+        try:
+            async with sessionmaker() as session, session.begin():
+                await task.run(session)
+        except Exception as exc:
+            log.warning("%s: %s; trying again in %.0fs", task.name, exc, task.interval)
+        await _sleep_or_stop(stop, task.interval)
+
+
 async def run(
     settings: ServiceSettings,
     subscriptions: Sequence[Subscription],
     *,
     stop: asyncio.Event | None = None,
     health_port: int | None = None,
+    periodic: Sequence[PeriodicTask] = (),
 ) -> int:
     """Runs until ``stop`` is set (0) or one of its loops dies (1)."""
     stop = stop or asyncio.Event()
@@ -112,6 +138,10 @@ async def run(
             name="relay",
         ),
         asyncio.create_task(run_housekeeping(sessionmaker, stop), name="housekeeping"),
+        *(
+            asyncio.create_task(run_periodic(sessionmaker, stop, task), name=task.name)
+            for task in periodic
+        ),
     ]
     if subscriptions:
         tasks.append(
@@ -177,7 +207,12 @@ async def run(
     return 1 if failed else 0
 
 
-def run_worker(settings: ServiceSettings, subscriptions: Sequence[Subscription]) -> None:
+def run_worker(
+    settings: ServiceSettings,
+    subscriptions: Sequence[Subscription],
+    *,
+    periodic: Sequence[PeriodicTask] = (),
+) -> None:
     configure_logging(
         f"{settings.service_name}-worker", level=settings.log_level, json_logs=settings.log_json
     )
@@ -188,7 +223,11 @@ def run_worker(settings: ServiceSettings, subscriptions: Sequence[Subscription])
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         return await run(
-            settings, subscriptions, stop=stop, health_port=settings.worker_health_port
+            settings,
+            subscriptions,
+            stop=stop,
+            health_port=settings.worker_health_port,
+            periodic=periodic,
         )
 
     sys.exit(asyncio.run(main()))

@@ -10,6 +10,7 @@ from cpd_evaluation.activities.router import router as activities_router
 from cpd_evaluation.coaching.router import router as coaching_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.feedback.router import router as feedback_router
+from cpd_evaluation.follow_ups.router import router as follow_ups_router
 from cpd_evaluation.participants.router import router as participants_router
 from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
@@ -43,6 +44,7 @@ def create_app(
             reflections_router,
             coaching_router,
             providers_router,
+            follow_ups_router,
         ],
         jwks_client=jwks_client,
     )

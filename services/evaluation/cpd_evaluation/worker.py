@@ -1,7 +1,7 @@
 """``python -m cpd_evaluation.worker``: the evaluation service's outbox relay and event consumers.
 
 Consumes the directory (people with FTE and start dates, schools, erasure), the audit
-service's needs and the lesson study service's studies.
+service's needs and the lesson study service's studies; tells follow-ups as they fall due.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 from cpd_common.directory import directory_handlers
 from cpd_common.events import Event, catalogue
 from cpd_common.events.inbox import Handler, Subscription
-from cpd_common.worker import run_worker
+from cpd_common.worker import PeriodicTask, run_worker
 from cpd_evaluation.activities import lesson_studies
+from cpd_evaluation.follow_ups import service as follow_ups_service
 from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
 from cpd_evaluation.projections import need_recorded
@@ -50,8 +51,22 @@ def subscriptions() -> list[Subscription]:
     ]
 
 
+# Follow-ups fall due by the day; a quarter of an hour is prompt enough and cheap.
+FOLLOW_UP_INTERVAL = 900.0
+
+
+def periodic_tasks() -> list[PeriodicTask]:
+    return [
+        PeriodicTask(
+            name="follow-ups",
+            interval=FOLLOW_UP_INTERVAL,
+            run=follow_ups_service.announce_due,
+        )
+    ]
+
+
 def main() -> None:
-    run_worker(Settings(), subscriptions())
+    run_worker(Settings(), subscriptions(), periodic=periodic_tasks())
 
 
 if __name__ == "__main__":

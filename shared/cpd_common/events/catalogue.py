@@ -364,6 +364,22 @@ class ParticipationRecorded(
     removed: bool = False
 
 
+class FollowUpDue(Event, type="cpd.evaluation.follow_up.due", version=1, subject="item_id"):
+    """Something to follow up on a CPD activity fell due: a gap task, a delegate's impact
+    report, the next coaching session or feedback still to give. Told once per item and due
+    date (a new due date is a new notice).
+
+    ``item_id`` is the participation (gap task, impact report, feedback) or the coaching log
+    entry that set the next session; ``person_ids`` are who it is due from."""
+
+    kind: Literal["gap_task", "impact_report", "coaching_session", "feedback"]
+    item_id: uuid.UUID
+    activity_id: uuid.UUID
+    school_ids: list[uuid.UUID]
+    person_ids: list[uuid.UUID]
+    due_on: date
+
+
 def asyncapi_document() -> dict[str, Any]:
     """The catalogue as an AsyncAPI 3.0 document: a channel per NATS subject, a message per
     event type (the CloudEvents envelope with the event's model as ``data``), and the

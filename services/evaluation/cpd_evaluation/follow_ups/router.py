@@ -1,0 +1,32 @@
+"""``/v1/follow-ups``: what is due next from me, and counts for the schools I lead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.db import SessionDep
+from cpd_common.idempotency import ApiRoute
+from cpd_evaluation.follow_ups import schemas, service
+
+router = APIRouter(
+    prefix="/v1/follow-ups",
+    route_class=ApiRoute,
+    tags=["follow-ups"],
+    dependencies=[Depends(require_roles("staff", "school_leader", "trust_admin"))],
+)
+
+
+@router.get(
+    "",
+    response_model=schemas.FollowUps,
+    summary="What is due next",
+    description="Your open follow-ups, soonest first: gap tasks, impact reports, the next "
+    "coaching session your pair set, feedback still to give. Leaders also get counts for each "
+    "school they lead (trust admins: every school), never whose they are. The worker publishes "
+    "`evaluation.follow_up.due` once per item when it falls due.",
+)
+async def get_follow_ups(session: SessionDep, principal: PrincipalDep) -> Any:
+    return await service.follow_ups_for(session, principal=principal)

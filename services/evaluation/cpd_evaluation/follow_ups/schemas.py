@@ -1,0 +1,40 @@
+"""Follow-ups out: what is due for me, and counts for the schools I lead."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from cpd_evaluation.terms_voice import FollowUpKind
+
+
+class FollowUpItem(BaseModel):
+    kind: FollowUpKind
+    item_id: uuid.UUID = Field(
+        description="The participation (gap task, impact report, feedback) or the coaching "
+        "log entry that set the next session."
+    )
+    activity_id: uuid.UUID
+    activity_title: str
+    due_on: date
+    overdue: bool
+
+
+class SchoolFollowUps(BaseModel):
+    """Open follow-ups of a school's staff, by kind: counts only."""
+
+    school_id: uuid.UUID
+    gap_task: int
+    impact_report: int
+    coaching_session: int
+    feedback: int
+    overdue: int
+
+
+class FollowUps(BaseModel):
+    items: list[FollowUpItem] = Field(description="What is due from you, soonest first.")
+    schools: list[SchoolFollowUps] = Field(
+        description="Leaders: each school you lead; trust admins: every school of the trust."
+    )

@@ -1,0 +1,309 @@
+"""Follow-through: what is due next on CPD activities, and telling it once when it falls due.
+
+The open items, derived (never stored) from what was recorded:
+- ``gap_task``: a delegate of training with a gap task who has not done it; due on the gap
+  task's due date.
+- ``impact_report``: a delegate who has not written their impact report; due
+  :data:`IMPACT_REPORT_AFTER_DAYS` days after the training's last session.
+- ``coaching_session``: the next session the pair set in the latest entry of their log.
+- ``feedback``: a participant who has not given feedback while the window is open; due on the
+  last session.
+
+The worker tells each item once when it falls due (:func:`announce_due`): a
+``follow_up_notices`` row per item and due date, inserted with the event in one transaction;
+a concurrent or repeated run inserts nothing and tells nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import (
+    Date,
+    Subquery,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import array, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.types import Uuid
+
+from cpd_common import events
+from cpd_common.auth import Principal
+from cpd_common.db import utcnow
+from cpd_common.events import catalogue
+from cpd_evaluation.follow_ups.schemas import FollowUpItem, FollowUps, SchoolFollowUps
+from cpd_evaluation.models import Activity, Participant, School
+from cpd_evaluation.models_voice import (
+    CoachingAgreement,
+    CoachingSession,
+    Feedback,
+    FeedbackWindow,
+    FollowUpNotice,
+)
+from cpd_evaluation.terms_voice import (
+    FEEDBACK_WINDOW_DAYS,
+    FOLLOW_UP_KINDS,
+    IMPACT_REPORT_AFTER_DAYS,
+)
+
+# Facilitators run the training; they owe no gap task, impact report or feedback.
+DELEGATE = Participant.role != "facilitator"
+
+
+def open_items(*, today: date) -> Subquery:
+    """Columns: kind, item_id, activity_id, trust_id, person_id, due_on (one row per person an
+    item is due from)."""
+    active = and_(Activity.status == "active", Participant.person_id.is_not(None), DELEGATE)
+    gap_task = (
+        select(
+            literal("gap_task").label("kind"),
+            Participant.id.label("item_id"),
+            Activity.id.label("activity_id"),
+            Activity.trust_id.label("trust_id"),
+            Participant.person_id.label("person_id"),
+            Activity.gap_task_due_on.label("due_on"),
+        )
+        .join(Activity, Activity.id == Participant.activity_id)
+        .where(
+            active,
+            Activity.gap_task.is_not(None),
+            Activity.gap_task_due_on.is_not(None),
+            Participant.gap_task_done_on.is_(None),
+            Participant.impact_report.is_(None),
+        )
+    )
+    impact_report = (
+        select(
+            literal("impact_report"),
+            Participant.id,
+            Activity.id,
+            Activity.trust_id,
+            Participant.person_id,
+            cast(Activity.ends_on + IMPACT_REPORT_AFTER_DAYS, Date),
+        )
+        .join(Activity, Activity.id == Participant.activity_id)
+        .where(
+            active,
+            Activity.gap_task.is_not(None),
+            Activity.ends_on.is_not(None),
+            Participant.impact_report.is_(None),
+        )
+    )
+    later = aliased(CoachingSession)
+    coaching_base = (
+        select(
+            CoachingSession.id.label("entry_id"),
+            CoachingSession.activity_id.label("activity_id"),
+            CoachingSession.next_session_on.label("due_on"),
+        )
+        .join(Activity, Activity.id == CoachingSession.activity_id)
+        .where(
+            Activity.status == "active",
+            CoachingSession.next_session_on.is_not(None),
+            ~exists().where(
+                later.activity_id == CoachingSession.activity_id,
+                tuple_(later.held_on, later.id)
+                > tuple_(CoachingSession.held_on, CoachingSession.id),
+            ),
+        )
+        .subquery("latest_entry")
+    )
+    pair = select(
+        CoachingAgreement.activity_id.label("activity_id"),
+        CoachingAgreement.trust_id.label("trust_id"),
+        func.unnest(
+            array([CoachingAgreement.coach_id, CoachingAgreement.coachee_id], type_=Uuid)
+        ).label("person_id"),
+    ).subquery("pair")
+    coaching = select(
+        literal("coaching_session"),
+        coaching_base.c.entry_id,
+        coaching_base.c.activity_id,
+        pair.c.trust_id,
+        pair.c.person_id,
+        coaching_base.c.due_on,
+    ).join(pair, pair.c.activity_id == coaching_base.c.activity_id)
+    window_open = or_(
+        exists().where(
+            FeedbackWindow.activity_id == Activity.id, FeedbackWindow.closes_at > utcnow()
+        ),
+        and_(
+            ~exists().where(FeedbackWindow.activity_id == Activity.id),
+            Activity.ends_on + FEEDBACK_WINDOW_DAYS >= today,
+        ),
+    )
+    feedback = (
+        select(
+            literal("feedback"),
+            Participant.id,
+            Activity.id,
+            Activity.trust_id,
+            Participant.person_id,
+            Activity.ends_on,
+        )
+        .join(Activity, Activity.id == Participant.activity_id)
+        .where(
+            active,
+            Activity.starts_on <= today,
+            Activity.ends_on.is_not(None),
+            window_open,
+            ~exists().where(Feedback.participant_id == Participant.id),
+        )
+    )
+    return union_all(gap_task, impact_report, coaching, feedback).subquery("follow_ups")
+
+
+async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> FollowUps:
+    today = utcnow().date()
+    items_q = open_items(today=today)
+    items: list[FollowUpItem] = []
+    if principal.person_id is not None:
+        rows = await session.execute(
+            select(items_q, Activity.title)
+            .join(Activity, Activity.id == items_q.c.activity_id)
+            .where(
+                items_q.c.person_id == principal.person_id,
+                items_q.c.trust_id == principal.trust_id,
+            )
+            .order_by(items_q.c.due_on, items_q.c.kind, items_q.c.item_id)
+            .limit(500)
+        )
+        items = [
+            FollowUpItem(
+                kind=r.kind,
+                item_id=r.item_id,
+                activity_id=r.activity_id,
+                activity_title=r.title,
+                due_on=r.due_on,
+                overdue=r.due_on < today,
+            )
+            for r in rows
+        ]
+    schools: list[SchoolFollowUps] = []
+    if principal.is_trust_admin or principal.has_any("school_leader"):
+        school_ids = select(School.id).where(School.trust_id == principal.trust_id)
+        if not principal.is_trust_admin:
+            school_ids = school_ids.where(School.id.in_(sorted(principal.school_ids)))
+        per_school = (
+            select(
+                func.unnest(Activity.school_ids).label("school_id"),
+                items_q.c.kind,
+                items_q.c.due_on,
+            )
+            .select_from(items_q)
+            .join(Activity, Activity.id == items_q.c.activity_id)
+            .where(items_q.c.trust_id == principal.trust_id)
+            .subquery("per_school")
+        )
+        counts: dict[uuid.UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for school_id, kind, n, overdue in await session.execute(
+            select(
+                per_school.c.school_id,
+                per_school.c.kind,
+                func.count(),
+                func.count().filter(per_school.c.due_on < today),
+            )
+            .where(per_school.c.school_id.in_(school_ids))
+            .group_by(per_school.c.school_id, per_school.c.kind)
+        ):
+            counts[school_id][kind] = int(n)
+            counts[school_id]["overdue"] += int(overdue)
+        for school_id in await session.scalars(school_ids.order_by(School.id)):
+            c = counts[school_id]
+            schools.append(
+                SchoolFollowUps(
+                    school_id=school_id,
+                    **{kind: c[kind] for kind in FOLLOW_UP_KINDS},
+                    overdue=c["overdue"],
+                )
+            )
+    return FollowUps(items=items, schools=schools)
+
+
+async def announce_due(session: AsyncSession, *, today: date | None = None) -> int:
+    """Tells every item that fell due and was not told yet: one ``follow_up.due`` event per
+    item and due date, in the transaction that records the notice. Returns how many."""
+    today = today or utcnow().date()
+    items_q = open_items(today=today)
+    due = (
+        select(
+            items_q.c.kind,
+            items_q.c.item_id,
+            items_q.c.due_on,
+            items_q.c.activity_id,
+            items_q.c.trust_id,
+            func.array_agg(items_q.c.person_id).label("person_ids"),
+        )
+        .where(items_q.c.due_on <= today, items_q.c.due_on > today - timedelta(days=365))
+        .group_by(
+            items_q.c.kind,
+            items_q.c.item_id,
+            items_q.c.due_on,
+            items_q.c.activity_id,
+            items_q.c.trust_id,
+        )
+        # One order for every run, so concurrent runs insert their notices in the same order
+        # (the later waits for the earlier, then inserts nothing) instead of deadlocking.
+        .order_by(items_q.c.kind, items_q.c.item_id, items_q.c.due_on)
+    )
+    rows = (await session.execute(due)).all()
+    if not rows:
+        return 0
+    inserted = (
+        await session.execute(
+            insert(FollowUpNotice)
+            .values(
+                [
+                    {
+                        "kind": r.kind,
+                        "item_id": r.item_id,
+                        "due_on": r.due_on,
+                        "trust_id": r.trust_id,
+                    }
+                    for r in rows
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(FollowUpNotice.kind, FollowUpNotice.item_id, FollowUpNotice.due_on)
+        )
+    ).all()
+    new = {(k, i, d) for k, i, d in inserted}
+    school_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+    activity_ids = {r.activity_id for r in rows if (r.kind, r.item_id, r.due_on) in new}
+    if activity_ids:
+        school_ids = dict(
+            (
+                await session.execute(
+                    select(Activity.id, Activity.school_ids).where(Activity.id.in_(activity_ids))
+                )
+            ).all()
+        )
+    told = 0
+    for r in rows:
+        if (r.kind, r.item_id, r.due_on) not in new:
+            continue
+        events.add(
+            session,
+            catalogue.FollowUpDue(
+                trust_id=r.trust_id,
+                kind=r.kind,
+                item_id=r.item_id,
+                activity_id=r.activity_id,
+                school_ids=list(school_ids.get(r.activity_id, [])),
+                person_ids=sorted(set(r.person_ids)),
+                due_on=r.due_on,
+            ),
+        )
+        told += 1
+    return told
