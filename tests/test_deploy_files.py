@@ -1,4 +1,4 @@
-"""The deployment files: service Dockerfiles, docker-compose.yml, deploy/docker and deploy/k8s.
+"""The deployment files: the service Dockerfile, docker-compose.yml, deploy/docker and deploy/k8s.
 
 No Docker engine or cluster runs here. Instead: docker-compose.yml is validated against the
 compose-spec JSON schema (tests/schemas/compose-spec.json, see the README beside it); every
@@ -181,7 +181,7 @@ def test_compose_runs_migrate_api_and_worker_per_service(compose, name: str) -> 
     services = compose["services"]
     migrate, api, worker = services[f"{name}-migrate"], services[name], services[f"{name}-worker"]
     for role in (migrate, api, worker):
-        assert role["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
+        assert role["build"] == {"context": ".", "args": {"SERVICE": name}}
         assert role["image"] == migrate["image"]
     assert migrate["command"] == migrate_command(name)
     assert api["command"] == api_command(name)
@@ -360,10 +360,16 @@ def test_nats_server_runs_the_config_with_sync_always(which: str, tmp_path: Path
 # Dockerfiles and the image build context
 
 
-def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+DOCKERFILE = ROOT / "Dockerfile"
+
+
+def dockerfile_instructions(name: str) -> list[tuple[str, str]]:
+    """The root Dockerfile's instructions as built with ``--build-arg SERVICE=<name>``."""
+    path = DOCKERFILE
+    text = path.read_text().replace("${SERVICE}", name).replace("$SERVICE", name)
     lines: list[str] = []
     pending = ""
-    for raw in path.read_text().splitlines():
+    for raw in text.splitlines():
         stripped = raw.strip()
         if stripped.startswith("#") or not stripped:
             continue
@@ -376,12 +382,14 @@ def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
     return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in lines]
 
 
-def stages(path: Path) -> list[list[tuple[str, str]]]:
+def stages(name: str) -> list[list[tuple[str, str]]]:
     result: list[list[tuple[str, str]]] = []
-    for keyword, args in dockerfile_instructions(path):
+    for keyword, args in dockerfile_instructions(name):
+        if keyword == "ARG" and not result:
+            continue  # the global build argument, before the first stage
         if keyword == "FROM":
             result.append([])
-        assert result, f"{path}: {keyword} before FROM"
+        assert result, f"{DOCKERFILE}: {keyword} before FROM"
         result[-1].append((keyword, args))
     return result
 
@@ -395,8 +403,7 @@ def copy_sources(args: str) -> tuple[dict[str, str], list[str], str]:
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_dockerfile_builds_the_service_with_uv(name: str) -> None:
-    path = ROOT / "services" / name / "Dockerfile"
-    all_stages = stages(path)
+    all_stages = stages(name)
     froms = [stage[0][1].split() for stage in all_stages]
     python_stages = [f for f in froms if f[0] == "python:3.11-slim"]
     assert len(python_stages) >= 2, "multi-stage: a builder and a runtime on python:3.11-slim"
@@ -421,10 +428,24 @@ def test_dockerfile_builds_the_service_with_uv(name: str) -> None:
         assert words[words.index("--package") + 1] == package, sync
 
 
+def test_dockerfile_declares_the_service_argument_in_every_stage_that_uses_it() -> None:
+    """A build argument is empty in a stage that does not declare it (after FROM)."""
+    raw = dockerfile_instructions("${SERVICE}")
+    assert raw[0] == ("ARG", "SERVICE")
+    stage_args: list[set[str]] = []
+    for keyword, args in raw[1:]:
+        if keyword == "FROM":
+            stage_args.append(set())
+        elif keyword == "ARG":
+            stage_args[-1].add(args.split("=", 1)[0])
+        elif "${SERVICE}" in args or "$SERVICE" in args:
+            assert "SERVICE" in stage_args[-1], f"{keyword} {args}: no ARG SERVICE in its stage"
+    assert sum("SERVICE" in a for a in stage_args) >= 2  # the builder and the runtime
+
+
 @pytest.mark.parametrize("name", SERVICES)
 def test_dockerfile_runtime_runs_the_api_as_non_root(name: str) -> None:
-    path = ROOT / "services" / name / "Dockerfile"
-    runtime = stages(path)[-1]
+    runtime = stages(name)[-1]
     assert runtime[0][1].split()[0] == "python:3.11-slim"
     settings: dict[str, list[str]] = {}
     for keyword, args in runtime:
@@ -433,7 +454,12 @@ def test_dockerfile_runtime_runs_the_api_as_non_root(name: str) -> None:
     assert user not in ("root", "0")
     assert settings["WORKDIR"][-1] == IMAGE_WORKDIR
     assert settings["EXPOSE"] == [str(API_PORT)]
-    assert json.loads(settings["CMD"][-1]) == api_command(name)
+    env = dict(w.split("=", 1) for args in settings["ENV"] for w in shlex.split(args))
+    assert env["CPD_SERVICE"] == name
+    shell, flag, command = json.loads(settings["CMD"][-1])
+    assert (shell, flag) == ("sh", "-c")
+    words = shlex.split(command.replace("${CPD_SERVICE}", env["CPD_SERVICE"]))
+    assert words[0] == "exec" and words[1:] == api_command(name)
     assert "ENTRYPOINT" not in settings, "the worker and migrations override CMD"
     healthcheck = settings["HEALTHCHECK"][-1]
     probe = json.loads(healthcheck.split(" CMD ", 1)[1])
@@ -503,7 +529,7 @@ def test_dockerignore_keeps_state_tests_and_deploy_files_out() -> None:
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_dockerfile_copies_only_what_the_build_context_holds(name: str) -> None:
-    for stage in stages(ROOT / "services" / name / "Dockerfile"):
+    for stage in stages(name):
         for keyword, args in stage:
             if keyword not in ("COPY", "ADD"):
                 continue
