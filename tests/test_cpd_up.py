@@ -41,6 +41,41 @@ def _wait_for_text(out: Path, pattern: str, proc: subprocess.Popen[bytes], timeo
     raise AssertionError(f"{pattern!r} not in:\n{out.read_text(errors='replace')}")
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_readme_walkthrough(base: str, out: Path) -> None:
+    """The README's anonymous-audit walk-through, word for word but for the port: the leader
+    opens an audit, eight staff answer, counts only while open, results once closed."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Try an anonymous audit end to end", 1)[1]
+    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "API=http://127.0.0.1:8000" in script
+    script = script.replace("API=http://127.0.0.1:8000", f"API={base}")
+    script += '\necho "AUDIT=$AUDIT"\necho "LEADER=$LEADER"\n'
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=out.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    audit_id = re.search(r"AUDIT=([0-9a-f-]{36})", done.stdout)
+    leader = re.search(r"LEADER=(\S+)", done.stdout)
+    assert audit_id and leader, done.stdout + done.stderr
+    for receipt in re.findall(r'\{"audit_id".*?\}', done.stdout):
+        assert "error" not in receipt and "problems" not in receipt, receipt
+    with httpx.Client(timeout=10) as client:
+        headers = {"Authorization": f"Bearer {leader.group(1)}"}
+        results = client.get(f"{base}/v1/audits/{audit_id.group(1)}/results", headers=headers)
+        assert results.status_code == 200, results.text
+        body = results.json()
+        assert body["status"] == "closed" and body["respondents"] == 8, body
+        assert body["ranked_by_gap"], body
+    assert "</svg>" in (out.parent / "results.svg").read_text()
+
+
 def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
     pg_server, nats_clean, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -88,6 +123,8 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
             metrics_url = re.search(r"metrics +(http://127\.0\.0\.1:\d+/metrics)", text)
             assert metrics_url, text
             assert "cpd_http_requests_total" in client.get(metrics_url.group(1)).text
+
+        run_readme_walkthrough(base, out)
 
         pids |= {int(pid) for _, pid in STARTED.findall(text)}
         worker_pid = int(re.search(r"audit worker started \(pid (\d+)\)", text).group(1))  # type: ignore[union-attr]

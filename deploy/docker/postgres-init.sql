@@ -1,4 +1,4 @@
--- One database per service (DESIGN.md section 1), the same names the `cpd` command creates.
+-- One database per service (docs/architecture.md), the same names the `cpd` command creates.
 -- The postgres image runs this once, when its data volume is first initialised; each service's
 -- migrate container then creates the tables.
 CREATE DATABASE cpd_gateway;

@@ -1,6 +1,6 @@
 """The gateway's routing: a streaming reverse proxy in front of the domain services.
 
-Routes by the first path segment after ``/v1`` (DESIGN.md section 8). One long-lived pooled
+Routes by the first path segment after ``/v1`` (docs/api-conventions.md). One long-lived pooled
 aiohttp ``ClientSession`` per upstream (httpx's pool measured 0.09x direct throughput at 32
 connections; aiohttp 0.46x). The access token is verified at the edge and forwarded; the
 services verify it again.

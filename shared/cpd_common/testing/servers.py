@@ -239,7 +239,7 @@ def nats_server_binary() -> str:
 class EmbeddedNats:
     """``nats-server`` with JetStream on 127.0.0.1:``port``, storing in ``store_dir``.
 
-    ``sync_always`` fsyncs every write (DESIGN.md section 9, broker durability)."""
+    ``sync_always`` fsyncs every write (broker durability, docs/operations.md)."""
 
     def __init__(
         self,
