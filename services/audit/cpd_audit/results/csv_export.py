@@ -1,5 +1,6 @@
 """The results as CSV: the same numbers and the same suppression as the JSON, one row per
-item (and per section), overall first and then per breakdown cell."""
+item (and per section), overall first and then per breakdown cell; no cell can start a
+spreadsheet formula."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from cpd_audit.results import schemas
 from cpd_audit.results.suppression import DIMENSIONS
+from cpd_common.csv_safety import safe_cell
 
 COLUMNS = [
     "level",
@@ -39,11 +41,11 @@ COLUMNS = [
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
+    """Every cell goes through :func:`cpd_common.csv_safety.safe_cell`: item texts, section
+    titles, school and department names come from people and could start a formula."""
     if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
+        value = ";".join(f"{k}={v}" for k, v in value.items())
+    return safe_cell(value)
 
 
 def _item_row(item: schemas.ItemResult) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import io
 import uuid
 from typing import Any
 
+from cpd_common.csv_safety import safe_cell
 from cpd_evaluation.records.schemas import CpdRecord, RecordActivity
 from cpd_evaluation.terms import KIND_LABELS
 
@@ -25,8 +26,6 @@ COLUMNS = [
     "subject",
     "sustained",
 ]
-# A spreadsheet runs a cell starting with these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 XAPI_BASE = "https://cpd.example/xapi"
 XAPI_VERSION = "2.0.0"
@@ -38,12 +37,10 @@ STATEMENT_NAMESPACE = uuid.UUID("3f7b9a1e-6c2d-5e8f-a0b1-c2d3e4f5a6b7")
 
 
 def neutralise(value: Any) -> str:
-    if value is None:
-        return ""
+    """A cell as text: yes/no for flags, formulas neutralised (CSV injection)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return safe_cell(value)
 
 
 def to_csv(record: CpdRecord) -> str:
