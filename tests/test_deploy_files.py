@@ -650,14 +650,24 @@ def test_healthcheck_script(
 # deploy/k8s
 
 
+def kustomize(path: Path) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl (with its built-in kustomize) is needed to build the overlays"
+    result = subprocess.run(
+        [kubectl, "kustomize", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d is not None]
+
+
 @functools.cache
 def base_docs() -> list[dict[str, Any]]:
-    """Every object of deploy/k8s/base (parsed once; tests copy before changing one)."""
-    docs = []
-    for path in sorted(BASE.glob("*.yaml")):
-        if path.name != "kustomization.yaml":
-            docs.extend(yaml_docs(path))
-    return docs
+    """Every object of deploy/k8s/base as kustomize builds it (the services come from the
+    service component); built once, tests copy before changing one."""
+    return kustomize(BASE)
 
 
 def overlay(name: str) -> dict[str, Any]:
@@ -686,7 +696,26 @@ def doc_id(doc: dict[str, Any]) -> str:
 def test_kustomizations_name_every_manifest() -> None:
     base = yaml.safe_load((BASE / "kustomization.yaml").read_text())
     files = {p.name for p in BASE.glob("*.yaml")} - {"kustomization.yaml"}
-    assert set(base["resources"]) == files
+    assert set(base["resources"]) == files | set(SERVICES)
+    # A service's folder only names it: its objects come from the one service component.
+    component = K8S / "components" / "service"
+    for name in SERVICES:
+        folder = BASE / name
+        assert {p.name for p in folder.iterdir()} == {"kustomization.yaml", "name.yaml"}
+        kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
+        assert kustomization["resources"] == ["name.yaml"]
+        assert [(folder / c).resolve() for c in kustomization["components"]] == [component]
+        (config,) = yaml_docs(folder / "name.yaml")
+        assert config["data"] == {"name": name, "module": f"cpd_{name}"}
+        assert config["metadata"]["annotations"]["config.kubernetes.io/local-config"] == "true"
+    built = {doc_id(d) for d in base_docs()}
+    for name in SERVICES:
+        assert {f"Deployment/{name}", f"Deployment/{name}-worker", f"Job/{name}-migrate"} <= built
+    assert not any("SERVICE" in json.dumps(d) for d in base_docs())
+    assert not any(
+        d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("service")
+        for d in base_docs()
+    )
     for name in OVERLAYS:
         kustomization = overlay(name)
         assert kustomization["resources"] == ["../../base"]
@@ -1019,16 +1048,7 @@ def test_overlay_patches_and_replicas_hit_base_objects(name: str) -> None:
 
 
 def kustomize_build(name: str) -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl (with its built-in kustomize) is needed to build the overlays"
-    result = subprocess.run(
-        [kubectl, "kustomize", str(K8S / "overlays" / name)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return [d for d in yaml.safe_load_all(result.stdout) if d is not None]
+    return kustomize(K8S / "overlays" / name)
 
 
 @pytest.mark.parametrize("name", OVERLAYS)
