@@ -5,6 +5,7 @@ directory event, reads and writes alike; nothing written with such a token survi
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -232,3 +233,111 @@ async def test_api_processes_hear_revocations_without_being_told(demo: Stack) ->
         return all(v == 401 for v in statuses.values())
 
     await wait_for(all_refused, timeout=2.0, interval=0.01)
+
+
+async def _principal(stack: Stack, token: str) -> Any:
+    return await stack.services["audit"].app.state.verifier.verify(token)
+
+
+async def _waiting_for_advisory_lock(stack: Stack, service: str) -> bool:
+    async with stack.session(service) as session:
+        waiting = await session.scalar(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        )
+    return bool(waiting)
+
+
+async def _needs_recorded_by(stack: Stack, person_id: str, title: str) -> list[Any]:
+    async with stack.session("audit") as session:
+        return list(
+            (
+                await session.execute(
+                    text("SELECT recorded_by FROM needs WHERE title = :t"), {"t": title}
+                )
+            ).scalars()
+        )
+
+
+async def test_a_write_in_flight_when_erasure_arrives_is_swept(demo: Stack) -> None:
+    """The write took its shared lock first: the erasure waits for it to commit, then its
+    sweep sees the write and removes the person from it."""
+    import asyncio
+
+    from cpd_audit.needs import schemas as need_schemas
+    from cpd_audit.needs import service as need_service
+
+    admin = await demo.auth(*ADMIN)
+    school_id = await _school_id(demo, admin)
+    person_id, _, token = await _new_admin(demo, admin, school_id)
+    principal = await _principal(demo, token)
+    title = "In flight during erasure"
+    async with demo.session("audit") as write:
+        # What one request does: the service call, then the guard, then (later) the commit.
+        await need_service.record_need(
+            write,
+            need_schemas.NeedCreate(
+                school_id=uuid.UUID(school_id),
+                level="whole_school",
+                title=title,
+                need_types=["knowledge"],
+            ),
+            principal=principal,
+        )
+        await revocation.guard_write(write, principal)
+
+        resp = await demo.gateway.post(f"/v1/people/{person_id}/erase", headers=admin)
+        assert resp.status_code == 202
+        await demo.publish_pending()
+        erasure = asyncio.create_task(demo.drain())
+        await wait_for(lambda: _waiting_for_advisory_lock(demo, "audit"), timeout=10)
+        assert not erasure.done()  # the erasure waits for the write
+        await write.commit()
+    await erasure
+    assert await _needs_recorded_by(demo, person_id, title) == [None]
+
+
+async def test_a_write_reaching_commit_during_erasure_is_refused(demo: Stack) -> None:
+    """The erasure took its lock first: the write waits at its guard, then sees the erasure
+    and is refused; nothing of it is stored."""
+    import asyncio
+
+    admin = await demo.auth(*ADMIN)
+    school_id = await _school_id(demo, admin)
+    person_id, _, token = await _new_admin(demo, admin, school_id)
+    subject = revocation.subject_of_person(uuid.UUID(person_id))
+    title = "Committed during erasure"
+    audit = demo.services["audit"]
+    async with demo.session("audit") as erasing:
+        await revocation.lock_subject(erasing, subject)
+        write = asyncio.create_task(
+            audit.client.post(
+                "/v1/needs",
+                headers=_bearer(token),
+                json={
+                    "school_id": school_id,
+                    "level": "whole_school",
+                    "title": title,
+                    "need_types": ["knowledge"],
+                },
+            )
+        )
+        await wait_for(lambda: _waiting_for_advisory_lock(demo, "audit"), timeout=10)
+        assert not write.done()
+        from cpd_audit.models import TokenRevocation
+
+        await revocation.record(
+            erasing,
+            TokenRevocation,
+            subject=subject,
+            trust_id=uuid.UUID(str((await _principal(demo, token)).trust_id)),
+            active=False,
+            roles=[],
+            school_ids=[],
+            at=datetime.now(UTC),
+            narrowed=True,
+            deactivated=True,
+        )
+        await erasing.commit()
+    resp = await write
+    assert resp.status_code == 401, resp.text
+    assert await _needs_recorded_by(demo, person_id, title) == []
