@@ -6,16 +6,29 @@ service's needs and the lesson study service's studies; tells follow-ups as they
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cpd_common.directory import directory_handlers
 from cpd_common.events import Event, catalogue
+from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import PeriodicTask, run_worker
+from cpd_evaluation import voice_erasure
 from cpd_evaluation.activities import lesson_studies
 from cpd_evaluation.follow_ups import service as follow_ups_service
 from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
 from cpd_evaluation.projections import need_recorded
 from cpd_evaluation.settings import Settings
+
+
+async def before_erased(
+    session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+) -> None:
+    """Feedback, reflections and coaching logs first (they are found through the person's
+    participations), then names leave free text (that needs the projection row)."""
+    await voice_erasure.erase_voice(session, event, payload)
+    await erasure.scrub_erased_name(session, event, payload)
 
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:
@@ -26,7 +39,7 @@ def directory_subscription_handlers() -> dict[type[Event], Handler]:
         Person,
         School,
         revocation_model=TokenRevocation,
-        before_erased=erasure.scrub_erased_name,
+        before_erased=before_erased,
         on_erased=erasure.erase_participation,
     )
 

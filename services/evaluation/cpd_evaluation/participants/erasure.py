@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
+from cpd_evaluation import voice_erasure
 from cpd_evaluation.models import Activity, Participant, Person
 from cpd_evaluation.participants import service as participants_service
 from cpd_evaluation.terms import ERASED_NAME
@@ -40,7 +41,7 @@ async def scrub_erased_name(
     if not name or not name.strip():
         return
     params = {"pattern": name_pattern(name), "trust": payload.trust_id, "with": ERASED_NAME}
-    for table, columns in _TEXT_COLUMNS.items():
+    for table, columns in {**_TEXT_COLUMNS, **voice_erasure.TEXT_COLUMNS}.items():
         for column in columns:
             await session.execute(
                 text(
