@@ -44,6 +44,19 @@ def _wait_for_text(out: Path, pattern: str, proc: subprocess.Popen[bytes], timeo
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _wait_for_status(url: str, status: int, detail: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    with httpx.Client(timeout=5) as client:
+        while time.monotonic() < deadline:
+            resp = client.get(url)
+            last = resp.text
+            if resp.status_code == status and detail in resp.text:
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer {status} ({detail!r}) in {timeout}s: {last}")
+
+
 def run_readme_walkthrough(base: str, out: Path) -> None:
     """The README's anonymous-audit walk-through, word for word but for the port: the leader
     opens an audit, eight staff answer, counts only while open, results once closed."""
@@ -89,6 +102,9 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
         "CPD_GATEWAY_PORT": str(port),
         "CPD_STATE_DIR": str(tmp_path / "state"),
         "PYTHONUNBUFFERED": "1",
+        # Heartbeats often, so a stuck worker shows within seconds.
+        "CPD_WORKER_HEARTBEAT_SECONDS": "0.5",
+        "CPD_WORKER_STALE_SECONDS": "3",
     }
     with out.open("wb") as sink:
         proc = subprocess.Popen(
@@ -132,6 +148,20 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
         text = _wait_for_text(out, r"audit worker exited \(-9\); restarting", proc, 30)
         text = _wait_for_text(out, rf"audit worker started \(pid (?!{worker_pid}\))\d+\)", proc, 30)
         pids |= {int(pid) for _, pid in STARTED.findall(text)}
+
+        # A stuck worker (alive, not progressing): its service, and so the gateway, say so.
+        stuck = int(re.search(r"lessonstudy worker started \(pid (\d+)\)", text).group(1))  # type: ignore[union-attr]
+        api_port = re.search(r"lessonstudy API started \(pid \d+\) on 127\.0\.0\.1:(\d+)", text)
+        assert api_port, text
+        service = f"http://127.0.0.1:{api_port.group(1)}/readyz"
+        os.kill(stuck, signal.SIGSTOP)
+        try:
+            _wait_for_status(service, 503, "worker")
+            _wait_for_status(f"{base}/readyz", 503, "")
+        finally:
+            os.kill(stuck, signal.SIGCONT)
+        _wait_for_status(service, 200, "")
+        _wait_for_status(f"{base}/readyz", 200, "")
 
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.3)
