@@ -119,7 +119,9 @@ class Stack:
         total = 0
         for svc in self.services.values():
             while True:
-                n = await publish_pending(svc.sessionmaker, js)
+                # A generous ack timeout: tests share a loaded machine, and a slow fsync is
+                # not what they test (the outage tests set their own).
+                n = await publish_pending(svc.sessionmaker, js, publish_timeout=10.0)
                 total += n
                 if n == 0:
                     break

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -158,7 +159,7 @@ async def _set_hours(
 ) -> list[uuid.UUID]:
     known = [h for h in hours if h.person_id is not None]  # erased members report no person
     ids = await _participants(session, activity, {h.person_id: None for h in known if h.person_id})
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "participant_id": ids[h.person_id],
             "source_ref": ref,
@@ -176,7 +177,7 @@ async def _set_hours(
                 set_={"hours": stmt.excluded.hours, "reported_at": utcnow()},
             )
         )
-    return [r["participant_id"] for r in rows]
+    return [cast(uuid.UUID, r["participant_id"]) for r in rows]
 
 
 async def study_started(
