@@ -23,6 +23,7 @@ from cpd_lessonstudy.enquiries import schemas as es
 from cpd_lessonstudy.enquiries import service as enquiries
 from cpd_lessonstudy.enquiry_stages import schemas as ss
 from cpd_lessonstudy.enquiry_stages import service as stages
+from cpd_lessonstudy.enquiry_stages import time_records as enquiry_time
 from cpd_lessonstudy.models import (
     CommunityMember,
     EnquiryMember,
@@ -257,7 +258,7 @@ async def _enquiry(
         )
     members = await _memberships(session, EnquiryMember, EnquiryMember.enquiry_id, eid)
     for t in spec["time"]:
-        await stages.add_time_record(
+        await enquiry_time.add_time_record(
             session,
             eid,
             principal=creator,

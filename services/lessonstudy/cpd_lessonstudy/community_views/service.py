@@ -19,6 +19,7 @@ from cpd_lessonstudy.communities import service as communities
 from cpd_lessonstudy.communities.errors import LeadersOnly
 from cpd_lessonstudy.community_views import queries
 from cpd_lessonstudy.enquiries import service as enquiries
+from cpd_lessonstudy.enquiries import stages as enquiry_progress
 from cpd_lessonstudy.models import Enquiry, LearningCommunity
 
 
@@ -59,7 +60,7 @@ async def overview(
             )
         )
     ).all()
-    progress = await enquiries.progress_of(session, [row.id for row in found])
+    progress = await enquiry_progress.progress_of(session, [row.id for row in found])
     stage_by_enquiry = {
         row.id: "completed" if row.status == "completed" else progress[row.id].reached()[-1]
         for row in found

@@ -15,6 +15,7 @@ from cpd_lessonstudy.enquiries.schemas import EnquiryRead, QuestionCheck
 from cpd_lessonstudy.enquiry_reports.schemas import EnquiryHealth
 from cpd_lessonstudy.enquiry_stages import schemas as s
 from cpd_lessonstudy.enquiry_stages import service as stages
+from cpd_lessonstudy.enquiry_stages import time_records as enquiry_time
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, get_access
 from cpd_lessonstudy.models import (
@@ -96,7 +97,7 @@ async def enquiry_record(
     ]
     read = await enquiries.enquiry_read(session, enquiry)
     question = await enquiries.question_check(session, enquiry)
-    hours = await stages.hours(session, enquiry.id, principal=principal)
+    hours = await enquiry_time.hours(session, enquiry.id, principal=principal)
     return EnquiryRecord(
         enquiry=read,
         school_names=[schools.get(i, "Unknown school") for i in enquiry.school_ids],

@@ -18,6 +18,7 @@ from cpd_common.pagination import Page, PageDep
 from cpd_lessonstudy.enquiries.router import GUARD, PREFIX, R
 from cpd_lessonstudy.enquiry_stages import schemas as s
 from cpd_lessonstudy.enquiry_stages import service
+from cpd_lessonstudy.enquiry_stages import time_records as enquiry_time
 from cpd_lessonstudy.models import (
     EnquiryCasePupil,
     EnquiryDataEntry,
@@ -192,7 +193,7 @@ _collection(
     EnquiryTimeRecord,
     s.TimeRecordRead,
     s.TimeRecordCreate,
-    service.add_time_record,
+    enquiry_time.add_time_record,
     noun="time record",
     about="Time members spent on the enquiry (minutes each): their hours travel with "
     "`lessonstudy.enquiry.completed`.",
@@ -235,4 +236,4 @@ async def update_replication(
 async def get_hours(
     enquiry_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    return resource_response(await service.hours(session, enquiry_id, principal=principal))
+    return resource_response(await enquiry_time.hours(session, enquiry_id, principal=principal))

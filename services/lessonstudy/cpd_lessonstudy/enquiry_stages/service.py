@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.auth import Principal
 from cpd_common.pagination import PageParams, paginate
 from cpd_lessonstudy.case_pupils.errors import LabelTaken
-from cpd_lessonstudy.enquiries import service as enquiries
+from cpd_lessonstudy.enquiries import stages as enquiry_progress
 from cpd_lessonstudy.enquiries.errors import InvalidEnquiry, RecordNotFound, StageRule
+from cpd_lessonstudy.enquiry_stages import authoring
 from cpd_lessonstudy.enquiry_stages import schemas as s
+from cpd_lessonstudy.enquiry_stages.time_records import time_reads
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, Access, get_access
 from cpd_lessonstudy.models import (
@@ -28,8 +30,6 @@ from cpd_lessonstudy.models import (
     EnquiryDataEntry,
     EnquiryDissemination,
     EnquiryFinding,
-    EnquiryMember,
-    EnquiryMemberMinutes,
     EnquiryPupilVoice,
     EnquiryReplication,
     EnquiryTimeRecord,
@@ -37,44 +37,6 @@ from cpd_lessonstudy.models import (
 )
 
 Names = dict[uuid.UUID, str]
-
-
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
-def _not_future(value: date, loc: str) -> None:
-    if value > _today():
-        raise InvalidEnquiry(
-            "Record what has happened: the date is in the future.",
-            errors=[{"loc": f"body.{loc}", "msg": "must not be in the future"}],
-        )
-
-
-async def _writable(
-    session: AsyncSession,
-    enquiry_id: uuid.UUID,
-    principal: Principal,
-    *,
-    stage: str | None = None,
-    action: str = "",
-    after_completion: bool = False,
-) -> Access[Enquiry]:
-    access = await get_access(session, ENQUIRY, enquiry_id, principal=principal, write=True)
-    if not after_completion:
-        enquiries.ensure_open(access.group)
-    if stage is not None:
-        await enquiries.ensure_stage(session, access.group, stage, action)
-    return access
-
-
-def _by(obj: Any, names: Names) -> dict[str, Any]:
-    rid = obj.recorded_by
-    return {
-        "recorded_by": rid,
-        "recorded_by_name": names.get(rid, "Unknown") if rid is not None else None,
-        "created_at": obj.created_at,
-    }
 
 
 def data_read(e: EnquiryDataEntry, names: Names) -> s.DataEntryRead:
@@ -86,7 +48,7 @@ def data_read(e: EnquiryDataEntry, names: Names) -> s.DataEntryRead:
         collected_on=e.collected_on,
         summary=e.summary,
         attachments=list(e.attachments),
-        **_by(e, names),
+        **authoring.authored(e, names),
     )
 
 
@@ -97,7 +59,7 @@ def finding_read(f: EnquiryFinding, names: Names) -> s.FindingRead:
         statement=f.statement,
         data_entry_ids=list(f.data_entry_ids),
         alternative_interpretations=f.alternative_interpretations,
-        **_by(f, names),
+        **authoring.authored(f, names),
     )
 
 
@@ -110,7 +72,7 @@ def validity_read(v: EnquiryValidityCheck, names: Names) -> s.ValidityCheckRead:
         others_agree=v.others_agree,
         counts_tally=v.counts_tally,
         notes=v.notes,
-        **_by(v, names),
+        **authoring.authored(v, names),
     )
 
 
@@ -123,7 +85,7 @@ def dissemination_read(d: EnquiryDissemination, names: Names) -> s.Dissemination
         form=d.form,
         beyond_school=d.beyond_school,
         what_changed=d.what_changed,
-        **_by(d, names),
+        **authoring.authored(d, names),
     )
 
 
@@ -136,7 +98,7 @@ def voice_read(v: EnquiryPupilVoice, names: Names) -> s.PupilVoiceRead:
         pupil_group=v.pupil_group,
         group_size=v.group_size,
         summary=v.summary,
-        **_by(v, names),
+        **authoring.authored(v, names),
     )
 
 
@@ -212,10 +174,10 @@ async def _created(session: AsyncSession, access: Access[Enquiry], row: Any) -> 
 async def add_data(
     session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.DataEntryCreate
 ) -> BaseModel:
-    access = await _writable(
+    access = await authoring.writable(
         session, enquiry_id, principal, stage="data_collection", action="record data"
     )
-    _not_future(data.collected_on, "collected_on")
+    authoring.not_future(data.collected_on, "collected_on")
     return await _created(
         session,
         access,
@@ -237,7 +199,7 @@ async def add_data(
 async def add_finding(
     session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.FindingCreate
 ) -> BaseModel:
-    access = await _writable(
+    access = await authoring.writable(
         session, enquiry_id, principal, stage="analysis", action="record a finding"
     )
     known = set(
@@ -283,10 +245,10 @@ async def add_validity_check(
     principal: Principal,
     data: s.ValidityCheckCreate,
 ) -> BaseModel:
-    access = await _writable(
+    access = await authoring.writable(
         session, enquiry_id, principal, stage="validity_checking", action="check validity"
     )
-    _not_future(data.checked_on, "checked_on")
+    authoring.not_future(data.checked_on, "checked_on")
     return await _created(
         session,
         access,
@@ -343,7 +305,7 @@ async def update_replication(
 ) -> BaseModel:
     """Whether the conclusions held can only be judged once the follow-up has analysed its
     own data."""
-    await _writable(session, enquiry_id, principal, after_completion=True)
+    await authoring.writable(session, enquiry_id, principal, after_completion=True)
     row = await session.scalar(
         select(EnquiryReplication).where(
             EnquiryReplication.id == replication_id, EnquiryReplication.enquiry_id == enquiry_id
@@ -354,7 +316,9 @@ async def update_replication(
     if data.conclusions_held != "pending":
         follow_up = await session.get(Enquiry, row.follow_up_id)
         assert follow_up is not None  # the foreign key cascades
-        reached = (await enquiries.progress_of(session, [follow_up.id]))[follow_up.id].reached()
+        reached = (await enquiry_progress.progress_of(session, [follow_up.id]))[
+            follow_up.id
+        ].reached()
         if "analysis" not in reached:
             raise StageRule(
                 "Whether the conclusions held is known once the follow-up enquiry has analysed "
@@ -378,7 +342,7 @@ async def add_dissemination(
     principal: Principal,
     data: s.DisseminationCreate,
 ) -> BaseModel:
-    access = await _writable(
+    access = await authoring.writable(
         session,
         enquiry_id,
         principal,
@@ -386,7 +350,7 @@ async def add_dissemination(
         action="report the enquiry",
         after_completion=True,
     )
-    _not_future(data.held_on, "held_on")
+    authoring.not_future(data.held_on, "held_on")
     return await _created(
         session,
         access,
@@ -409,8 +373,8 @@ async def add_dissemination(
 async def add_pupil_voice(
     session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.PupilVoiceCreate
 ) -> BaseModel:
-    access = await _writable(session, enquiry_id, principal)
-    _not_future(data.heard_on, "heard_on")
+    access = await authoring.writable(session, enquiry_id, principal)
+    authoring.not_future(data.heard_on, "heard_on")
     return await _created(
         session,
         access,
@@ -430,7 +394,7 @@ async def add_pupil_voice(
 async def add_case_pupil(
     session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.CasePupilCreate
 ) -> BaseModel:
-    access = await _writable(session, enquiry_id, principal)
+    access = await authoring.writable(session, enquiry_id, principal)
     taken = await session.scalar(
         select(EnquiryCasePupil.id).where(
             EnquiryCasePupil.enquiry_id == enquiry_id, EnquiryCasePupil.label == data.label
@@ -448,103 +412,3 @@ async def add_case_pupil(
             profile=data.profile,
         ),
     )
-
-
-# ---- time ------------------------------------------------------------------------------------
-
-
-async def time_reads(
-    session: AsyncSession, enquiry_id: uuid.UUID, rows: list[EnquiryTimeRecord]
-) -> list[BaseModel]:
-    names = await group_members.names_of(session, ENQUIRY, enquiry_id)
-    minutes: dict[uuid.UUID, list[s.AttendanceRead]] = {r.id: [] for r in rows}
-    if rows:
-        for m in (
-            await session.scalars(
-                select(EnquiryMemberMinutes)
-                .where(EnquiryMemberMinutes.time_record_id.in_(minutes))
-                .order_by(EnquiryMemberMinutes.member_id)
-            )
-        ).all():
-            minutes[m.time_record_id].append(
-                s.AttendanceRead(
-                    member_id=m.member_id, name=names.get(m.member_id, "Unknown"), minutes=m.minutes
-                )
-            )
-    return [
-        s.TimeRecordRead(
-            id=r.id,
-            enquiry_id=r.enquiry_id,
-            kind=r.kind,
-            held_on=r.held_on,
-            description=r.description,
-            attendance=minutes[r.id],
-            **_by(r, names),
-        )
-        for r in rows
-    ]
-
-
-async def add_time_record(
-    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal, data: s.TimeRecordCreate
-) -> BaseModel:
-    access = await _writable(session, enquiry_id, principal)
-    _not_future(data.held_on, "held_on")
-    ids = [a.member_id for a in data.attendance]
-    known = set(
-        (
-            await session.scalars(
-                select(EnquiryMember.id).where(
-                    EnquiryMember.enquiry_id == enquiry_id, EnquiryMember.id.in_(ids)
-                )
-            )
-        ).all()
-    )
-    unknown = [i for i, member_id in enumerate(ids) if member_id not in known]
-    if unknown:
-        raise InvalidEnquiry(
-            "Time is recorded for members of this enquiry (membership ids from .../members).",
-            errors=[
-                {"loc": f"body.attendance.{i}.member_id", "msg": "not a member"} for i in unknown
-            ],
-        )
-    record = EnquiryTimeRecord(
-        enquiry_id=enquiry_id,
-        trust_id=access.group.trust_id,
-        kind=data.kind,
-        held_on=data.held_on,
-        description=data.description,
-        recorded_by=access.member_id,
-    )
-    session.add(record)
-    await session.flush()
-    for a in data.attendance:
-        session.add(
-            EnquiryMemberMinutes(
-                time_record_id=record.id,
-                member_id=a.member_id,
-                trust_id=access.group.trust_id,
-                minutes=a.minutes,
-            )
-        )
-    await session.flush()
-    return (await time_reads(session, enquiry_id, [record]))[0]
-
-
-async def hours(
-    session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal
-) -> s.EnquiryHours:
-    await get_access(session, ENQUIRY, enquiry_id, principal=principal)
-    names = await group_members.names_of(session, ENQUIRY, enquiry_id)
-    spent = await enquiries.member_minutes(session, enquiry_id)
-    members = [
-        s.MemberHoursRead(
-            member_id=m.id,
-            person_id=m.person_id,
-            name=names.get(m.id, "Unknown"),
-            hours=round(minutes / 60, 2),
-        )
-        for m, minutes in spent
-    ]
-    total = sum(minutes for _, minutes in spent)
-    return s.EnquiryHours(enquiry_id=enquiry_id, total_hours=round(total / 60, 2), members=members)
