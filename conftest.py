@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cpd_common.testing.platform import platform_specs
-from cpd_common.testing.stack import Stack, start_stack
+from cpd_local.platform import platform_specs
+from cpd_local.stack import Stack, start_stack
 
 
 @pytest.fixture

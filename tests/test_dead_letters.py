@@ -10,7 +10,7 @@ from cpd_common.db import uuid7
 from cpd_common.demo_data import NORTHFIELD, OAKRIDGE
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 ADMIN = ("admin@oakridge.example", "oakridge-admin-2026")
 OTHER_ADMIN = ("admin@riverside.example", "riverside-admin-2026")

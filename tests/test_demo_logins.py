@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from cpd_common.demo_data import NORTHFIELD, NORTHFIELD_STAFF_PASSWORD, PEOPLE
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 
 async def test_at_least_eight_northfield_staff_can_sign_in(demo: Stack) -> None:

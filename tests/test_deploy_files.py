@@ -41,8 +41,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from cpd_common.settings import ServiceSettings
+from cpd_common.testing.databases import unique_name
 from cpd_common.testing.servers import free_port, nats_server_binary
-from cpd_common.testing.stack import unique_name
 from cpd_local import cli as local_cli
 
 ROOT = Path(__file__).resolve().parents[1]

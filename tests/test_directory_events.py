@@ -11,7 +11,8 @@ import nats
 from sqlalchemy import text
 
 from cpd_common import worker
-from cpd_common.testing.stack import Stack, wait_for
+from cpd_common.testing.waiting import wait_for
+from cpd_local.stack import Stack
 
 DOMAIN_SERVICES = ("audit", "lessonstudy", "evaluation")
 ADMIN = ("admin@oakridge.example", "oakridge-admin-2026")

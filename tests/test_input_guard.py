@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 # A real, routed path of each app, so that without the guard the NUL would reach a handler.
 PATHS = {

@@ -7,7 +7,7 @@ from asgi_lifespan import LifespanManager
 
 from cpd_audit.main import create_app
 from cpd_common.testing.servers import free_port
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 
 async def test_unreachable_jwks_is_503_with_retry_after(stack: Stack) -> None:

@@ -11,8 +11,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cpd_common.migrations import upgrade
-from cpd_common.testing.platform import SERVICE_NAMES, service_spec
-from cpd_common.testing.stack import unique_name
+from cpd_common.testing.databases import unique_name
+from cpd_local.platform import SERVICE_NAMES, service_spec
 
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)

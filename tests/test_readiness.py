@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from cpd_common import worker
-from cpd_common.testing.stack import Stack, wait_for
+from cpd_common.testing.waiting import wait_for
+from cpd_local.stack import Stack
 
 SERVICES = ("gateway", "audit", "lessonstudy", "evaluation")
 
@@ -95,9 +96,9 @@ async def test_gateway_is_not_ready_while_a_service_behind_it_is_not(stack: Stac
 
 async def test_gateway_metrics_are_not_on_the_public_port(pg_server, nats_clean) -> None:  # type: ignore[no-untyped-def]
     """The public port answers 404 for /metrics; the loopback metrics listener serves them."""
-    from cpd_common.testing.platform import platform_specs
     from cpd_common.testing.servers import free_port
-    from cpd_common.testing.stack import start_stack
+    from cpd_local.platform import platform_specs
+    from cpd_local.stack import start_stack
 
     port = free_port()
     specs = [s for s in platform_specs() if s.name == "gateway"]

@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from cpd_common import revocation
 from cpd_common.events.inbox import drain
-from cpd_common.testing.stack import Stack, wait_for
+from cpd_common.testing.waiting import wait_for
+from cpd_local.stack import Stack
 
 ADMIN = ("admin@oakridge.example", "oakridge-admin-2026")
 DOMAIN_SERVICES = ("audit", "lessonstudy", "evaluation")

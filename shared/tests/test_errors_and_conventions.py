@@ -48,8 +48,8 @@ from cpd_common.pagination import Page, PageDep, paginate
 from cpd_common.revocation import TokenRevocationMixin
 from cpd_common.schemas import InputModel, OutputModel
 from cpd_common.settings import ServiceSettings
+from cpd_common.testing.databases import unique_name
 from cpd_common.testing.servers import free_port
-from cpd_common.testing.stack import unique_name
 
 ISSUER = "https://issuer.conventions.test"
 AUDIENCE = "conventions-api"

@@ -36,7 +36,8 @@ from cpd_common.events.outbox import (
     publish_pending,
     run_relay,
 )
-from cpd_common.testing.stack import unique_name, wait_for
+from cpd_common.testing.databases import unique_name
+from cpd_common.testing.waiting import wait_for
 
 
 class Base(DeclarativeBase):

@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from cpd_common.demo_data import NORTHFIELD_STAFF_PASSWORD
+from cpd_local.platform import SERVICE_NAMES
 
-SERVICES = ("gateway", "audit", "lessonstudy", "evaluation")
+SERVICES = SERVICE_NAMES  # the gateway first
 ISSUER = "https://cpd.local"
 AUDIENCE = "cpd-api"
 

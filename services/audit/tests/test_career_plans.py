@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cpd_audit.models_planning import CareerPlan, CareerPlanShare, Need
 from cpd_common.demo_data import PEOPLE_BY_KEY
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 OWNER = PEOPLE_BY_KEY["s-t2"]  # Chris Walker, Maths ECT at Southbank (line manager s-t1)
 MENTOR = PEOPLE_BY_KEY["s-t5"]  # Aisha Khan, Science

@@ -13,7 +13,7 @@ from cpd_audit.models import OutboxEvent
 from cpd_audit.models_planning import Need
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 LEADER = PEOPLE_BY_KEY["s-head"]  # Southbank head
 PERSON = PEOPLE_BY_KEY["s-t2"]  # Chris Walker; line manager s-t1

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from cpd_audit.models_planning import CpdPlanRow
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 LEADER = PEOPLE_BY_KEY["n-head"]
 TEACHER = PEOPLE_BY_KEY["n-t1"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cpd_common.testing.stack import Stack
 from cpd_evaluation.models_voice import CoachingSession
+from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
 from cpd_evaluation.follow_ups.service import announce_due
 from cpd_evaluation.models_voice import FollowUpNotice
+from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id
 

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 
 from cpd_common.events import CATALOGUE
-from cpd_common.testing.stack import Stack
 from cpd_evaluation.models import Activity, InboxEntry, Participant, SourceHours
 from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_lessonstudy.models import OutboxEvent as LessonStudyOutbox
+from cpd_local.stack import Stack
 
 from .conftest import Api
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 
 async def test_merged_openapi_has_the_evaluation_paths(stack: Stack) -> None:

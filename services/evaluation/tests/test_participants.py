@@ -4,7 +4,7 @@ the delegate's impact report, and the events that carry participation."""
 from __future__ import annotations
 
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id
 

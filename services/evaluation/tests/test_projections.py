@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
 from cpd_evaluation.models import Need, Person
+from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id
 

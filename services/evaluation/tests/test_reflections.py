@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 

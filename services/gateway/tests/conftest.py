@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cpd_common.db import create_engine, create_sessionmaker
-from cpd_common.testing.platform import platform_specs
-from cpd_common.testing.stack import ServiceSpec, Stack, ensure_templates, start_stack
 from cpd_gateway.demo import seed_demo
+from cpd_local.platform import platform_specs
+from cpd_local.stack import ServiceSpec, Stack, ensure_templates, start_stack
 
 # ---- the demo trust, seeded once into a template ---------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 
 from cpd_common.events.catalogue import CATALOGUE, asyncapi_document
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 SCHEMA = Path(__file__).parent / "data" / "asyncapi-3.0.0.schema.json.gz"
 

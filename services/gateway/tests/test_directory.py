@@ -24,8 +24,8 @@ from cpd_common.demo_data import (
     SOUTHBANK,
 )
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
 from cpd_gateway.directory.service import ERASED_NAME
+from cpd_local.stack import Stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 LEADER = DEMO_CREDENTIALS["school leader (Northfield)"]

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from cpd_common.demo_data import NORTHFIELD, RIVERSIDE_HIGH
 from cpd_common.testing.concurrency import one_winner, race
-from cpd_common.testing.stack import Stack
 from cpd_gateway.demo import DEMO_CREDENTIALS
+from cpd_local.stack import Stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 RIVERSIDE_ADMIN = DEMO_CREDENTIALS["trust admin (Riverside, another tenant)"]

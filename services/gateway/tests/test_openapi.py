@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from cpd_common.testing.platform import platform_specs
-from cpd_common.testing.stack import start_stack
 from cpd_gateway import openapi
 from cpd_gateway.proxy import UPSTREAMS, upstream_for
+from cpd_local.platform import platform_specs
+from cpd_local.stack import start_stack
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 GATEWAY_PATHS = {

@@ -24,12 +24,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from cpd_common.testing.databases import clone_database
-from cpd_common.testing.platform import service_spec
 from cpd_common.testing.servers import free_port
-from cpd_common.testing.stack import AUDIENCE, ISSUER, Stack, ensure_templates
 from cpd_gateway.identity import keys
 from cpd_gateway.main import create_app
 from cpd_gateway.settings import Settings
+from cpd_local.platform import service_spec
+from cpd_local.stack import AUDIENCE, ISSUER, Stack, ensure_templates
 
 APP_ORIGIN = "https://app.cpd.example"
 

@@ -28,8 +28,8 @@ from cpd_common.demo_data import (
     PEOPLE,
     RIVERSIDE,
 )
-from cpd_common.testing.stack import Stack
 from cpd_gateway.identity.service import BAD_CREDENTIALS
+from cpd_local.stack import Stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 LEADER = DEMO_CREDENTIALS["school leader (Northfield)"]

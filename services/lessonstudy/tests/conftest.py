@@ -12,7 +12,7 @@ import pytest
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.testing.api import ApiClient
 from cpd_common.testing.api import outbox as service_outbox
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 BASE = "/v1/lesson-studies"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from cpd_common.demo_data import NORTHFIELD
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, outbox
 from .enquiry_helpers import (

@@ -3,7 +3,7 @@ without it, 412 when stale, and nothing is deleted by either."""
 
 from __future__ import annotations
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids
 from .test_rules import GROUP

@@ -8,9 +8,9 @@ import re
 from sqlalchemy import func, select
 
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
 from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_lessonstudy.models import LessonStudy
+from cpd_local.stack import Stack
 
 from .conftest import Api, outbox
 

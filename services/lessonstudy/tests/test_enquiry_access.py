@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
-from cpd_common.testing.stack import Stack
 from cpd_lessonstudy.models import Enquiry
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago
 from .enquiry_helpers import ENQUIRIES, create_enquiry, member_id, pid

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
 from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_lessonstudy import demo_enquiry
 from cpd_lessonstudy.models import Enquiry, LearningCommunity
+from cpd_local.stack import Stack
 
 from .conftest import Api, outbox
 from .enquiry_helpers import COMMUNITIES, ENQUIRIES

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from cpd_common.demo_data import PEOPLE_BY_KEY
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, outbox
 from .enquiry_helpers import (

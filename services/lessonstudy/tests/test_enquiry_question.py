@@ -3,7 +3,7 @@ response lists the rules not met yet. Guidance, never an error."""
 
 from __future__ import annotations
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api
 from .enquiry_helpers import (

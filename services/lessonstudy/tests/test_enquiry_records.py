@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from cpd_common.testing.concurrency import one_winner, race
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api
 from .enquiry_helpers import (

@@ -5,7 +5,7 @@ completion, and the report and process health."""
 from __future__ import annotations
 
 from cpd_common.events import catalogue
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, outbox
 from .enquiry_helpers import ENQUIRIES, add_data, add_finding, create_enquiry, member_id, pid

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from cpd_common.demo_data import PEOPLE_BY_KEY
 from cpd_common.testing.concurrency import one_winner, race
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids
 from .test_rules import GROUP, study_with_lesson, teach

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, new_id
 from .test_rules import GROUP, study_with_lesson, teach

@@ -4,7 +4,7 @@ holds markup shows as text in the HTML report and as literal text in the Markdow
 from __future__ import annotations
 
 from cpd_common.demo_data import NORTHFIELD
-from cpd_common.testing.stack import Stack
+from cpd_local.stack import Stack
 
 from .conftest import Api
 

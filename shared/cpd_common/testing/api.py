@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common.testing.stack import Stack
+
+class Stack(Protocol):
+    """What the client needs of a running platform: the gateway's HTTP client, a way to
+    sign in as any person, and a session on a service's database."""
+
+    @property
+    def gateway(self) -> httpx.AsyncClient: ...
+
+    async def headers_for(self, person_id: uuid.UUID | str) -> dict[str, str]: ...
+
+    def session(self, service: str) -> AsyncSession: ...
 
 
 class ApiClient:

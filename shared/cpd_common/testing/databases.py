@@ -24,3 +24,8 @@ async def clone_database(pg: EmbeddedPostgres, template: str) -> tuple[str, str]
     name = f"t_{template.removeprefix('tpl_')}_{uuid.uuid4().hex[:10]}"
     url = await pg.acreate_database(name, template=template)
     return name, url
+
+
+def unique_name(prefix: str) -> str:
+    """A name no other test uses (databases, consumers, streams)."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"

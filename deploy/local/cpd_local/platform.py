@@ -1,7 +1,6 @@
-"""Specs of the four services for :mod:`cpd_common.testing.stack`.
+"""The platform's services, and how to build each for :mod:`cpd_local.stack` (tests, ``cpd up``).
 
-The library never imports a service at import time; the specs resolve the service packages
-lazily, when the test suite (which has them installed) asks for them.
+The specs import the service packages lazily, when asked for them.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from cpd_common.testing.stack import ServiceSpec
+from cpd_local.stack import ServiceSpec
 
 SERVICE_NAMES = ("gateway", "audit", "lessonstudy", "evaluation")
 

@@ -1,4 +1,5 @@
-"""The whole platform in-process for tests: every service's app on a fresh copy of its
+"""The whole platform in-process for tests (the gateway and the services it routes to):
+every service's app on a fresh copy of its
 migrated database, the gateway routing to them over ASGI (no ports), real NATS for events.
 
 Events are driven deterministically: ``await stack.settle()`` publishes every outbox and
@@ -277,21 +278,3 @@ async def start_stack(
             if stack._nc is not None:
                 with contextlib.suppress(Exception):
                     await stack._nc.close()
-
-
-def unique_name(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-async def wait_for(
-    predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05
-) -> Any:
-    """Polls an async predicate until it returns something truthy (for the real-worker test)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await predicate()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout:.1f}s")
-        await asyncio.sleep(interval)
