@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from cpd_common.demo_data import PEOPLE_BY_KEY
-from cpd_common.testing.stack import Stack
 from cpd_evaluation.models_voice import (
     CoachingAgreement,
     CoachingSession,
@@ -17,6 +16,7 @@ from cpd_evaluation.models_voice import (
     Provider,
     Reflection,
 )
+from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 
