@@ -45,7 +45,10 @@ async def test_good_question_meets_every_rule_once_the_group_says_yes(
     assert check["rules"][4]["note"] == "Data plan still rough."
     check = await api.patch(f"{ENQUIRIES}/{eid}/question", "n-t1", {"answers": ALL_YES[4:]})
     assert (check["unmet"], check["all_met"], check["guidance"]) == ([], True, [])
-    assert (await api.get(f"{ENQUIRIES}/{eid}", "n-t1"))["question_rules_unmet"] == []
+    got = await api.get(f"{ENQUIRIES}/{eid}", "n-t1")
+    # The enquiry carries its question checked, as guidance beside the question.
+    assert got["question_rules_unmet"] == []
+    assert got["question_check"] == check
 
 
 async def test_weak_questions_show_which_rules_fail_and_why(demo: Stack, api: Api) -> None:

@@ -197,8 +197,10 @@ class EnquiryRead(OutputModel):
     )
     stage: StageOrCompleted = Field(description="The furthest component reached.")
     stages_reached: list[Stage]
-    question_rules_unmet: list[int] = Field(
-        description="Rules of the question check not met yet (GET .../question for detail)."
+    question_rules_unmet: list[int] = Field(description="Rules of the question check not met yet.")
+    question_check: QuestionCheck = Field(
+        description="The question checked against the five rules: each prompt with the "
+        "members' answer and the signals computed from the text (guidance, never an error)."
     )
     replicates_enquiry_id: uuid.UUID | None
     replicated_by: list[uuid.UUID] = Field(description="Follow-up enquiries replicating this one.")

@@ -443,7 +443,8 @@ async def enquiry_reads(session: AsyncSession, enquiries: Sequence[Enquiry]) -> 
     for e in enquiries:
         p = progress.get(e.id, Progress())
         reached = p.reached()
-        unmet = question_rules.check(_draft(e), answers[e.id]).unmet
+        checked = question_rules.check(_draft(e), answers[e.id])
+        unmet = checked.unmet
         out.append(
             EnquiryRead(
                 id=e.id,
@@ -461,6 +462,7 @@ async def enquiry_reads(session: AsyncSession, enquiries: Sequence[Enquiry]) -> 
                 stage=stage_of(e, reached),
                 stages_reached=reached,
                 question_rules_unmet=unmet,
+                question_check=checked,
                 replicates_enquiry_id=e.replicates_id,
                 replicated_by=followers[e.id],
                 community_id=e.community_id,
