@@ -184,3 +184,45 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
                 f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'cpd_{name}'"
             )
             pg_server.drop_database(f"cpd_{name}")
+
+
+def test_cpd_up_interrupted_while_starting_stops_cleanly(
+    pg_server, nats_clean, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C in the middle of the start (services up, demo being seeded): no traceback, no
+    process left, exit 0."""
+    out = tmp_path / "cpd.out"
+    env = {
+        **os.environ,
+        "CPD_DATABASE_URL": pg_server.url("postgres"),
+        "CPD_NATS_URL": nats_clean,
+        "CPD_GATEWAY_PORT": str(free_port()),
+        "CPD_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cpd_local.cli", "up"], env=env, stdout=sink, stderr=sink
+        )
+    pids: set[int] = set()
+    try:
+        text = _wait_for_text(out, r"seeding the demo trust", proc, 240)
+        pids |= {int(pid) for _, pid in STARTED.findall(text)}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+        text = out.read_text(errors="replace")
+        assert "Traceback" not in text, text
+        assert "stopped" in text.splitlines()[-1], text
+        assert [pid for pid in pids if _alive(pid)] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in pids:
+            if _alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        for name in ("gateway", "audit", "lessonstudy", "evaluation"):
+            pg_server.psql(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'cpd_{name}'"
+            )
+            pg_server.drop_database(f"cpd_{name}")
