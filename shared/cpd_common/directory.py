@@ -9,6 +9,7 @@ tokens stop working here as soon as the directory takes their access away.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +29,9 @@ from cpd_common.events.catalogue import (
 )
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
+
+# (session, the erasure event's payload, the person's name as the projection knew it)
+NameScrubber = Callable[[AsyncSession, PersonErased, "str | None"], Awaitable[None]]
 
 
 class PersonMixin:
@@ -69,14 +73,17 @@ def directory_handlers(
     revocation_model: type[Any],
     before_erased: Handler | None = None,
     on_erased: Handler | None = None,
+    scrub_name: NameScrubber | None = None,
 ) -> dict[type[Event], Handler]:
     """Handlers for the directory events, upserting into the service's own projection tables.
 
     Erasure first revokes the person's tokens and takes their subject lock (so no write made
-    with an old token can land after the sweep), then runs ``before_erased`` (which still sees
-    the projection row, e.g. to scrub the name from free text), deletes the row, and runs
-    ``on_erased`` so the service can remove or anonymise what else it holds about them, all
-    in the same transaction.
+    with an old token can land after the sweep), then runs ``scrub_name`` with the person's
+    name from the projection (the event does not carry it) so the service can take the name
+    out of its free text (:func:`cpd_common.erasure.scrub_name`), then ``before_erased``
+    (which still sees the projection row), deletes the row, and runs ``on_erased`` so the
+    service can remove or anonymise what else it holds about them, all in the same
+    transaction.
     """
 
     async def person_upserted(session: AsyncSession, event: CloudEvent, p: PersonUpserted) -> None:
@@ -161,6 +168,13 @@ def directory_handlers(
             narrowed=True,
             deactivated=True,
         )
+        if scrub_name is not None:
+            name = await session.scalar(
+                select(person_model.name).where(
+                    person_model.id == p.person_id, person_model.trust_id == p.trust_id
+                )
+            )
+            await scrub_name(session, p, name)
         if before_erased is not None:
             await before_erased(session, event, p)
         await session.execute(delete(person_model).where(person_model.id == p.person_id))

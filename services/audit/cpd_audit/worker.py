@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import audience
+from cpd_audit.erasure import scrub_erased_name
 from cpd_audit.models import Person, School, TokenRevocation
 from cpd_audit.planning import erase_person_plans
 from cpd_audit.responses.service import erase_participation
@@ -31,7 +32,11 @@ def subscriptions() -> list[Subscription]:
             durable="audit-directory",
             filter_subject="cpd.directory.>",
             handlers=directory_handlers(
-                Person, School, revocation_model=TokenRevocation, on_erased=on_erased
+                Person,
+                School,
+                revocation_model=TokenRevocation,
+                on_erased=on_erased,
+                scrub_name=scrub_erased_name,
             ),
         ),
     ]

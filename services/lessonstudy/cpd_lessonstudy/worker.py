@@ -18,14 +18,14 @@ from cpd_lessonstudy.settings import Settings
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:
     """The directory projection, plus erasure: the person's name is first scrubbed from the
-    group's notes, enquiries and learning communities (``before_erased``: that needs the
+    trust's study notes, enquiries and learning communities (``scrub_name``: that needs the
     projection row, which the shared handler then deletes), and their memberships become
     anonymous former members (``on_erased``)."""
 
-    async def scrub_names(
-        session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+    async def scrub_name(
+        session: AsyncSession, payload: catalogue.PersonErased, name: str | None
     ) -> None:
-        await members_service.scrub_erased_name(session, event, payload)
+        await members_service.scrub_erased_name(session, payload, name)
         # Enquiries and learning communities too (their free text and their members).
         await group_members.scrub_erased_name(session, payload.person_id, payload.trust_id)
 
@@ -39,7 +39,7 @@ def directory_subscription_handlers() -> dict[type[Event], Handler]:
         Person,
         School,
         revocation_model=TokenRevocation,
-        before_erased=scrub_names,
+        scrub_name=scrub_name,
         on_erased=replace_erased,
     )
 

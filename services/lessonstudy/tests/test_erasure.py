@@ -139,3 +139,114 @@ async def test_erasure_replaces_membership_with_a_former_member(demo: Stack, api
     hours_out = {h["person_id"]: h["hours"] for h in event["data"]["hours"]}
     assert hours_out[None] == 1.0
     assert str(ERASED.id) not in hours_out
+
+
+NAMED = PEOPLE_BY_KEY["n-t5"]  # Grace Kim: named in a study she never joined
+
+
+async def test_erasure_takes_the_name_out_of_every_free_text_field_of_the_trust(
+    demo: Stack, api: Api
+) -> None:
+    from cpd_common.erasure import FORMER_MEMBER, name_pattern
+    from cpd_lessonstudy.members.service import FREE_TEXT
+
+    from .test_rules import study_with_lesson, teach
+
+    study, pupils, lesson, ids = await study_with_lesson(api)
+    sid = study["id"]
+    base = await teach(api, study, lesson, pupils)
+    await api.post(
+        base + "/observations",
+        "n-t2",
+        {
+            "stage_id": lesson["stages"][0]["id"],
+            "case_pupil_id": pupils[0]["id"],
+            "response": "Explained it",
+            "outcome": "met",
+        },
+    )
+    await api.post(base + "/interviews", "n-t3", {"case_pupil_id": pupils[0]["id"], "notes": "x"})
+    await api.post(
+        base + "/discussion",
+        "n-t2",
+        {"reflections": [{"case_pupil_id": pupils[0]["id"], "learning": "x"}]},
+    )
+    await api.post(
+        f"/{sid}/time-records",
+        "n-t6",
+        {
+            "kind": "meeting",
+            "held_on": days_ago(1),
+            "attendance": [{"member_id": ids["n-t1"], "minutes": 30}],
+        },
+    )
+    name = NAMED.name
+    pattern = name_pattern(name)
+    async with demo.session("lessonstudy") as session:
+        # Findings and an open-house lesson come at the end of a study; written directly.
+        for table in ("study_findings", "open_house_lessons"):
+            if table == "open_house_lessons":
+                extra, values = ", held_on, audience_count", ", current_date, 3"
+            else:
+                extra = ", practices, what_worked, to_share"
+                values = ", '[]'::jsonb, '[]'::jsonb, '[]'::jsonb"
+            await session.execute(
+                text(
+                    f"INSERT INTO {table} (id, trust_id, study_id{extra}) "
+                    f"SELECT gen_random_uuid(), trust_id, id{values} FROM lesson_studies "
+                    "WHERE id = :s"
+                ),
+                {"s": sid},
+            )
+        # Every free-text column of every row names the person (as people write: in a
+        # sentence, in capitals).
+        for col in FREE_TEXT:
+            value = f"Talked it through with {name.upper()} after school"
+            if col.json:
+                await session.execute(
+                    text(f"UPDATE {col.table} SET {col.column} = CAST(:v AS jsonb)"),
+                    {"v": f'["{value}"]'},
+                )
+            else:
+                await session.execute(
+                    text(f"UPDATE {col.table} SET {col.column} = :v"), {"v": value}
+                )
+        await session.commit()
+
+    async def naming() -> dict[str, int]:
+        out = {}
+        async with demo.session("lessonstudy") as session:
+            for col in FREE_TEXT:
+                as_text = f"{col.column}::text" if col.json else col.column
+                out[f"{col.table}.{col.column}"] = int(
+                    (
+                        await session.execute(
+                            text(f"SELECT count(*) FROM {col.table} WHERE {as_text} ~* :p"),
+                            {"p": pattern},
+                        )
+                    ).scalar_one()
+                )
+        return out
+
+    assert [c for c, n in (await naming()).items() if n == 0] == []
+    resp = await demo.gateway.post(
+        f"/v1/people/{NAMED.id}/erase", headers=await api.headers("admin")
+    )
+    assert resp.status_code == 202, resp.text
+    await demo.settle()
+
+    assert {c: n for c, n in (await naming()).items() if n} == {}
+    for path in (
+        f"/{sid}",
+        f"/{sid}/case-pupils/{pupils[0]['id']}",
+        base,
+        base + "/predictions",
+        base + "/observations",
+        base + "/interviews",
+        base + "/discussion",
+        f"/{sid}/time-records",
+    ):
+        got = await api.call("GET", path, "n-t6")
+        assert name.lower() not in got.text.lower(), (path, got.text)
+    study_now = await api.get(f"/{sid}", "n-t6")
+    assert study_now["title"] == f"Talked it through with {FORMER_MEMBER} after school"

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import events, revocation
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
+from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_gateway.directory import errors, schemas
@@ -343,6 +344,14 @@ async def _record_grants(
         )
 
 
+# Free text of the directory that may name a person (people's own fields are blanked).
+FREE_TEXT = (
+    FreeText("groups", "name"),
+    FreeText("groups", "description"),
+    FreeText("api_clients", "name"),
+)
+
+
 async def erase_person(session: AsyncSession, person: Person, *, principal: Principal) -> Person:
     """Right to erasure: blank every personal field, drop the login and group memberships,
     and tell every service (``directory.person.erased``) to delete or anonymise theirs."""
@@ -364,6 +373,14 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
     account = await session.get(Account, person.id)
     if account is not None:
         await session.delete(account)
+    # Before the name is blanked: take it out of what admins wrote about groups and clients.
+    await scrub_name(
+        session,
+        name=person.name,
+        person_id=person.id,
+        trust_id=person.trust_id,
+        columns=FREE_TEXT,
+    )
     person.name = ERASED_NAME
     person.email = None
     person.department = None

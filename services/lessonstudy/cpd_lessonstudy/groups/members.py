@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.erasure import name_pattern as _name_pattern
 from cpd_lessonstudy.groups.access import COMMUNITY, ENQUIRY, GroupKind, get_access
 from cpd_lessonstudy.groups.errors import (
     AlreadyMember,
@@ -21,7 +22,6 @@ from cpd_lessonstudy.groups.errors import (
     MemberHasRecord,
 )
 from cpd_lessonstudy.groups.schemas import GroupMemberCreate, GroupMemberRead, GroupMemberUpdate
-from cpd_lessonstudy.members.service import _name_pattern
 from cpd_lessonstudy.models import Enquiry, LearningCommunity, Person
 from cpd_lessonstudy.terms import FORMER_MEMBER
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, or_, select, text, update
+from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_lessonstudy.members.errors import (
@@ -239,83 +239,43 @@ async def remove_member(
 
 # ---- right to erasure -------------------------------------------------------------------------
 
-# Free-text columns of a study's record, scrubbed of an erased member's name.
-_NOTE_COLUMNS = (
-    ("research_lessons", "plan_summary", "study_id"),
-    ("research_lessons", "changes_from_previous", "study_id"),
-    ("time_records", "description", "study_id"),
+# Every free-text column of the trust's lesson studies: an erased person may be named in any
+# study's record, not only in the studies they belonged to.
+FREE_TEXT = tuple(
+    FreeText(table, column, json=table == "study_findings" and column != "summary")
+    for table, columns in (
+        (
+            "lesson_studies",
+            ("title", "learning_goal", "success_evidence", "technique", "research_question"),
+        ),
+        ("case_pupils", ("profile", "starting_point", "success_criteria")),
+        ("research_lessons", ("title", "plan_summary", "changes_from_previous")),
+        ("lesson_stages", ("title", "description")),
+        ("predictions", ("response",)),
+        ("observations", ("response", "notes")),
+        ("pupil_interviews", ("notes",)),
+        ("discussions", ("what_to_change", "next_lesson_plan")),
+        ("pupil_reflections", ("learning",)),
+        ("study_findings", ("summary", "practices", "what_worked", "to_share")),
+        ("open_house_lessons", ("notes",)),
+        ("time_records", ("description",)),
+    )
+    for column in columns
 )
-_LESSON_NOTE_COLUMNS = (
-    ("predictions", "response"),
-    ("observations", "response"),
-    ("observations", "notes"),
-    ("pupil_interviews", "notes"),
-    ("discussions", "what_to_change"),
-    ("discussions", "next_lesson_plan"),
-)
-
-
-def _name_pattern(name: str) -> str:
-    # PostgreSQL ARE: \m and \M are word boundaries; escape everything else literally.
-    return r"\m" + re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", name.strip()) + r"\M"
 
 
 async def scrub_erased_name(
-    session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+    session: AsyncSession, payload: catalogue.PersonErased, name: str | None
 ) -> None:
-    """Runs before the directory row is deleted (it needs the name): replaces the person's
-    name in the notes of the studies they belonged to with "a former member"."""
-    name = await session.scalar(
-        select(Person.name).where(
-            Person.id == payload.person_id, Person.trust_id == payload.trust_id
-        )
-    )
-    if not name or not name.strip():
-        return
-    params = {"pattern": _name_pattern(name), "person": payload.person_id}
-    in_studies = "SELECT study_id FROM study_members WHERE person_id = :person"
-    for table, column, key in _NOTE_COLUMNS:
-        await session.execute(
-            text(
-                f"UPDATE {table} SET {column} = regexp_replace({column}, :pattern, "
-                f"'a former member', 'gi') WHERE {key} IN ({in_studies}) AND {column} ~* :pattern"
-            ),
-            params,
-        )
-    lessons = f"SELECT id FROM research_lessons WHERE study_id IN ({in_studies})"
-    for table, column in _LESSON_NOTE_COLUMNS:
-        await session.execute(
-            text(
-                f"UPDATE {table} SET {column} = regexp_replace({column}, :pattern, "
-                f"'a former member', 'gi') WHERE lesson_id IN ({lessons}) AND {column} ~* :pattern"
-            ),
-            params,
-        )
-    await session.execute(
-        text(
-            "UPDATE pupil_reflections SET learning = regexp_replace(learning, :pattern, "
-            "'a former member', 'gi') WHERE discussion_id IN (SELECT d.id FROM discussions d "
-            f"WHERE d.lesson_id IN ({lessons})) AND learning ~* :pattern"
-        ),
-        params,
-    )
-    await session.execute(
-        text(
-            "UPDATE study_findings SET summary = regexp_replace(summary, :pattern, "
-            "'a former member', 'gi'), practices = regexp_replace(practices::text, :pattern, "
-            "'a former member', 'gi')::jsonb, what_worked = regexp_replace(what_worked::text, "
-            ":pattern, 'a former member', 'gi')::jsonb, to_share = regexp_replace("
-            "to_share::text, :pattern, 'a former member', 'gi')::jsonb "
-            f"WHERE study_id IN ({in_studies})"
-        ),
-        params,
-    )
-    await session.execute(
-        text(
-            "UPDATE open_house_lessons SET notes = regexp_replace(notes, :pattern, "
-            f"'a former member', 'gi') WHERE study_id IN ({in_studies}) AND notes ~* :pattern"
-        ),
-        params,
+    """Runs before the directory row is deleted (``scrub_name`` of the directory handlers):
+    replaces the person's name in the notes of every study of their trust with "a former
+    member"."""
+    await scrub_name(
+        session,
+        name=name,
+        person_id=payload.person_id,
+        trust_id=payload.trust_id,
+        columns=FREE_TEXT,
     )
 
 
