@@ -70,7 +70,9 @@ def prune(db: WorkDB, source: str, skip: tuple[str, ...]) -> None:
         start, end = tuple(m.start_pos), tuple(m.end_pos)
         in_annotation = any(s <= start and end <= e for s, e in spans)
         text = "\n".join(lines[start[0] - 1 : end[0]])
-        if wanted(m.operator_name) and not in_annotation:
+        # ``*,`` in a signature turned into ``/,``: keyword arguments stay keyword arguments.
+        marker = text.strip() == "*,"
+        if wanted(m.operator_name) and not in_annotation and not marker:
             if skipped is None or not skipped.search(text):
                 kept.append(item)
     db.clear()

@@ -8,6 +8,7 @@ role) over ``httpx.ASGITransport``."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -170,6 +171,13 @@ def test_incomplete_claims_are_401(claims: dict[str, Any]) -> None:
     assert caught.value.status == 401 and "incomplete" in caught.value.detail
 
 
+def test_a_principal_cannot_be_changed_once_verified() -> None:
+    p = principal_from_claims({"sub": "client:c", "trust_id": str(TRUST), "roles": ["staff"]})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.roles = frozenset({"trust_admin"})  # type: ignore[misc]
+    assert p.roles == frozenset({"staff"})
+
+
 def test_roles_of_a_principal() -> None:
     admin = Principal(sub="a", trust_id=TRUST, roles=frozenset({"trust_admin"}))
     staff = Principal(
@@ -293,10 +301,11 @@ async def test_an_unreachable_jwks_is_503_with_retry_after(gateway: Gateway, mod
 async def test_only_usable_keys_with_an_id_and_an_allowed_algorithm_are_kept(
     gateway: Gateway,
 ) -> None:
-    gateway.published += [
+    # The unusable ones first: each is skipped and the keys after it still count.
+    gateway.published[:0] = [
+        {"kid": "broken", "kty": "OKP", "crv": "Ed25519"},  # no key material
         {**gateway.published[0], "kid": None},  # no id
         {**gateway.published[0], "kid": "hmac", "kty": "oct", "k": "c2VjcmV0", "alg": "HS256"},
-        {"kid": "broken", "kty": "OKP", "crv": "Ed25519"},  # no key material
     ]
     cache = JwksCache(JWKS_URL, client=gateway.client())
     assert await cache.get("main") is not None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import uuid
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -493,9 +495,15 @@ async def test_a_stopped_relay_leaves_no_connection_open(db, nats_server, nats_c
     relay = asyncio.create_task(run_relay(engine, sessionmaker, nats_clean, stop))
     await wait_for(lambda: _at_least(lambda: _sent_count(sessionmaker), 1), timeout=15)
     assert await _nats_connections(nats_server) == before + 1
-    stop.set()
-    await asyncio.wait_for(relay, 15)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stop.set()
+        await asyncio.wait_for(relay, 15)
+        del relay
+        gc.collect()
     assert engine.pool.checkedout() == 0, "the relay's LISTEN connection must be given back"
+    leaked = [w for w in caught if "non-checked-in connection" in str(w.message)]
+    assert not leaked, "the relay must close its LISTEN connection, not leave it to the GC"
 
     async def closed() -> bool:
         return await _nats_connections(nats_server) == before
