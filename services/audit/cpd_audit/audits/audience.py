@@ -108,6 +108,30 @@ def awaiting(person_id: uuid.UUID) -> ColumnElement[bool]:
     )
 
 
+async def mine(
+    session: AsyncSession, audit_ids: list[uuid.UUID], person_id: uuid.UUID
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Of these audits, those whose frozen audience holds the person, and those they have
+    answered."""
+    members = set(
+        await session.scalars(
+            select(AuditAudienceMember.audit_id).where(
+                AuditAudienceMember.person_id == person_id,
+                AuditAudienceMember.audit_id.in_(audit_ids),
+            )
+        )
+    )
+    responded = set(
+        await session.scalars(
+            select(AuditParticipation.audit_id).where(
+                AuditParticipation.person_id == person_id,
+                AuditParticipation.audit_id.in_(audit_ids),
+            )
+        )
+    )
+    return members, responded
+
+
 async def erase(session: AsyncSession, person_id: uuid.UUID) -> None:
     """Right to erasure: the person leaves every audience snapshot (the frozen size stays)."""
     await session.execute(

@@ -41,7 +41,7 @@ async def create_audit(
     body: schemas.AuditCreate, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     audit = await service.create_audit(session, body, principal=principal)
-    read = await service.read_audit(session, audit)
+    read = await service.read_audit(session, audit, principal=principal)
     return resource_response(read, status_code=201, location=f"/v1/audits/{audit.id}")
 
 
@@ -49,7 +49,9 @@ async def create_audit(
     "",
     response_model=Page[schemas.AuditRead],
     summary="List audits",
-    description="Audits you may see, filtered. " + VISIBILITY,
+    description="Audits you may see, filtered; `?awaiting_me=true` lists those waiting for "
+    "your response. Each carries `me`, your own part in it (whether you were in its frozen "
+    "audience and have responded), shown to you alone. " + VISIBILITY,
     responses=problems(403, 422),
 )
 async def list_audits(
@@ -59,6 +61,13 @@ async def list_audits(
     status: Annotated[schemas.AuditStatus | None, Query()] = None,
     school_id: Annotated[uuid.UUID | None, Query(description="Audits covering this school")] = None,
     instrument_id: Annotated[uuid.UUID | None, Query()] = None,
+    awaiting_me: Annotated[
+        bool | None,
+        Query(
+            description="true: the open audits waiting for your response (you were in the "
+            "audience when they opened and have not responded); false: the others."
+        ),
+    ] = None,
 ) -> Page[schemas.AuditRead]:
     audits, next_cursor = await service.list_audits(
         session,
@@ -67,8 +76,12 @@ async def list_audits(
         status=status,
         school_id=school_id,
         instrument_id=instrument_id,
+        awaiting_me=awaiting_me,
     )
-    return Page(items=await service.read_audits(session, audits), next_cursor=next_cursor)
+    return Page(
+        items=await service.read_audits(session, audits, principal=principal),
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(
@@ -80,7 +93,7 @@ async def list_audits(
 )
 async def get_audit(audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
     audit = await service.get_audit(session, audit_id, principal=principal)
-    return resource_response(await service.read_audit(session, audit))
+    return resource_response(await service.read_audit(session, audit, principal=principal))
 
 
 @router.patch(
@@ -102,9 +115,9 @@ async def update_audit(
     principal: PrincipalDep,
 ) -> Response:
     audit = await service.get_audit(session, audit_id, principal=principal)
-    require_if_match(request, await service.read_audit(session, audit))
+    require_if_match(request, await service.read_audit(session, audit, principal=principal))
     audit = await service.update_audit(session, audit, body, principal=principal)
-    return resource_response(await service.read_audit(session, audit))
+    return resource_response(await service.read_audit(session, audit, principal=principal))
 
 
 @router.delete(
@@ -123,7 +136,7 @@ async def delete_audit(
     audit_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     audit = await service.get_audit(session, audit_id, principal=principal)
-    require_if_match(request, await service.read_audit(session, audit))
+    require_if_match(request, await service.read_audit(session, audit, principal=principal))
     await service.delete_draft(session, audit, principal=principal)
     return Response(status_code=204)
 
@@ -141,7 +154,7 @@ async def delete_audit(
 )
 async def open_audit(audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
     audit = await service.open_audit(session, audit_id, principal=principal)
-    return resource_response(await service.read_audit(session, audit))
+    return resource_response(await service.read_audit(session, audit, principal=principal))
 
 
 @router.post(
@@ -159,7 +172,7 @@ async def close_audit(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     audit = await service.close_audit(session, audit_id, principal=principal)
-    return resource_response(await service.read_audit(session, audit))
+    return resource_response(await service.read_audit(session, audit, principal=principal))
 
 
 @router.get(

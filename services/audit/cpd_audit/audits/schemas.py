@@ -108,6 +108,19 @@ class AuditLinks(OutputModel):
     suggested_needs: str
 
 
+class MyPart(OutputModel):
+    """The caller's own part in the audit, shown to them alone: nobody else can learn
+    whether someone has responded."""
+
+    in_audience: bool = Field(
+        False, description="You were in the audience frozen when the audit opened."
+    )
+    responded: bool = Field(False, description="You have responded (responded_by_me).")
+    awaiting_response: bool = Field(
+        False, description="It is open, you are in its audience and have not responded yet."
+    )
+
+
 class AuditRead(OutputModel):
     id: uuid.UUID
     instrument: InstrumentRef
@@ -124,6 +137,7 @@ class AuditRead(OutputModel):
     audience_size: int | None = Field(description="People in the audience when it opened.")
     created_at: datetime
     updated_at: datetime
+    me: MyPart = Field(description="Your own part in it (never anyone else's).")
     links: AuditLinks
 
 

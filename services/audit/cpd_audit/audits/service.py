@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, false, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import audience, schemas
@@ -115,9 +115,14 @@ async def list_audits(
     status: str | None = None,
     school_id: uuid.UUID | None = None,
     instrument_id: uuid.UUID | None = None,
+    awaiting_me: bool | None = None,
 ) -> tuple[list[Audit], str | None]:
     require_person_role(principal)
     stmt = select(Audit).where(_visible(principal))
+    if awaiting_me is not None:
+        # Open, in my frozen audience, not answered by me: only ever about the caller.
+        mine = audience.awaiting(principal.person_id) if principal.person_id else false()
+        stmt = stmt.where(mine if awaiting_me else not_(mine))
     if status is not None:
         stmt = stmt.where(Audit.status == status)
     if school_id is not None:
@@ -148,7 +153,12 @@ def is_paired(version: InstrumentVersion) -> bool:
     return any(i["type"] == "paired_scale" for i in version.items)
 
 
-def to_read(audit: Audit, instrument: Instrument, version: InstrumentVersion) -> schemas.AuditRead:
+def to_read(
+    audit: Audit,
+    instrument: Instrument,
+    version: InstrumentVersion,
+    me: schemas.MyPart | None = None,
+) -> schemas.AuditRead:
     base = f"/v1/audits/{audit.id}"
     return schemas.AuditRead(
         id=audit.id,
@@ -173,6 +183,7 @@ def to_read(audit: Audit, instrument: Instrument, version: InstrumentVersion) ->
         audience_size=audit.audience_size,
         created_at=audit.created_at,
         updated_at=audit.updated_at,
+        me=me or schemas.MyPart(),
         links=schemas.AuditLinks(
             responses=f"{base}/responses",
             my_response=f"{base}/responses/me",
@@ -185,12 +196,35 @@ def to_read(audit: Audit, instrument: Instrument, version: InstrumentVersion) ->
     )
 
 
-async def read_audit(session: AsyncSession, audit: Audit) -> schemas.AuditRead:
+async def my_parts(
+    session: AsyncSession, audits: Sequence[Audit], *, principal: Principal
+) -> dict[uuid.UUID, schemas.MyPart]:
+    """The caller's own part in each audit (never anyone else's)."""
+    if principal.person_id is None or not audits:
+        return {}
+    ids = [a.id for a in audits]
+    members, responded = await audience.mine(session, ids, principal.person_id)
+    return {
+        a.id: schemas.MyPart(
+            in_audience=a.id in members,
+            responded=a.id in responded,
+            awaiting_response=a.status == "open" and a.id in members and a.id not in responded,
+        )
+        for a in audits
+    }
+
+
+async def read_audit(
+    session: AsyncSession, audit: Audit, *, principal: Principal
+) -> schemas.AuditRead:
     instrument, version = await instrument_of(session, audit)
-    return to_read(audit, instrument, version)
+    me = await my_parts(session, [audit], principal=principal)
+    return to_read(audit, instrument, version, me.get(audit.id))
 
 
-async def read_audits(session: AsyncSession, audits: Sequence[Audit]) -> list[schemas.AuditRead]:
+async def read_audits(
+    session: AsyncSession, audits: Sequence[Audit], *, principal: Principal
+) -> list[schemas.AuditRead]:
     if not audits:
         return []
     rows = await session.execute(
@@ -199,7 +233,8 @@ async def read_audits(session: AsyncSession, audits: Sequence[Audit]) -> list[sc
         .where(InstrumentVersion.id.in_({a.instrument_version_id for a in audits}))
     )
     by_version = {v.id: (i, v) for i, v in rows.all()}
-    return [to_read(a, *by_version[a.instrument_version_id]) for a in audits]
+    me = await my_parts(session, audits, principal=principal)
+    return [to_read(a, *by_version[a.instrument_version_id], me.get(a.id)) for a in audits]
 
 
 # ---- creating and changing ------------------------------------------------------------------
