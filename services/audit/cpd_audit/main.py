@@ -14,6 +14,7 @@ from cpd_audit.needs.router import accept_router as suggested_needs_router
 from cpd_audit.needs.router import router as needs_router
 from cpd_audit.responses.router import router as responses_router
 from cpd_audit.results.router import router as results_router
+from cpd_audit.self_audits.router import router as self_audits_router
 from cpd_audit.settings import Settings
 from cpd_common.app import create_service_app
 
@@ -35,6 +36,7 @@ def create_app(
             alignment_plans_router,
             cpd_plans_router,
             career_plans_router,
+            self_audits_router,
         ],
         jwks_client=jwks_client,
     )

@@ -224,4 +224,19 @@ class AuditParticipation(Base):
     responded_on: Mapped[date] = mapped_column(Date)
 
 
+class SelfAudit(IdMixin, TenantMixin, TimestampMixin, Base):
+    """One person answering an instrument for themself, to reflect. Private: only its author
+    reads it, and it never enters an audit or any aggregate."""
+
+    __tablename__ = "self_audits"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    instrument_version_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("instrument_versions.id", ondelete="RESTRICT"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    # {"3c": {"values": 4, "practice": 2}, ...}: the answers as validated.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
 from cpd_audit import models_planning  # noqa: E402,F401

@@ -9,6 +9,7 @@ from cpd_audit.erasure import scrub_erased_name
 from cpd_audit.models import Person, School, TokenRevocation
 from cpd_audit.planning import erase_person_plans
 from cpd_audit.responses.service import erase_participation
+from cpd_audit.self_audits import service as self_audits_service
 from cpd_audit.settings import Settings
 from cpd_common.directory import directory_handlers
 from cpd_common.events import catalogue
@@ -24,6 +25,7 @@ async def on_erased(
     await erase_person_plans(session, payload.person_id)
     await erase_participation(session, payload.person_id)
     await audience.erase(session, payload.person_id)
+    await self_audits_service.erase(session, payload.person_id)
 
 
 def subscriptions() -> list[Subscription]:

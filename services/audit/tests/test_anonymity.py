@@ -53,7 +53,9 @@ def answers(index: int) -> dict[str, Any]:
     }
 
 
-async def every_view(kit: Any, audit_id: str, earlier_id: str) -> dict[tuple[str, str], Any]:
+async def every_view(
+    kit: Any, audit_id: str, earlier_id: str, answered: tuple[str, ...] = ()
+) -> dict[tuple[str, str], Any]:
     """What each viewer gets from every view of the audit's results, with the only figures
     allowed to move (the whole audit's response count and rate) taken out."""
     base = f"/v1/audits/{audit_id}"
@@ -95,6 +97,10 @@ async def every_view(kit: Any, audit_id: str, earlier_id: str) -> dict[tuple[str
                         k: v for k, v in body.items() if k not in ("responses", "response_rate")
                     }
                 body.pop("request_id", None)
+                if view == "" and resp.status_code == 200:
+                    # The caller's own part (have I responded?) is theirs to see change.
+                    own = body.pop("me")
+                    assert own["responded"] is (who in answered), (who, own)
             assert resp.status_code in (200, 403, 409), (who, view, resp.status_code, resp.text)
             seen[(who, view)] = (resp.status_code, body)
     return seen
@@ -133,7 +139,8 @@ async def test_reading_around_each_response_of_an_open_audit_reveals_nothing(kit
     respondents = ["n-t1", "n-t2", "n-ta1", "n-s1", "n-head", "n-t3"]
     for index, who in enumerate(respondents, start=1):
         await kit.respond(audit["id"], who, answers(index))
-        assert await every_view(kit, audit["id"], earlier["id"]) == baseline, who
+        seen = await every_view(kit, audit["id"], earlier["id"], tuple(respondents[:index]))
+        assert seen == baseline, who
         for viewer in ("admin", "n-head"):
             progress = await kit.results(audit["id"], by="staff_group", as_=viewer)
             assert progress["responses"] == index

@@ -26,6 +26,7 @@ ROUTES: dict[str, str] = {
     "alignment-plans": "audit",
     "cpd-plans": "audit",
     "career-plans": "audit",
+    "self-audits": "audit",
     "lesson-studies": "lessonstudy",
     "enquiries": "lessonstudy",
     "learning-communities": "lessonstudy",

@@ -61,7 +61,7 @@ async def _person(session: AsyncSession, principal: Principal) -> Person | None:
     )
 
 
-def _validate(
+def validate_answers(
     items: list[instrument_schemas.Item], answers: dict[str, schemas.Answer]
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """Checks every answer against its item; returns the rows to store and every problem."""
@@ -156,7 +156,7 @@ async def submit_response(
         raise NotInAudience(problem)
     assert person is not None and frozen is not None
     version = await session.get_one(InstrumentVersion, audit.instrument_version_id)
-    rows, errors = _validate(instruments_service.parse_items(version.items), data.answers)
+    rows, errors = validate_answers(instruments_service.parse_items(version.items), data.answers)
     if errors:
         raise Unprocessable(
             f"{len(errors)} answer(s) need attention: "
