@@ -381,5 +381,4 @@ members = members_router(
     prefix=PREFIX,
     tag="learning communities: members",
     guard=GUARD,
-    ensure_open=service.ensure_open,
 )

@@ -47,10 +47,6 @@ def status_of(community: LearningCommunity, on: date | None = None) -> str:
     return status_of_dates(community.starts_on, community.ends_on, on or today())
 
 
-def ensure_open(community: LearningCommunity) -> None:
-    """A community stays open to its record (late minutes, sharing) after its period."""
-
-
 async def create_community(
     session: AsyncSession, *, principal: Principal, data: CommunityCreate
 ) -> LearningCommunity:

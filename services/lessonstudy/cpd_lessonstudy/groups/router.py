@@ -37,8 +37,11 @@ def members_router(
     prefix: str,
     tag: str,
     guard: list[Any],
-    ensure_open: Callable[[Any], None],
+    ensure_open: Callable[[Any], None] | None = None,
 ) -> APIRouter:
+    """GET/POST ``/{id}/members`` and GET/PATCH/DELETE ``/{id}/members/{member_id}`` for one kind
+    of group. ``ensure_open`` refuses changes to a group whose record is closed (a completed
+    enquiry); a learning community stays open to its membership."""
     r = responses(kind.noun)
     GroupId = Annotated[uuid.UUID, Path(alias=kind.fk)]
     router = APIRouter(prefix=prefix, route_class=ApiRoute, tags=[tag], dependencies=guard)
