@@ -625,6 +625,40 @@ async def test_waiting_for_the_first_of_two_events_leaves_no_waiter_behind() -> 
     assert len(asyncio.all_tasks()) == before, "the other waiter must be cancelled"
 
 
+async def test_consumers_keep_retrying_while_their_database_is_away(  # type: ignore[no-untyped-def]
+    db, js, pg_server, nats_clean, caplog
+) -> None:
+    """An error outside any one event (here: the service's database is unreachable) is
+    logged and retried with backoff; the consumer loop does not die."""
+    caplog.set_level(logging.WARNING, logger="cpd.inbox")
+    _, sessionmaker = db
+    sub = subscription(durable="db-away", max_deliver=2, backoff=(0.05,))
+    await ensure_consumer(js, sub)
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Waits for the database")
+    await publish_pending(sessionmaker, js)
+    away = create_engine(pg_server.url(unique_name("missing")), pool_size=1, max_overflow=0)
+    stop = asyncio.Event()
+    consumers = asyncio.create_task(
+        run_consumers(create_sessionmaker(away), nats_clean, [sub], stop)
+    )
+
+    def retries() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("consumer db-away:")]
+
+    try:
+        await wait_for(lambda: _truthy(len(retries()) >= 1), timeout=20)
+        assert not consumers.done(), "the consumer loop must survive the error"
+    finally:
+        stop.set()
+        await asyncio.wait_for(consumers, 15)
+        await away.dispose()
+
+
+async def _truthy(value: bool) -> bool:
+    return value
+
+
 async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js) -> None:  # type: ignore[no-untyped-def]
     _, sessionmaker = db
 

@@ -104,6 +104,20 @@ def test_patterns_are_cached_by_counts_and_group_size(empty_cache: Any) -> None:
     assert PatternCache(3).get(counts) is not first
     assert PatternCache(3).get(counts).reason(school("S")) == PRIMARY  # 2 < 3
     assert PatternCache(5).get({atom("N"): 6, atom("S"): 3}) is not first
+    # One more person in a new cell is another population, however small that cell.
+    assert PatternCache(5).get({**counts, atom("W"): 1}) is not first
+
+
+def test_the_span_tells_recoverable_sums_from_unrecoverable_ones() -> None:
+    """The exact check's linear algebra on its own: with published sums a+b and b+c, the
+    sum a-c can be worked out and a+c cannot."""
+    span = suppression._Span(3)
+    span.add({0: 1, 1: 1})
+    span.add({1: 1, 2: 1})
+    recoverable = span.reduce({0: 1, 2: suppression._PRIME - 1})  # a - c
+    assert all(col >= 3 for col in recoverable), recoverable
+    hidden = span.reduce({0: 1, 2: 1})  # a + c
+    assert any(col < 3 for col in hidden), hidden
 
 
 def test_the_cache_keeps_the_most_recent_patterns(empty_cache: Any) -> None:
