@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from cpd_common.app import create_service_app
 from cpd_evaluation.activities.router import router as activities_router
 from cpd_evaluation.coaching.router import router as coaching_router
+from cpd_evaluation.dashboards.router import router as dashboards_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.follow_ups.router import router as follow_ups_router
@@ -45,6 +46,7 @@ def create_app(
             coaching_router,
             providers_router,
             follow_ups_router,
+            dashboards_router,
         ],
         jwks_client=jwks_client,
     )
