@@ -7,8 +7,8 @@ import statistics
 from datetime import date
 
 from cpd_common.demo_data import NORTHFIELD, PEOPLE, SOUTHBANK
-from cpd_common.testing.stack import Stack
 from cpd_evaluation.records.years import AcademicYear
+from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 

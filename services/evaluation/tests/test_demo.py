@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cpd_common.demo_data import NORTHFIELD
-from cpd_common.testing.stack import Stack
 from cpd_evaluation import demo as evaluation_demo
 from cpd_evaluation.models import Activity
 from cpd_lessonstudy import demo as lessonstudy_demo
+from cpd_local.stack import Stack
 
 from .conftest import Api
 
