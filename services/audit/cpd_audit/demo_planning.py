@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.alignment_plans.schemas import AlignmentGrid
-from cpd_audit.models_planning import AlignmentPlan, CpdPlan, CpdPlanRow, Need, NeedAuditItem
+from cpd_audit.models import AlignmentPlan, CpdPlan, CpdPlanRow, Need, NeedAuditItem
 from cpd_common import events
 from cpd_common.db import utcnow
 from cpd_common.demo_data import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK, demo_id

@@ -3,14 +3,17 @@ erased person's name may appear, and the scrub that replaces it (run with the pr
 name before the projection row goes; see :func:`cpd_common.directory.directory_handlers`).
 
 Rows about the person themself (their career plans, individual needs, participation) are
-deleted by :func:`cpd_audit.planning.erase_person_plans` and the responses service.
+deleted by :func:`erase_person_plans` and the responses service.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import text
+import uuid
+
+from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.models import CareerPlan, CareerPlanShare, CpdPlanRow, Need
 from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events.catalogue import PersonErased
 
@@ -76,4 +79,23 @@ async def scrub_erased_name(session: AsyncSession, payload: PersonErased, name: 
         trust_id=payload.trust_id,
         columns=FREE_TEXT,
         replacement=FORMER_STAFF,
+    )
+
+
+async def erase_person_plans(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Right to erasure: the person's career plans (and their shares), the shares they hold
+    as a mentor and their individual needs go; where they are only named (who recorded a
+    need, who is responsible for a planned activity) the reference is cleared."""
+    await session.execute(delete(CareerPlanShare).where(CareerPlanShare.mentor_id == person_id))
+    await session.execute(delete(CareerPlan).where(CareerPlan.owner_id == person_id))
+    await session.execute(
+        delete(Need).where(Need.level == "individual", Need.person_id == person_id)
+    )
+    await session.execute(
+        update(Need).where(Need.recorded_by == person_id).values(recorded_by=None)
+    )
+    await session.execute(
+        update(CpdPlanRow)
+        .where(CpdPlanRow.responsible_person_id == person_id)
+        .values(responsible_person_id=None)
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import audience
-from cpd_audit.erasure import scrub_erased_name
+from cpd_audit.erasure import erase_person_plans, scrub_erased_name
 from cpd_audit.models import Person, School, TokenRevocation
-from cpd_audit.planning import erase_person_plans
 from cpd_audit.responses.service import erase_participation
 from cpd_audit.self_audits import service as self_audits_service
 from cpd_audit.settings import Settings

@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy import func, select
 
-from cpd_audit.models_planning import CareerPlan, CareerPlanShare, Need
+from cpd_audit.models import CareerPlan, CareerPlanShare, Need
 from cpd_common.demo_data import PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 

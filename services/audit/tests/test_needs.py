@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cpd_audit.models import OutboxEvent
-from cpd_audit.models_planning import Need
+from cpd_audit.models import Need, OutboxEvent
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.events import catalogue
 from cpd_local.stack import Stack

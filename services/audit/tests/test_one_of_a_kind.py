@@ -9,14 +9,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cpd_audit.models import AuditParticipation, AuditResponse, Instrument, OutboxEvent
-from cpd_audit.models_planning import (
+from cpd_audit.models import (
     AlignmentPlan,
+    AuditParticipation,
+    AuditResponse,
     CareerPlan,
     CareerPlanShare,
     CpdPlan,
+    Instrument,
     Need,
     NeedAuditItem,
+    OutboxEvent,
 )
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.events import catalogue

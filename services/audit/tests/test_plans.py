@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from cpd_audit.models_planning import CpdPlanRow
+from cpd_audit.models import CpdPlanRow
 from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_local.stack import Stack
 

@@ -15,10 +15,10 @@ from cpd_lessonstudy.enquiries.router import router as enquiries_router
 from cpd_lessonstudy.enquiry_reports.router import router as enquiry_reports_router
 from cpd_lessonstudy.enquiry_stages.router import router as enquiry_stages_router
 from cpd_lessonstudy.findings.router import router as findings_router
-from cpd_lessonstudy.health.router import router as health_router
 from cpd_lessonstudy.interviews.router import router as interviews_router
 from cpd_lessonstudy.members.router import router as members_router
 from cpd_lessonstudy.observations.router import router as observations_router
+from cpd_lessonstudy.process_health.router import router as process_health_router
 from cpd_lessonstudy.reports.router import router as reports_router
 from cpd_lessonstudy.research_lessons.router import router as research_lessons_router
 from cpd_lessonstudy.settings import Settings
@@ -56,7 +56,7 @@ def create_app(
         description=DESCRIPTION,
         # The cross-study process-health path comes before /{study_id} so it is not read as an id.
         routers=[
-            health_router,
+            process_health_router,
             studies_router,
             members_router,
             case_pupils_router,

@@ -11,10 +11,12 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.academic_year import academic_year
 from cpd_audit.alignment_plans import schemas
 from cpd_audit.alignment_plans.errors import AlignmentPlanExists, AlignmentPlanNotFound
-from cpd_audit.models_planning import AlignmentPlan
-from cpd_audit.planning import academic_year, leads_school, require_planning_role, school_in_trust
+from cpd_audit.directory import school_in_trust
+from cpd_audit.models import AlignmentPlan
+from cpd_audit.planning_roles import leads_school, require_planning_role
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate

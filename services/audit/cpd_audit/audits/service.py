@@ -19,8 +19,7 @@ from cpd_audit.audits.errors import (
 )
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
-from cpd_audit.models import Audit, Instrument, InstrumentVersion, School
-from cpd_audit.models_planning import NeedAuditItem
+from cpd_audit.models import Audit, Instrument, InstrumentVersion, NeedAuditItem, School
 from cpd_audit.results import queries, suppression
 from cpd_common import events
 from cpd_common.auth import PERSON_ROLES, Principal

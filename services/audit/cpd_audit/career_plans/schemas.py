@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cpd_audit.planning import MONTH_PATTERN
+from cpd_audit.academic_year import MONTH_PATTERN
 from cpd_common.schemas import InputModel, OutputModel
 
 Text = Annotated[str, Field(max_length=8000)]

@@ -11,11 +11,12 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.academic_year import academic_year
 from cpd_audit.career_plans import schemas
 from cpd_audit.career_plans.errors import CareerPlanNotFound, CareerPlanYearTaken, ShareNotFound
-from cpd_audit.models import Person
-from cpd_audit.models_planning import CareerPlan, CareerPlanShare
-from cpd_audit.planning import academic_year, person_in_trust, require_person
+from cpd_audit.directory import person_in_trust
+from cpd_audit.models import CareerPlan, CareerPlanShare, Person
+from cpd_audit.planning_roles import require_person
 from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.db import one_of_a_kind
 from cpd_common.errors import Forbidden, Unprocessable

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, PlainSerializer
 
-from cpd_audit.planning import MONTH_PATTERN
+from cpd_audit.academic_year import MONTH_PATTERN
 from cpd_common.schemas import InputModel, OutputModel
 
 # Money in pounds, exact to the penny; a JSON number on the wire.

@@ -12,19 +12,12 @@ from sqlalchemy import ColumnElement, and_, false, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.academic_year import academic_year, format_month, in_academic_year, parse_month
 from cpd_audit.cpd_plans import schemas
 from cpd_audit.cpd_plans.errors import CpdPlanExists, CpdPlanNotFound, CpdPlanRowNotFound
-from cpd_audit.models_planning import CpdPlan, CpdPlanRow, Need
-from cpd_audit.planning import (
-    academic_year,
-    format_month,
-    in_academic_year,
-    leads_school,
-    led_school_ids,
-    parse_month,
-    person_in_trust,
-    school_in_trust,
-)
+from cpd_audit.directory import person_in_trust, school_in_trust
+from cpd_audit.models import CpdPlan, CpdPlanRow, Need
+from cpd_audit.planning_roles import leads_school, led_school_ids
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable

@@ -17,23 +17,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import service as audits_service
-from cpd_audit.models import Person
-from cpd_audit.models_planning import (
+from cpd_audit.directory import person_in_trust, school_in_trust
+from cpd_audit.models import (
     AcceptedSuggestion,
     CareerPlan,
     CareerPlanShare,
     Need,
     NeedAuditItem,
+    Person,
 )
 from cpd_audit.needs import schemas
 from cpd_audit.needs.errors import NeedNotFound, SuggestionAlreadyAccepted
-from cpd_audit.planning import (
-    leads_school,
-    led_school_ids,
-    person_in_trust,
-    require_planning_role,
-    school_in_trust,
-)
+from cpd_audit.planning_roles import leads_school, led_school_ids, require_planning_role
 from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation

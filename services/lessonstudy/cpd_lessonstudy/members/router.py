@@ -12,7 +12,10 @@ from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_lessonstudy.common import (
+from cpd_lessonstudy.members import schemas, service
+from cpd_lessonstudy.models import StudyMember
+from cpd_lessonstudy.studies.access import get_access
+from cpd_lessonstudy.studies.routing import (
     IF_MATCH_DELETE,
     NOT_FOUND,
     PATCH_RESPONSES,
@@ -20,9 +23,6 @@ from cpd_lessonstudy.common import (
     STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
 )
-from cpd_lessonstudy.members import schemas, service
-from cpd_lessonstudy.models import StudyMember
-from cpd_lessonstudy.studies.access import get_access
 
 router = APIRouter(
     prefix=PREFIX,

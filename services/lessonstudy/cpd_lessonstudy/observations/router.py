@@ -12,16 +12,16 @@ from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_lessonstudy.common import (
+from cpd_lessonstudy.models import Observation
+from cpd_lessonstudy.observations import schemas, service
+from cpd_lessonstudy.research_lessons import service as lessons_service
+from cpd_lessonstudy.studies.routing import (
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
     STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
 )
-from cpd_lessonstudy.models import Observation
-from cpd_lessonstudy.observations import schemas, service
-from cpd_lessonstudy.research_lessons import service as lessons_service
 
 router = APIRouter(
     prefix=PREFIX,

@@ -12,8 +12,8 @@ from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import ProblemError
 from cpd_common.idempotency import ApiRoute
-from cpd_lessonstudy.common import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD
 from cpd_lessonstudy.reports import render, service
+from cpd_lessonstudy.studies.routing import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD
 
 router = APIRouter(
     prefix=PREFIX,

@@ -13,8 +13,6 @@ from cpd_common.auth import Principal
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.findings import service as findings_service
 from cpd_lessonstudy.findings.schemas import FindingsRead
-from cpd_lessonstudy.health import service as health_service
-from cpd_lessonstudy.health.schemas import StudyHealth
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.members.schemas import MemberRead
 from cpd_lessonstudy.models import (
@@ -30,6 +28,8 @@ from cpd_lessonstudy.models import (
     ResearchLesson,
     School,
 )
+from cpd_lessonstudy.process_health import service as process_health_service
+from cpd_lessonstudy.process_health.schemas import StudyHealth
 from cpd_lessonstudy.research_lessons import service as lessons_service
 from cpd_lessonstudy.studies.access import get_access
 from cpd_lessonstudy.time_records import service as time_service
@@ -169,5 +169,5 @@ async def study_record(
             select(OpenHouseLesson).where(OpenHouseLesson.study_id == study.id)
         ),
         hours=await time_service.study_hours(session, study.id, principal=principal),
-        health=(await health_service.studies_health(session, [study.id]))[0],
+        health=(await process_health_service.studies_health(session, [study.id]))[0],
     )

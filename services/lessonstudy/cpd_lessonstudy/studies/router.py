@@ -12,7 +12,9 @@ from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_lessonstudy.common import (
+from cpd_lessonstudy.models import LessonStudy
+from cpd_lessonstudy.studies import schemas, service
+from cpd_lessonstudy.studies.routing import (
     CONFLICT,
     NOT_FOUND,
     PATCH_RESPONSES,
@@ -20,8 +22,6 @@ from cpd_lessonstudy.common import (
     STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
 )
-from cpd_lessonstudy.models import LessonStudy
-from cpd_lessonstudy.studies import schemas, service
 from cpd_lessonstudy.terms import StudyStatus
 
 router = APIRouter(

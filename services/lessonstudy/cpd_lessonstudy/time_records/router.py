@@ -12,7 +12,9 @@ from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_lessonstudy.common import (
+from cpd_lessonstudy.models import TimeRecord
+from cpd_lessonstudy.studies.access import get_access
+from cpd_lessonstudy.studies.routing import (
     IF_MATCH_DELETE,
     NOT_FOUND,
     PATCH_RESPONSES,
@@ -20,8 +22,6 @@ from cpd_lessonstudy.common import (
     STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
 )
-from cpd_lessonstudy.models import TimeRecord
-from cpd_lessonstudy.studies.access import get_access
 from cpd_lessonstudy.time_records import schemas, service
 
 router = APIRouter(

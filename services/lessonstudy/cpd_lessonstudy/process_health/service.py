@@ -15,16 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from cpd_common.auth import Principal
-from cpd_lessonstudy.health import queries
-from cpd_lessonstudy.health.errors import LeadersOnly
-from cpd_lessonstudy.health.schemas import (
+from cpd_lessonstudy.models import LessonStudy
+from cpd_lessonstudy.process_health import queries
+from cpd_lessonstudy.process_health.errors import LeadersOnly
+from cpd_lessonstudy.process_health.schemas import (
     LessonHealth,
     SchoolHealth,
     StudyHealth,
     TrustHealth,
     TrustTotals,
 )
-from cpd_lessonstudy.models import LessonStudy
 from cpd_lessonstudy.studies import service as studies_service
 from cpd_lessonstudy.studies.access import get_access
 

@@ -11,8 +11,8 @@ from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import resource_response
 from cpd_common.idempotency import ApiRoute
-from cpd_lessonstudy.common import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD
-from cpd_lessonstudy.health import schemas, service
+from cpd_lessonstudy.process_health import schemas, service
+from cpd_lessonstudy.studies.routing import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD
 from cpd_lessonstudy.terms import StudyStatus
 
 router = APIRouter(

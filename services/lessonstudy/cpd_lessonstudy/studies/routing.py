@@ -1,4 +1,5 @@
-"""Pieces every router of the service shares."""
+"""How the lesson-study routes are declared: their path prefix, the role guard every one of them
+has, and their documented problem answers in the study's words."""
 
 from __future__ import annotations
 
