@@ -7,9 +7,9 @@ from sqlalchemy import text
 
 from cpd_common.demo_data import PEOPLE_BY_KEY
 from cpd_common.erasure import FORMER_MEMBER, name_pattern
-from cpd_common.testing.stack import Stack
 from cpd_gateway.demo import DEMO_CREDENTIALS
 from cpd_gateway.directory.service import FREE_TEXT
+from cpd_local.stack import Stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 ERASED = PEOPLE_BY_KEY["n-t4"]
