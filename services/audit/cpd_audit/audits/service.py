@@ -497,15 +497,6 @@ async def audit_item_keys(
     return {i["key"] for i in items}
 
 
-async def suggested_needs(
-    session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal
-) -> Any:
-    """The audit's suggested needs (see :func:`cpd_audit.results.suggestions.suggested_needs`)."""
-    from cpd_audit.results import suggestions
-
-    return await suggestions.suggested_needs(session, audit_id, principal=principal)
-
-
 async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Principal) -> None:
     """Deletes a draft audit (a round set up by mistake). Open and closed audits are records
     people answered: 409. The row is locked so that a concurrent open either wins (then this

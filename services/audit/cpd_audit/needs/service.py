@@ -29,6 +29,7 @@ from cpd_audit.models import (
 from cpd_audit.needs import schemas
 from cpd_audit.needs.errors import NeedNotFound, SuggestionAlreadyAccepted
 from cpd_audit.planning_roles import leads_school, led_school_ids, require_planning_role
+from cpd_audit.results import suggestions as suggestions_service
 from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
@@ -381,7 +382,7 @@ async def accept_suggestion(
 ) -> Need:
     """Turns one of an audit's suggested needs into a need in the register, with the item
     and its figures as evidence."""
-    suggestions = await audits_service.suggested_needs(session, audit_id, principal=principal)
+    suggestions = await suggestions_service.suggested_needs(session, audit_id, principal=principal)
     suggestion = next((s for s in suggestions.items if s.item_key == data.item_key), None)
     if suggestion is None:
         raise Unprocessable(
