@@ -265,7 +265,8 @@ class Attendance(TenantMixin, Base):
 
 class SourceHours(TenantMixin, Base):
     """Hours a person spent, as another service reported them: one row per reported figure
-    (``lesson:<id>`` for a research lesson's cycle, ``study`` for a lesson study's total).
+    (``lesson:<id>`` for a research lesson's cycle, ``meeting:<id>`` for a learning community
+    meeting, ``total`` for a lesson study's or enquiry's total once it completed).
     Rows are set, never added to, so redelivered and replayed events change nothing."""
 
     __tablename__ = "source_hours"

@@ -1,7 +1,8 @@
 """``python -m cpd_evaluation.worker``: the evaluation service's outbox relay and event consumers.
 
 Consumes the directory (people with FTE and start dates, schools, erasure), the audit
-service's needs and the lesson study service's studies; tells follow-ups as they fall due.
+service's needs and the lesson study service's lesson studies, enquiries and learning
+communities (which become activities); tells follow-ups as they fall due.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import PeriodicTask, run_worker
 from cpd_evaluation import voice_erasure
-from cpd_evaluation.activities import lesson_studies
+from cpd_evaluation.activities import from_lessonstudy
 from cpd_evaluation.follow_ups import service as follow_ups_service
 from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
@@ -59,7 +60,7 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="evaluation-lessonstudy",
             filter_subject="cpd.lessonstudy.>",
-            handlers=dict(lesson_studies.HANDLERS),
+            handlers=dict(from_lessonstudy.HANDLERS),
         ),
     ]
 

@@ -2,8 +2,9 @@
 
 In order of precedence:
 1. ``recorded``: a figure recorded for the participant (``participants.hours``);
-2. ``lesson_study``: the hours the lesson study service reported: the study's total per member
-   once it completed, until then the sum of its research lessons' cycles;
+2. ``lesson_study``: the hours the lesson study service reported: a study's or enquiry's total
+   per member once it completed, until then the sum of the parts reported (research lesson
+   cycles, learning community meetings);
 3. ``attendance``: the sessions attended (the minutes noted, else the whole session).
 
 :func:`hours_subquery` is shared by participants, CPD records and dashboards, so every figure
@@ -18,8 +19,8 @@ from sqlalchemy import Numeric, Subquery, case, cast, func, literal, select
 
 from cpd_evaluation.models import ActivitySession, Attendance, Participant, SourceHours
 
-STUDY_TOTAL = "study"
-LESSON_PREFIX = "lesson:"
+# The ``source_ref`` of a total that replaces the parts reported before it.
+TOTAL = "total"
 
 
 def hours_subquery(*where: Any) -> Subquery:
@@ -29,10 +30,8 @@ def hours_subquery(*where: Any) -> Subquery:
         select(
             SourceHours.participant_id.label("participant_id"),
             func.coalesce(
-                func.max(SourceHours.hours).filter(SourceHours.source_ref == STUDY_TOTAL),
-                func.sum(SourceHours.hours).filter(
-                    SourceHours.source_ref.startswith(LESSON_PREFIX)
-                ),
+                func.max(SourceHours.hours).filter(SourceHours.source_ref == TOTAL),
+                func.sum(SourceHours.hours).filter(SourceHours.source_ref != TOTAL),
             ).label("hours"),
         )
         .group_by(SourceHours.participant_id)
