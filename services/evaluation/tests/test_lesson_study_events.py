@@ -134,6 +134,13 @@ async def test_a_lesson_study_is_kept_by_the_lesson_study_service(demo: Stack, a
     # Costs and needs are the school's to add.
     changed = await api.patch(path, "admin", {"costs": {"supply_cover": "540"}})
     assert changed["costs"]["total"] == 540.0
+    changed = await api.patch(path, "admin", {"costs": {"fees": "60.5"}})
+    assert changed["costs"] == {
+        "fees": 60.5,
+        "materials": 0.0,
+        "supply_cover": 540.0,
+        "total": 600.5,
+    }
     # Members see their study's activity.
     member = (await api.get(f"{path}/participants", "admin"))["items"][0]
     mine = await api.get(f"?person_id={member['person_id']}", member["person_id"])

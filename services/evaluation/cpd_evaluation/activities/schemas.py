@@ -34,6 +34,8 @@ class SessionIn(Input):
 
 
 class CostsIn(Input):
+    """In pounds. On PATCH, a cost left out keeps its value."""
+
     fees: Money = Decimal(0)
     materials: Money = Decimal(0)
     supply_cover: Money = Decimal(0)

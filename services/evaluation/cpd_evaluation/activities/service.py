@@ -108,10 +108,14 @@ async def _set_needs(session: AsyncSession, activity: Activity, need_ids: list[u
     )
 
 
-def _set_costs(activity: Activity, costs: CostsIn) -> None:
-    activity.fees = costs.fees
-    activity.materials_cost = costs.materials
-    activity.supply_cover_cost = costs.supply_cover
+COST_COLUMNS = {"fees": "fees", "materials": "materials_cost", "supply_cover": "supply_cover_cost"}
+
+
+def _set_costs(activity: Activity, costs: CostsIn, *, only_given: bool = False) -> None:
+    """On PATCH (``only_given``) a cost left out keeps its value."""
+    for name, column in COST_COLUMNS.items():
+        if not only_given or name in costs.model_fields_set:
+            setattr(activity, column, getattr(costs, name))
 
 
 async def refresh_span(session: AsyncSession, activity: Activity) -> None:
@@ -293,7 +297,7 @@ async def update_activity(
     if data.sessions is not None:
         await _replace_sessions(session, activity, data.sessions)
     if data.costs is not None:
-        _set_costs(activity, data.costs)
+        _set_costs(activity, data.costs, only_given=True)
     activity.subject_specific, activity.subject = subject_specific, subject
     for name in (
         "title",
