@@ -135,6 +135,12 @@ async def test_reading_around_each_response_of_an_open_audit_reveals_nothing(kit
     ):
         status, body = baseline[("admin", view)]
         assert status == 409 and "closes" in body["title"], view
+    accept = await kit.gw.post(
+        f"/v1/audits/{audit['id']}/suggested-needs/accept",
+        json={"item_key": "p", "need_types": ["skills"]},
+        headers=await kit.h("n-head"),
+    )
+    assert accept.status_code == 409, accept.text
     # One response at a time, every view read in between by every viewer.
     respondents = ["n-t1", "n-t2", "n-ta1", "n-s1", "n-head", "n-t3"]
     for index, who in enumerate(respondents, start=1):
