@@ -70,10 +70,8 @@ async def test_demo_year_reads_back_through_the_api(demo: Stack, api: Api) -> No
     trust = await api.get("/v1/dashboards/trust", "admin")
     assert trust["people"]["staff_covered"] >= 5 and trust["hours"]["total_hours"] > 0
     assert trust["coaching"]["pairs"] == 3 and trust["coaching"]["sessions"] == 9
-    assert (
-        trust["activities"]["lesson_studies_running"]
-        + trust["activities"]["lesson_studies_completed"]
-        == 2
-    )
+    # The fractions study agreed its findings; the writing study is in its second cycle.
+    assert trust["activities"]["lesson_studies_completed"] == 1
+    assert trust["activities"]["lesson_studies_running"] == 1
     school = await api.get(f"/v1/dashboards/schools/{NORTHFIELD}", "n-gov")
     assert school["activities"]["activities"] > 0

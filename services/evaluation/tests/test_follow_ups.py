@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
 from cpd_common.events import catalogue
+from cpd_common.worker import run_periodic
+from cpd_evaluation import worker
 from cpd_evaluation.follow_ups.service import announce_due
 from cpd_evaluation.models_voice import FollowUpNotice
 from cpd_local.stack import Stack
@@ -146,3 +148,19 @@ async def test_each_item_is_told_once(demo: Stack, api: Api) -> None:
     assert sorted(coaching[0]["person_ids"]) == sorted([person_id("n-t6"), person_id("n-t2")])
     async with demo.session("evaluation") as session:
         assert await session.scalar(select(func.count()).select_from(FollowUpNotice)) == 4
+
+
+async def test_the_worker_runs_the_follow_up_task(demo: Stack, api: Api) -> None:
+    """The worker's periodic task (as ``python -m cpd_evaluation.worker`` runs it) tells what
+    fell due at its first round and stops when asked."""
+    await year_of_follow_ups(api)
+    [task] = [t for t in worker.periodic_tasks() if t.name == "follow-ups"]
+    stop = asyncio.Event()
+    loop = asyncio.create_task(run_periodic(demo.services["evaluation"].sessionmaker, stop, task))
+    for _ in range(200):
+        if len(await outbox(demo, catalogue.FollowUpDue.event_type)) == 4:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(loop, timeout=5)
+    assert len(await outbox(demo, catalogue.FollowUpDue.event_type)) == 4
