@@ -5,6 +5,7 @@ checks, on random populations, that nothing withheld can be worked out.)"""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -131,3 +132,41 @@ def test_the_cache_keeps_the_most_recent_patterns(empty_cache: Any) -> None:
     assert cache.get({atom("N"): 1}) is made[1]
     assert cache.get({atom("N"): 3}) is made[3]
     assert cache.get({atom("N"): 2}) is not made[2], "the least recently used one went"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_line_has_exactly_one_withheld_cell_in_large_audits(seed: int) -> None:
+    """Above MAX_EXACT_ATOMS only the line rule protects: after it, no parent cell and the
+    cells that split it by one dimension may have exactly one withheld member (else it is the
+    parent minus the others). Random populations of well over 64 attribute combinations."""
+    rng = random.Random(seed)
+    counts: dict[tuple[str, ...], int] = {}
+    for _ in range(260):
+        a = (
+            rng.choice("NS"),
+            rng.choice(["teacher", "assistant", "support", "leader"]),
+            rng.choice([f"D{i}" for i in range(12)]),
+            rng.choice(["ect", "mid", "experienced"]),
+            rng.choice(["leader", "staff"]),
+        )
+        counts[a] = counts.get(a, 0) + 1
+    assert len(counts) > suppression.MAX_EXACT_ATOMS
+    pattern = compute(counts, 5)
+    lines: dict[tuple[Any, str], set[Any]] = {}
+    for key in pattern.counts:
+        dims, values = key
+        for i, d in enumerate(dims):
+            parent = (dims[:i] + dims[i + 1 :], values[:i] + values[i + 1 :])
+            lines.setdefault((parent, d), set()).add(pattern.node_of[key])
+    checked = 0
+    for (parent, _), children in lines.items():
+        members = children | {pattern.node_of[parent]}
+        if len(children) < 2:
+            continue
+        withheld = [m for m in members if m in pattern.withheld]
+        assert len(withheld) != 1, (seed, parent)
+        checked += 1
+    assert checked > 50
+    for key, n in pattern.counts.items():
+        if n < 5:
+            assert pattern.reason(key) == PRIMARY, key
