@@ -157,3 +157,4 @@ async def test_who_reads_which_dashboard(api: Api) -> None:
     resp = await api.call("GET", "/v1/dashboards/trust?year=2025-2026", "admin", expect=422)
     assert resp.json()["errors"][0]["loc"] == "query.year"
     await api.call("GET", "/v1/dashboards/trust?year=2025-27", "admin", expect=422)
+    await api.call("GET", "/v1/dashboards/trust?year=9999-00", "admin", expect=422)

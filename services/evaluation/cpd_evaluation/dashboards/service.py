@@ -61,7 +61,7 @@ from cpd_evaluation.models import (
     SourceHours,
 )
 from cpd_evaluation.models_voice import CoachingAgreement, CoachingSession
-from cpd_evaluation.participants.hours import STUDY_TOTAL, hours_subquery
+from cpd_evaluation.participants.hours import TOTAL, hours_subquery
 from cpd_evaluation.records.service import attributed_on
 from cpd_evaluation.records.years import AcademicYear
 from cpd_evaluation.terms_voice import MIN_GROUP
@@ -219,7 +219,7 @@ async def _activities(
     completed = exists().where(
         Participant.activity_id == Activity.id,
         SourceHours.participant_id == Participant.id,
-        SourceHours.source_ref == STUDY_TOTAL,
+        SourceHours.source_ref == TOTAL,
     )
     acts = (
         select(

@@ -37,7 +37,12 @@ class AcademicYear:
         if value is None:
             return cls.containing(datetime.now(UTC).date())
         match = re.match(r"^(\d{4})-(\d{2})$", value)
-        if not match or (int(match[1]) + 1) % 100 != int(match[2]) or int(match[1]) < 1990:
+        # 1990-91 to 9998-99: the year after 9999-00 would end in year 10000 (no such date).
+        if (
+            not match
+            or (int(match[1]) + 1) % 100 != int(match[2])
+            or not 1990 <= int(match[1]) < 9999
+        ):
             raise Unprocessable(
                 "year is an academic year such as 2025-26.",
                 errors=[{"loc": "query.year", "msg": "expected YYYY-YY, e.g. 2025-26"}],
