@@ -10,14 +10,21 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from cpd_local.platform import platform_specs
+from cpd_local.platform import SERVICE_NAMES, platform_specs
 from cpd_local.stack import Stack, start_stack
 
 
 @pytest.fixture
-async def stack(pg_server, nats_clean) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
-    """Gateway + audit + lessonstudy + evaluation on fresh databases, routed over ASGI."""
-    async with start_stack(pg_server, nats_clean, platform_specs()) as running:
+def platform_services() -> tuple[str, ...]:
+    """The services a suite's tests start (behind the gateway): every one by default; a
+    service's own suite overrides this with what its tests use."""
+    return SERVICE_NAMES
+
+
+@pytest.fixture
+async def stack(pg_server, nats_clean, platform_services) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
+    """The gateway and ``platform_services`` on fresh databases, routed over ASGI."""
+    async with start_stack(pg_server, nats_clean, platform_specs(platform_services)) as running:
         yield running
 
 

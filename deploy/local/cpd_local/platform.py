@@ -6,6 +6,7 @@ The specs import the service packages lazily, when asked for them.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from cpd_local.stack import ServiceSpec
@@ -30,5 +31,8 @@ def service_spec(name: str) -> ServiceSpec:
     )
 
 
-def platform_specs() -> list[ServiceSpec]:
-    return [service_spec(name) for name in SERVICE_NAMES]
+def platform_specs(names: Sequence[str] = SERVICE_NAMES) -> list[ServiceSpec]:
+    """The specs of ``names`` (by default every service), the gateway always first."""
+    unknown = set(names) - set(SERVICE_NAMES)
+    assert not unknown, f"no such service: {sorted(unknown)}"
+    return [service_spec(name) for name in SERVICE_NAMES if name == "gateway" or name in names]

@@ -18,6 +18,12 @@ from cpd_local.stack import Stack
 OAKRIDGE_STAFF = [p for p in PEOPLE if p.trust_id == OAKRIDGE and p.staff_group != "governor"]
 
 
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """The audit tests need the gateway (directory, tokens, routing) and the audit service."""
+    return ("gateway", "audit")
+
+
 class AuditKit(ApiClient):
     """The shared client on the demo trust's people, with the audit tests' building blocks."""
 

@@ -25,6 +25,13 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """The lesson study tests need the gateway, the audit service (needs linked to enquiries)
+    and the lesson study service; not the evaluation service."""
+    return ("gateway", "audit", "lessonstudy")
+
+
 class Api(ApiClient):
     """The shared client on the demo trust's people (by demo_data key), with this service's
     building blocks."""

@@ -16,7 +16,7 @@ from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.activities import schemas, service
 from cpd_evaluation.activities.access import get_activity
-from cpd_evaluation.common import (
+from cpd_evaluation.activities.routing import (
     ACTIVITY_ROLE_GUARD,
     NOT_FOUND,
     PATCH_RESPONSES,

@@ -19,8 +19,8 @@ from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.activities.access import get_activity
+from cpd_evaluation.activities.routing import ACTIVITY_ROLE_GUARD, NOT_FOUND, PRECONDITIONS, PREFIX
 from cpd_evaluation.coaching import schemas, service
-from cpd_evaluation.common import ACTIVITY_ROLE_GUARD, NOT_FOUND, PRECONDITIONS, PREFIX
 from cpd_evaluation.models_voice import CoachingSession
 
 router = APIRouter(

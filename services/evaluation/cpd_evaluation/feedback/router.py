@@ -13,7 +13,12 @@ from cpd_common.db import SessionDep
 from cpd_common.http import resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_evaluation.activities.access import get_activity
-from cpd_evaluation.common import ACTIVITY_ROLE_GUARD, NOT_FOUND, PREFIX, WRITE_RESPONSES
+from cpd_evaluation.activities.routing import (
+    ACTIVITY_ROLE_GUARD,
+    NOT_FOUND,
+    PREFIX,
+    WRITE_RESPONSES,
+)
 from cpd_evaluation.feedback import schemas, service
 
 router = APIRouter(

@@ -1,4 +1,5 @@
-"""Pieces the activity routers share: the path prefix, the role guard and documented answers."""
+"""How the activity routes are declared: their path prefix, the role guard every one of them
+has, and their documented problem answers in the activity's words."""
 
 from __future__ import annotations
 
