@@ -148,7 +148,7 @@ def summarise(target: Target, session: Path, total: int) -> dict[str, Any]:
             counts["not run"] += 1
             continue
         outcome = result.get("test_outcome") or result.get("worker_outcome")
-        if outcome == "killed" and "timeout" in (result.get("output") or ""):
+        if outcome == "killed" and result.get("output") == "timeout":
             outcome = "killed (timeout)"
         counts[outcome] += 1
         if outcome == "survived":
