@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_audit.audits import service as audits_service
 from cpd_audit.demo_planning import seed_planning_demo
 from cpd_audit.instruments import builtin
-from cpd_audit.instruments import service as instruments_service
 from cpd_audit.models import Audit, Person, School
 from cpd_audit.responses import service as responses_service
 from cpd_audit.responses.schemas import ResponseCreate
@@ -85,7 +84,7 @@ def _values_answers(rng: random.Random, person: DemoPerson) -> dict[str, Any]:
 
 def _diagnostic_answers(rng: random.Random) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for item in builtin.CPD_QUALITY_FRAMEWORK["items"]:
+    for item in builtin.load("cpd-quality-framework", 2)["items"]:
         section = int(item["section"])
         if rng.random() < (0.25 if section in (5, 7) else 0.06):
             answers[item["key"]] = {"dont_know": True}
@@ -119,7 +118,6 @@ async def seed_demo(session: AsyncSession) -> None:
 
 
 async def _seed_audits(session: AsyncSession) -> None:
-    await instruments_service.ensure_builtins(session)
     admin = principal_for(PEOPLE_BY_KEY["admin"])
     session.add(
         _audit(
@@ -132,9 +130,9 @@ async def _seed_audits(session: AsyncSession) -> None:
     session.add(
         _audit(
             id=DIAGNOSTIC_AUDIT,
-            instrument_version_id=builtin.version_id("cpd-quality-framework", 1),
+            instrument_version_id=builtin.version_id("cpd-quality-framework", 2),
             title="Spring term: CPD Quality Framework diagnostic",
-            description="How far do we meet each of the 43 statements? Open until half term.",
+            description="How far do we meet each of the 44 statements? Open until half term.",
             opens_on=utcnow().date(),
             closes_on=utcnow().date() + timedelta(days=21),
         )

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -87,7 +88,16 @@ class Instrument(IdMixin, TimestampMixin, Base):
     :class:`InstrumentVersion`."""
 
     __tablename__ = "instruments"
-    __table_args__ = (UniqueConstraint("trust_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("trust_id", "key"),
+        # One built-in per key (built-ins have no trust, and NULLs never collide above).
+        Index(
+            "uq_instruments_builtin_key",
+            "key",
+            unique=True,
+            postgresql_where=text("trust_id IS NULL"),
+        ),
+    )
 
     trust_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     key: Mapped[str] = mapped_column(String(60))

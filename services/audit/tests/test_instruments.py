@@ -15,16 +15,17 @@ async def test_builtin_instruments_keyed_like_their_frameworks(kit: Any) -> None
     builtins = {i["key"]: i for i in resp.json()["items"]}
     assert set(builtins) == {"effective-cpd-principles", "cpd-quality-framework", "staff-cpd-audit"}
     assert builtins["effective-cpd-principles"]["item_types"] == ["paired_scale"]
-    assert builtins["cpd-quality-framework"]["item_count"] == 43
+    assert builtins["cpd-quality-framework"]["item_count"] == 44
     diagnostic = await kit.gw.get(
         f"/v1/instruments/{builtins['cpd-quality-framework']['id']}", headers=await kit.h("n-gov")
     )
     assert diagnostic.status_code == 200 and diagnostic.headers["etag"]
     body = diagnostic.json()
-    assert body["kind"] == "builtin" and body["versions"][0]["version"] == 1
+    assert body["kind"] == "builtin" and body["latest_version"] == 2
+    assert sorted(v["version"] for v in body["versions"]) == [1, 2]
     items = body["current"]["items"]
     assert Counter(i["section"] for i in items) == {
-        "1": 6, "2": 7, "3": 7, "4": 7, "5": 5, "6": 6, "7": 5
+        "1": 6, "2": 8, "3": 7, "4": 7, "5": 5, "6": 6, "7": 5
     }  # fmt: skip
     by_key = {i["key"]: i for i in items}
     assert "3c" in by_key and by_key["3c"]["section"] == "3"

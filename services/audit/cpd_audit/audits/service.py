@@ -272,7 +272,6 @@ async def create_audit(
 ) -> Audit:
     if not principal.has_any("trust_admin", "school_leader"):
         raise Forbidden("Only trust admins and school leaders run audits.")
-    await instruments_service.ensure_builtins(session)
     errors: list[dict[str, str]] = []
     await _check_scope(session, data.scope, principal=principal, errors=errors)
     try:

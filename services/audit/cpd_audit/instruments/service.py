@@ -1,4 +1,4 @@
-"""Instruments: the built-ins (shipped as data) and each trust's custom instruments, with
+"""Instruments: the built-ins (shipped as data by data migrations, read-only here) and each trust's custom instruments, with
 versions that freeze once an audit uses them."""
 
 from __future__ import annotations
@@ -9,10 +9,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.instruments import builtin, schemas
+from cpd_audit.instruments import schemas
 from cpd_audit.instruments.errors import (
     BuiltinInstrumentReadOnly,
     InstrumentKeyTaken,
@@ -28,7 +27,6 @@ from cpd_common.pagination import PageParams, paginate
 EDITOR_ROLES: tuple[Role, ...] = ("trust_admin", "school_leader")
 
 _items_adapter: TypeAdapter[list[schemas.Item]] = TypeAdapter(list[schemas.Item])
-_ensured: set[str] = set()
 
 
 def dump_items(items: Sequence[schemas.Item]) -> list[dict[str, Any]]:
@@ -37,53 +35,6 @@ def dump_items(items: Sequence[schemas.Item]) -> list[dict[str, Any]]:
 
 def parse_items(raw: list[dict[str, Any]]) -> list[schemas.Item]:
     return _items_adapter.validate_python(raw)
-
-
-async def ensure_builtins(session: AsyncSession) -> None:
-    """Writes any built-in instrument version missing from this database (fixed ids, so it
-    is idempotent and safe from several replicas at once). Once per database per process."""
-    bind = session.get_bind()
-    marker = str(bind.engine.url)
-    if marker in _ensured:
-        return
-    wanted = [builtin.version_id(d["key"], d["version"]) for d in builtin.BUILTIN_INSTRUMENTS]
-    present = await session.scalar(select(func.count()).where(InstrumentVersion.id.in_(wanted)))
-    if present == len(wanted):
-        # Only marked once seen committed: an insert below may still roll back with its request.
-        _ensured.add(marker)
-        return
-    for data in builtin.BUILTIN_INSTRUMENTS:
-        inst_id = builtin.instrument_id(data["key"])
-        await session.execute(
-            insert(Instrument)
-            .values(
-                id=inst_id,
-                trust_id=None,
-                key=data["key"],
-                title=data["title"],
-                description=data["description"],
-                framework=data["framework"],
-                latest_version=data["version"],
-                created_at=utcnow(),
-                updated_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        await session.execute(
-            insert(InstrumentVersion)
-            .values(
-                id=builtin.version_id(data["key"], data["version"]),
-                instrument_id=inst_id,
-                trust_id=None,
-                version=data["version"],
-                title=data["title"],
-                description=data["description"],
-                sections=data["sections"],
-                items=data["items"],
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
 
 
 def require_reader(principal: Principal) -> None:
@@ -104,7 +55,6 @@ async def list_instruments(
     session: AsyncSession, *, principal: Principal, page: PageParams, kind: str | None = None
 ) -> tuple[list[tuple[Instrument, InstrumentVersion]], str | None]:
     require_reader(principal)
-    await ensure_builtins(session)
     stmt = select(Instrument).where(visible(principal))
     if kind == "builtin":
         stmt = stmt.where(Instrument.trust_id.is_(None))
@@ -138,7 +88,6 @@ async def get_instrument(
     session: AsyncSession, instrument_id: uuid.UUID, *, principal: Principal
 ) -> Instrument:
     require_reader(principal)
-    await ensure_builtins(session)
     instrument = await session.scalar(
         select(Instrument).where(Instrument.id == instrument_id, visible(principal))
     )
