@@ -3,7 +3,7 @@ and the CPD Quality Framework's version 2 (44 statements: 2h, support staff who 
 with pupils, was missing); one built-in per key, held by a partial unique index
 
 Revision ID: 20261201_builtin_instruments
-Revises: 20261201_frozen_audience
+Revises: 20261201_self_audits
 Create Date: 2026-12-01 05:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from cpd_audit.instruments import builtin
 
 revision: str = "20261201_builtin_instruments"
-down_revision: str | None = "20261201_frozen_audience"
+down_revision: str | None = "20261201_self_audits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
