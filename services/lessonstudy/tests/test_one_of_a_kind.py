@@ -129,3 +129,32 @@ async def test_one_open_house_lesson_per_study(demo: Stack, api: Api) -> None:
         )
         == 1
     )
+
+
+async def test_one_membership_per_person_in_enquiries_and_learning_communities(
+    demo: Stack, api: Api
+) -> None:
+    from .enquiry_helpers import COMMUNITIES, ENQUIRIES, create_community, create_enquiry
+
+    enquiry = await create_enquiry(api, "n-t6", ["n-t1"])
+    community = await create_community(api, "n-t6", ["n-t1"])
+    newcomer = {"person_id": str(PEOPLE_BY_KEY["n-t4"].id)}
+    headers = await api.headers("n-t6")
+    for base, group, table, key in (
+        (ENQUIRIES, enquiry, "enquiry_members", "enquiry_id"),
+        (COMMUNITIES, community, "community_members", "community_id"),
+    ):
+        url = f"{base}/{group['id']}/members"
+        responses, _ = await race(
+            N, lambda u=url: api.stack.gateway.post(u, headers=headers, json=newcomer)
+        )
+        one_winner(responses)
+        assert (
+            await _rows(
+                demo,
+                f"SELECT count(*) FROM {table} WHERE {key} = :g AND person_id = :p",
+                g=group["id"],
+                p=newcomer["person_id"],
+            )
+            == 1
+        )
