@@ -46,7 +46,7 @@ async def compute_results(
 ) -> schemas.Results:
     """A closed audit's results; ``schools`` (when given) limits the breakdown to the cells
     of those schools (``by`` must then include school)."""
-    assert audit.status == "closed", "results are released only when the audit closes"
+    require_closed(audit)
     items = instruments_service.parse_items(version.items)
     sections = [instrument_schemas.Section.model_validate(s) for s in version.sections]
     meta = figures.item_meta(items)
