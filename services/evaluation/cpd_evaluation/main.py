@@ -10,6 +10,7 @@ from cpd_evaluation.activities.router import router as activities_router
 from cpd_evaluation.coaching.router import router as coaching_router
 from cpd_evaluation.dashboards.router import router as dashboards_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
+from cpd_evaluation.evaluations.router import router as evaluations_router
 from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.follow_ups.router import router as follow_ups_router
 from cpd_evaluation.participants.router import router as participants_router
@@ -24,7 +25,8 @@ an INSET session, coaching, a lesson study (arriving from the lesson study servi
 with its sessions, costs and the needs it answers; whether it is **sustained** (sessions over
 at least six weeks with follow-up) or **one-off** is derived, never typed. Participants carry
 attendance and hours; people's CPD records add them up for an academic year against the
-trust's entitlement, pro-rated by FTE and the part of the year employed.
+trust's entitlement, pro-rated by FTE and the part of the year employed. An **evaluation
+plan** says how an activity or programme will be evaluated, from baseline to pupil outcomes.
 """
 
 
@@ -47,6 +49,7 @@ def create_app(
             providers_router,
             follow_ups_router,
             dashboards_router,
+            evaluations_router,
         ],
         jwks_client=jwks_client,
     )

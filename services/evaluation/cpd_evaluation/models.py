@@ -285,5 +285,6 @@ class SourceHours(TenantMixin, Base):
     )
 
 
-# Participant voice, coaching, providers and follow-ups live beside the core tables.
-from cpd_evaluation import models_voice  # noqa: E402,F401
+# Participant voice, coaching, providers, follow-ups and evaluation plans live beside the
+# core tables.
+from cpd_evaluation import models_plans, models_voice  # noqa: E402,F401

@@ -21,5 +21,9 @@ async def test_merged_openapi_has_the_evaluation_paths(stack: Stack) -> None:
         ("/v1/cpd-records/{person_id}/record.csv", "get"),
         ("/v1/cpd-records/{person_id}/xapi", "get"),
         ("/v1/entitlement", "put"),
+        ("/v1/evaluations", "post"),
+        ("/v1/evaluations", "get"),
+        ("/v1/evaluations/{plan_id}", "patch"),
+        ("/v1/evaluations/{plan_id}", "delete"),
     ]:
         assert method in paths.get(path, {}), f"{method.upper()} {path} missing"

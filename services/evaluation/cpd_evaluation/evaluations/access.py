@@ -1,0 +1,73 @@
+"""Who may see and change an evaluation plan.
+
+A plan belongs to the schools of the activities it covers. Trust admins see and change every
+plan of their trust; school leaders see and change the plans of activities of the schools they
+lead; governors read the plans of their schools. Anyone else in the trust, and everyone in
+another trust, gets 404 exactly as for a missing plan. Staff and API clients get 403 before
+any lookup.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, cast, exists, false, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Uuid
+
+from cpd_common.auth import Principal, Role
+from cpd_evaluation.evaluations.errors import CannotChangePlan, PlanNotFound
+from cpd_evaluation.models import Activity
+from cpd_evaluation.models_plans import EvaluationPlan, EvaluationPlanActivity
+
+PLAN_READERS: tuple[Role, ...] = ("school_leader", "trust_admin", "governor")
+
+
+def _covers_schools(school_ids: frozenset[uuid.UUID] | set[uuid.UUID]) -> ColumnElement[bool]:
+    """SQL: the plan covers an activity of one of these schools."""
+    if not school_ids:
+        return false()
+    return exists().where(
+        EvaluationPlanActivity.plan_id == EvaluationPlan.id,
+        Activity.id == EvaluationPlanActivity.activity_id,
+        Activity.school_ids.overlap(cast(sorted(school_ids), ARRAY(Uuid))),
+    )
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """SQL filter: the plans of the caller's trust the caller may read."""
+    if principal.is_trust_admin:
+        return true()
+    if principal.has_any("school_leader", "governor"):
+        return _covers_schools(set(principal.school_ids))
+    return false()
+
+
+def can_write(principal: Principal) -> bool:
+    """Trust admins and school leaders write plans (of the schools they lead); governors read."""
+    return principal.is_trust_admin or principal.has_any("school_leader")
+
+
+async def get_plan(
+    session: AsyncSession,
+    plan_id: uuid.UUID,
+    *,
+    principal: Principal,
+    write: bool = False,
+) -> EvaluationPlan:
+    """The plan (locked for the transaction when ``write``). 404 when it is missing, in another
+    trust or not visible; 403 when the caller may read but not change it."""
+    stmt = select(EvaluationPlan).where(
+        EvaluationPlan.id == plan_id,
+        EvaluationPlan.trust_id == principal.trust_id,
+        visible_to(principal),
+    )
+    if write:
+        stmt = stmt.with_for_update(of=EvaluationPlan)
+    plan = await session.scalar(stmt)
+    if plan is None:
+        raise PlanNotFound()
+    if write and not can_write(principal):
+        raise CannotChangePlan("Governors read evaluation plans; leaders and trust admins write.")
+    return plan
