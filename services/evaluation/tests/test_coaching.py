@@ -55,22 +55,22 @@ async def test_only_the_pair_reads_the_log(demo: Stack, api: Api) -> None:
     await api.post(f"/{aid}/coaching-agreement", "n-head", AGREEMENT, expect=403)
     agreement = await api.post(f"/{aid}/coaching-agreement", "n-t2", AGREEMENT)
     await api.post(f"/{aid}/coaching-agreement", "n-t6", AGREEMENT, expect=409)
-    first = await api.post(f"/{aid}/coaching-sessions", "n-t6", entry("2025-10-01"))
-    await api.post(f"/{aid}/coaching-sessions", "n-t2", entry("2025-10-15", 60))
+    first = await api.post(f"/{aid}/sessions", "n-t6", entry("2025-10-01"))
+    await api.post(f"/{aid}/sessions", "n-t2", entry("2025-10-15", 60))
     await api.post(
-        f"/{aid}/coaching-sessions", "n-t6", entry("2025-11-05", next_session_on="2025-11-26")
+        f"/{aid}/sessions", "n-t6", entry("2025-11-05", next_session_on="2025-11-26")
     )
-    assert len((await api.get(f"/{aid}/coaching-sessions", "n-t2"))["items"]) == 3
+    assert len((await api.get(f"/{aid}/sessions", "n-t2"))["items"]) == 3
     assert (await api.get(f"/{aid}/coaching-agreement", "n-t6"))["id"] == agreement["id"]
 
     log_paths = [
         ("GET", f"/{aid}/coaching-agreement", None),
         ("PATCH", f"/{aid}/coaching-agreement", {"agreed_outcomes": "x"}),
-        ("GET", f"/{aid}/coaching-sessions", None),
-        ("POST", f"/{aid}/coaching-sessions", entry("2025-12-01")),
-        ("GET", f"/{aid}/coaching-sessions/{first['id']}", None),
-        ("PATCH", f"/{aid}/coaching-sessions/{first['id']}", {"minutes": 5}),
-        ("DELETE", f"/{aid}/coaching-sessions/{first['id']}", None),
+        ("GET", f"/{aid}/sessions", None),
+        ("POST", f"/{aid}/sessions", entry("2025-12-01")),
+        ("GET", f"/{aid}/sessions/{first['id']}", None),
+        ("PATCH", f"/{aid}/sessions/{first['id']}", {"minutes": 5}),
+        ("DELETE", f"/{aid}/sessions/{first['id']}", None),
     ]
     for who in ("n-head", "admin", "n-t1", "s-head", "r-admin"):
         for method, path, body in log_paths:
@@ -105,13 +105,13 @@ async def test_the_pair_keeps_the_log(api: Api) -> None:
         expect=422,  # not a participant
     )
     await api.post(f"/{aid}/coaching-agreement", "n-t6", AGREEMENT)
-    created = await api.post(f"/{aid}/coaching-sessions", "n-t2", entry("2025-10-01"))
-    path = f"/v1/activities/{aid}/coaching-sessions/{created['id']}"
+    created = await api.post(f"/{aid}/sessions", "n-t2", entry("2025-10-01"))
+    path = f"/v1/activities/{aid}/sessions/{created['id']}"
     changed = await api.patch(path, "n-t6", {"minutes": 30, "evidence": ["video"]})
     assert changed["minutes"] == 30 and changed["evidence"] == ["video"]
     await api.patch(path, "n-t6", {"next_session_on": "2025-09-01"}, expect=422)
     await api.post(
-        f"/{aid}/coaching-sessions", "n-t2", entry("2025-10-01", evidence=["gossip"]), expect=422
+        f"/{aid}/sessions", "n-t2", entry("2025-10-01", evidence=["gossip"]), expect=422
     )
     outcome = await api.patch(
         f"/v1/activities/{aid}/coaching-agreement", "n-t2", {"agreed_outcomes": "Revised"}

@@ -131,7 +131,7 @@ async def test_withheld_below_five_people(api: Api) -> None:
     pair = {"coach_id": person_id("s-t1"), "coachee_id": person_id("s-t2"), "agreed_outcomes": "x"}
     await api.post(f"/{coaching['id']}/coaching-agreement", "s-t1", pair)
     await api.post(
-        f"/{coaching['id']}/coaching-sessions",
+        f"/{coaching['id']}/sessions",
         "s-t1",
         {"held_on": on(10, 2), "minutes": 30, "focus": "Routines"},
     )

@@ -53,8 +53,8 @@ async def test_demo_year_reads_back_through_the_api(demo: Stack, api: Api) -> No
     coaching = activities["Coaching: questioning in Year 4"]
     cadence = await api.get(f"/{coaching['id']}/coaching", "n-head")
     assert cadence["sessions"] == 3 and cadence["agreement_in_place"] is True
-    assert len((await api.get(f"/{coaching['id']}/coaching-sessions", "n-t2"))["items"]) == 3
-    await api.call("GET", f"/{coaching['id']}/coaching-sessions", "n-head", expect=404)
+    assert len((await api.get(f"/{coaching['id']}/sessions", "n-t2"))["items"]) == 3
+    await api.call("GET", f"/{coaching['id']}/sessions", "n-head", expect=404)
 
     providers = (await api.get("/v1/providers", "n-t1"))["items"]
     assert len(providers) == 3

@@ -71,12 +71,12 @@ async def year_of_follow_ups(api: Api) -> dict[str, Any]:
     )
     entry = {"minutes": 40, "focus": "Explanations", "evidence": ["video"]}
     await api.post(
-        f"/{coaching['id']}/coaching-sessions",
+        f"/{coaching['id']}/sessions",
         "n-t6",
         {**entry, "held_on": days(-30), "next_session_on": days(-20)},
     )
     latest = await api.post(
-        f"/{coaching['id']}/coaching-sessions",
+        f"/{coaching['id']}/sessions",
         "n-t2",
         {**entry, "held_on": days(-14), "next_session_on": days(-2)},
     )

@@ -70,7 +70,7 @@ async def test_erased_persons_voice(demo: Stack, api: Api) -> None:
         {"coach_id": person_id("n-t6"), "coachee_id": person_id("n-t2"), "agreed_outcomes": "x"},
     )
     await api.post(
-        f"/{coaching['id']}/coaching-sessions",
+        f"/{coaching['id']}/sessions",
         "n-t6",
         {"held_on": "2025-10-01", "minutes": 30, "focus": "Sam Patel's routines"},
     )

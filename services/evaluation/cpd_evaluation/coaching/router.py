@@ -1,9 +1,10 @@
-"""``/v1/activities/{id}/coaching-agreement``, ``/coaching-sessions`` (the learning log, read
+"""``/v1/activities/{id}/coaching-agreement``, ``/sessions`` (the coaching learning log, read
 only by the coach and the coachee) and ``/coaching`` (the cadence everyone who reads the
 activity sees).
 
-The log lives at ``/coaching-sessions``: an activity's ``sessions`` are its scheduled
-sessions, which leaders read; the log's entries are the pair's alone.
+The log is the ``/sessions`` sub-resource the public API map names. An activity's scheduled
+sessions are a field of the activity itself (which leaders read); the log's entries are the
+pair's alone and never appear in that field.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ async def update_agreement(
 
 
 @router.get(
-    "/coaching-sessions",
+    "/sessions",
     response_model=Page[schemas.CoachingSessionRead],
     summary="Read the learning log",
     description=PAIR_ONLY,
@@ -122,7 +123,7 @@ async def list_log(
 
 
 @router.post(
-    "/coaching-sessions",
+    "/sessions",
     status_code=201,
     response_model=schemas.CoachingSessionRead,
     summary="Log a coaching session",
@@ -141,12 +142,12 @@ async def add_log_entry(
     return resource_response(
         schemas.CoachingSessionRead.model_validate(entry),
         status_code=201,
-        location=f"{PREFIX}/{activity_id}/coaching-sessions/{entry.id}",
+        location=f"{PREFIX}/{activity_id}/sessions/{entry.id}",
     )
 
 
 @router.get(
-    "/coaching-sessions/{entry_id}",
+    "/sessions/{entry_id}",
     response_model=schemas.CoachingSessionRead,
     summary="Read a log entry",
     description=PAIR_ONLY,
@@ -161,7 +162,7 @@ async def get_log_entry(
 
 
 @router.patch(
-    "/coaching-sessions/{entry_id}",
+    "/sessions/{entry_id}",
     response_model=schemas.CoachingSessionRead,
     summary="Change a log entry",
     description="With If-Match. " + PAIR_ONLY,
@@ -183,7 +184,7 @@ async def update_log_entry(
 
 
 @router.delete(
-    "/coaching-sessions/{entry_id}",
+    "/sessions/{entry_id}",
     status_code=204,
     summary="Delete a log entry",
     description="With If-Match. " + PAIR_ONLY,
