@@ -57,9 +57,7 @@ async def test_only_the_pair_reads_the_log(demo: Stack, api: Api) -> None:
     await api.post(f"/{aid}/coaching-agreement", "n-t6", AGREEMENT, expect=409)
     first = await api.post(f"/{aid}/sessions", "n-t6", entry("2025-10-01"))
     await api.post(f"/{aid}/sessions", "n-t2", entry("2025-10-15", 60))
-    await api.post(
-        f"/{aid}/sessions", "n-t6", entry("2025-11-05", next_session_on="2025-11-26")
-    )
+    await api.post(f"/{aid}/sessions", "n-t6", entry("2025-11-05", next_session_on="2025-11-26"))
     assert len((await api.get(f"/{aid}/sessions", "n-t2"))["items"]) == 3
     assert (await api.get(f"/{aid}/coaching-agreement", "n-t6"))["id"] == agreement["id"]
 
@@ -110,9 +108,7 @@ async def test_the_pair_keeps_the_log(api: Api) -> None:
     changed = await api.patch(path, "n-t6", {"minutes": 30, "evidence": ["video"]})
     assert changed["minutes"] == 30 and changed["evidence"] == ["video"]
     await api.patch(path, "n-t6", {"next_session_on": "2025-09-01"}, expect=422)
-    await api.post(
-        f"/{aid}/sessions", "n-t2", entry("2025-10-01", evidence=["gossip"]), expect=422
-    )
+    await api.post(f"/{aid}/sessions", "n-t2", entry("2025-10-01", evidence=["gossip"]), expect=422)
     outcome = await api.patch(
         f"/v1/activities/{aid}/coaching-agreement", "n-t2", {"agreed_outcomes": "Revised"}
     )
