@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import demo_data
 from cpd_common.auth import Principal
+from cpd_common.demo import load_demo
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, CostsIn, SessionIn
 from cpd_evaluation.coaching import schemas as coaching_schemas
@@ -43,9 +42,7 @@ SCHOOLS = {"northfield": demo_data.NORTHFIELD, "southbank": demo_data.SOUTHBANK}
 
 @cache
 def content() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(
-        Path(__file__).with_name("demo.yaml").read_text(encoding="utf-8")
-    )
+    loaded: dict[str, Any] = load_demo("cpd_evaluation", "demo.yaml")
     return loaded
 
 

@@ -7,15 +7,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import demo_data
 from cpd_common.auth import Principal
+from cpd_common.demo import load_demo
 from cpd_lessonstudy.communities import schemas as cs
 from cpd_lessonstudy.communities import service as communities
 from cpd_lessonstudy.community_work import service as work
@@ -36,9 +35,7 @@ SCHOOLS = {"northfield": demo_data.NORTHFIELD, "southbank": demo_data.SOUTHBANK}
 
 @cache
 def content() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(
-        (Path(__file__).with_name("demo_enquiry.yaml")).read_text(encoding="utf-8")
-    )
+    loaded: dict[str, Any] = load_demo("cpd_lessonstudy", "demo_enquiry.yaml")
     return loaded
 
 
