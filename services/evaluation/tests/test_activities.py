@@ -198,3 +198,25 @@ async def test_list_filters(demo: Stack, api: Api) -> None:
 
 def _ids(items: list[dict[str, Any]]) -> list[str]:
     return [i["id"] for i in items]
+
+
+async def test_reading_an_activity_is_one_sql_round_trip(demo: Stack, api: Api) -> None:
+    from sqlalchemy import event
+
+    activity = await api.create_activity()
+    await api.add(activity["id"], "n-head", "n-t1")
+    path = f"/{activity['id']}"
+    await api.get(path, "n-head")  # warm: token keys, connections
+    engine = demo.services["evaluation"].app.state.read_engine.sync_engine
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        got = await api.get(path, "n-head")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert got["participant_count"] == 1 and len(got["sessions"]) == 2
+    assert len(statements) == 1, statements

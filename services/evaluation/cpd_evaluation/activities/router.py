@@ -121,8 +121,7 @@ async def create_activity(
 async def get_activity_route(
     activity_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    activity = await get_activity(session, activity_id, principal=principal)
-    return resource_response(await service.activity_read(session, activity))
+    return resource_response(await service.read_activity(session, activity_id, principal=principal))
 
 
 @router.patch(

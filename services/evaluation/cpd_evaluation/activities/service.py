@@ -4,13 +4,13 @@ sessions and the needs they answer; the read model with the derived sustained/on
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events
@@ -25,6 +25,7 @@ from cpd_evaluation.activities.access import (
     visible_to,
 )
 from cpd_evaluation.activities.errors import (
+    ActivityNotFound,
     CannotCreateActivity,
     InvalidActivity,
     ManagedElsewhere,
@@ -400,78 +401,129 @@ async def record_activity_event(
 # ---- read model ---------------------------------------------------------------------------
 
 
+def _extras() -> tuple[Any, Any, Any]:
+    """An activity's sessions (JSON, by date), need ids and participant count as correlated
+    subqueries, so a read is one round trip."""
+    sessions = (
+        select(
+            func.coalesce(
+                func.json_agg(
+                    aggregate_order_by(
+                        func.json_build_object(
+                            "id",
+                            ActivitySession.id,
+                            "title",
+                            ActivitySession.title,
+                            "held_on",
+                            ActivitySession.held_on,
+                            "duration_minutes",
+                            ActivitySession.duration_minutes,
+                        ),
+                        ActivitySession.held_on,
+                        ActivitySession.id,
+                    )
+                ),
+                literal_column("'[]'::json"),
+            )
+        )
+        .where(ActivitySession.activity_id == Activity.id)
+        .scalar_subquery()
+        .label("sessions")
+    )
+    needs = (
+        select(
+            func.coalesce(
+                func.array_agg(aggregate_order_by(ActivityNeed.need_id, ActivityNeed.need_id)),
+                literal_column("'{}'::uuid[]"),
+            )
+        )
+        .where(ActivityNeed.activity_id == Activity.id)
+        .scalar_subquery()
+        .label("need_ids")
+    )
+    count = (
+        select(func.count())
+        .where(Participant.activity_id == Activity.id)
+        .scalar_subquery()
+        .label("participant_count")
+    )
+    return sessions, needs, count
+
+
+def _read(
+    a: Activity, sessions: list[dict[str, Any]], needs: list[uuid.UUID], count: int
+) -> ActivityRead:
+    own = [SessionRead.model_validate(s) for s in sessions]
+    return ActivityRead(
+        id=a.id,
+        trust_id=a.trust_id,
+        title=a.title,
+        kind=a.kind,
+        status=a.status,
+        provider_id=a.provider_id,
+        school_ids=list(a.school_ids),
+        subject_specific=a.subject_specific,
+        subject=a.subject,
+        focus=a.focus,
+        need_ids=list(needs),
+        sessions=own,
+        starts_on=a.starts_on,
+        ends_on=a.ends_on,
+        session_hours=round(sum(s.duration_minutes for s in own) / 60, 2),
+        sustained=classify([s.held_on for s in own]),
+        costs=CostsRead(
+            fees=float(a.fees),
+            materials=float(a.materials_cost),
+            supply_cover=float(a.supply_cover_cost),
+            total=float(total_cost(a)),
+        ),
+        release_time_hours=float(a.release_time_hours),
+        intent=a.intent,
+        gap_task=a.gap_task,
+        gap_task_due_on=a.gap_task_due_on,
+        impact_note=a.impact_note,
+        impact_noted_at=a.impact_noted_at,
+        participant_count=int(count),
+        source=a.source,
+        source_id=a.source_id,
+        created_by=a.created_by,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+        cancelled_at=a.cancelled_at,
+        cancel_reason=a.cancel_reason,
+    )
+
+
 async def activity_reads(
     session: AsyncSession, activities: Sequence[Activity]
 ) -> list[ActivityRead]:
-    ids = [a.id for a in activities]
-    sessions: dict[uuid.UUID, list[ActivitySession]] = defaultdict(list)
-    needs: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    counts: dict[uuid.UUID, int] = {}
-    if ids:
-        for s in await session.scalars(
-            select(ActivitySession)
-            .where(ActivitySession.activity_id.in_(ids))
-            .order_by(ActivitySession.held_on, ActivitySession.id)
-        ):
-            sessions[s.activity_id].append(s)
-        for activity_id, need_id in await session.execute(
-            select(ActivityNeed.activity_id, ActivityNeed.need_id)
-            .where(ActivityNeed.activity_id.in_(ids))
-            .order_by(ActivityNeed.need_id)
-        ):
-            needs[activity_id].append(need_id)
-        counts = {
-            row[0]: int(row[1])
-            for row in await session.execute(
-                select(Participant.activity_id, func.count())
-                .where(Participant.activity_id.in_(ids))
-                .group_by(Participant.activity_id)
-            )
-        }
-    out = []
-    for a in activities:
-        own = sessions[a.id]
-        out.append(
-            ActivityRead(
-                id=a.id,
-                trust_id=a.trust_id,
-                title=a.title,
-                kind=a.kind,
-                status=a.status,
-                provider_id=a.provider_id,
-                school_ids=list(a.school_ids),
-                subject_specific=a.subject_specific,
-                subject=a.subject,
-                focus=a.focus,
-                need_ids=needs[a.id],
-                sessions=[SessionRead.model_validate(s) for s in own],
-                starts_on=a.starts_on,
-                ends_on=a.ends_on,
-                session_hours=round(sum(s.duration_minutes for s in own) / 60, 2),
-                sustained=classify([s.held_on for s in own]),
-                costs=CostsRead(
-                    fees=float(a.fees),
-                    materials=float(a.materials_cost),
-                    supply_cover=float(a.supply_cover_cost),
-                    total=float(total_cost(a)),
-                ),
-                release_time_hours=float(a.release_time_hours),
-                intent=a.intent,
-                gap_task=a.gap_task,
-                gap_task_due_on=a.gap_task_due_on,
-                impact_note=a.impact_note,
-                impact_noted_at=a.impact_noted_at,
-                participant_count=counts.get(a.id, 0),
-                source=a.source,
-                source_id=a.source_id,
-                created_by=a.created_by,
-                created_at=a.created_at,
-                updated_at=a.updated_at,
-                cancelled_at=a.cancelled_at,
-                cancel_reason=a.cancel_reason,
+    if not activities:
+        return []
+    rows = {
+        row[0]: row[1:]
+        for row in await session.execute(
+            select(Activity.id, *_extras()).where(Activity.id.in_([a.id for a in activities]))
+        )
+    }
+    return [_read(a, *rows[a.id]) for a in activities]
+
+
+async def read_activity(
+    session: AsyncSession, activity_id: uuid.UUID, *, principal: Principal
+) -> ActivityRead:
+    """A single activity the caller may see, read in one round trip (404 otherwise)."""
+    row = (
+        await session.execute(
+            select(Activity, *_extras()).where(
+                Activity.id == activity_id,
+                Activity.trust_id == principal.trust_id,
+                visible_to(principal),
             )
         )
-    return out
+    ).first()
+    if row is None:
+        raise ActivityNotFound()
+    return _read(*row)
 
 
 async def activity_read(session: AsyncSession, activity: Activity) -> ActivityRead:
