@@ -4,7 +4,8 @@ Oakridge schools with 28 anonymous responses (so a newcomer sees real results an
 breakdowns), an open CPD Quality Framework diagnostic with a few responses, and the planning
 demo (:mod:`cpd_audit.demo_planning`).
 
-Fixed ids (UUIDv5 from the gateway's demo namespace); idempotent; never commits. Audits are
+The audits' content is data (``demo.yaml``); the answers are drawn from a seeded generator
+here. Fixed ids (UUIDv5 from the gateway's demo namespace); idempotent; never commits. Audits are
 opened, answered and closed through the service functions, so the outbox holds the events a
 real round would have produced.
 """
@@ -26,6 +27,7 @@ from cpd_audit.responses import service as responses_service
 from cpd_audit.responses.schemas import ResponseCreate
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
+from cpd_common.demo import load_demo
 from cpd_common.demo_data import (
     NORTHFIELD,
     OAKRIDGE,
@@ -36,16 +38,16 @@ from cpd_common.demo_data import (
     demo_id,
 )
 
-VALUES_AUDIT = demo_id("audit", "autumn-values-v-practice")
-DIAGNOSTIC_AUDIT = demo_id("audit", "cpd-quality-framework-diagnostic")
-AUDIENCE = ["leader", "support", "teacher", "teaching_assistant"]
+# The content lives in ``demo.yaml``; this module applies it.
+CONTENT: dict[str, Any] = load_demo("cpd_audit", "demo.yaml")
+VALUES: dict[str, Any] = CONTENT["values"]
+DIAGNOSTIC: dict[str, Any] = CONTENT["diagnostic"]
+VALUES_AUDIT = demo_id("audit", VALUES["key"])
+DIAGNOSTIC_AUDIT = demo_id("audit", DIAGNOSTIC["key"])
+AUDIENCE: list[str] = CONTENT["audience"]
 OAKRIDGE_PEOPLE = [p for p in PEOPLE if p.trust_id == OAKRIDGE]
-# Who answers the open diagnostic so far (the demo teacher login, n-t1, has not: try it).
-DIAGNOSTIC_RESPONDENTS = ["n-head", "n-t3", "n-t5", "n-ta1", "s-t3", "s-t5", "s-ta1"]
-
-# How far practice falls below values, per principle: classroom enquiry (2), pupils in
-# enquiry (4) and accreditation (8) lag most; priorities (6) are lived as preached.
-PRACTICE_LAG = {"1": 1.0, "2": 2.0, "3": 1.4, "4": 2.2, "5": 1.1, "6": 0.4, "7": 0.9, "8": 1.8}
+DIAGNOSTIC_RESPONDENTS: list[str] = DIAGNOSTIC["respondents"]
+PRACTICE_LAG: dict[str, float] = VALUES["practice_lag"]
 
 
 def principal_for(person: DemoPerson) -> Principal:
@@ -77,14 +79,14 @@ def _values_answers(rng: random.Random, person: DemoPerson) -> dict[str, Any]:
     for key, lag in PRACTICE_LAG.items():
         values = min(5, max(3, round(rng.gauss(4.4, 0.6))))
         # Leaders see practice more kindly than staff do.
-        practice = round(rng.gauss(values - lag + (0.8 if leader else 0.0), 0.7))
+        practice = round(rng.gauss(values - lag + (VALUES["leader_lift"] if leader else 0.0), 0.7))
         answers[key] = {"values": values, "practice": min(5, max(1, practice))}
     return answers
 
 
 def _diagnostic_answers(rng: random.Random) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for item in builtin.load("cpd-quality-framework", 2)["items"]:
+    for item in builtin.load(DIAGNOSTIC["instrument"], DIAGNOSTIC["version"])["items"]:
         section = int(item["section"])
         if rng.random() < (0.25 if section in (5, 7) else 0.06):
             answers[item["key"]] = {"dont_know": True}
@@ -94,7 +96,7 @@ def _diagnostic_answers(rng: random.Random) -> dict[str, Any]:
     return answers
 
 
-def _audit(**fields: Any) -> Audit:
+def _audit(spec: dict[str, Any]) -> Audit:
     today = utcnow().date()
     defaults: dict[str, Any] = {
         "trust_id": OAKRIDGE,
@@ -102,12 +104,18 @@ def _audit(**fields: Any) -> Audit:
         "scope_kind": "trust",
         "school_ids": [],
         "audience_groups": list(AUDIENCE),
-        "min_group_size": 5,
-        "opens_on": today - timedelta(days=40),
-        "closes_on": today - timedelta(days=20),
-        "created_by": PEOPLE_BY_KEY["admin"].id,
+        "min_group_size": CONTENT["min_group_size"],
+        "created_by": PEOPLE_BY_KEY[CONTENT["created_by"]].id,
     }
-    return Audit(**(defaults | fields))
+    return Audit(
+        **defaults,
+        id=demo_id("audit", spec["key"]),
+        instrument_version_id=builtin.version_id(spec["instrument"], spec["version"]),
+        title=spec["title"],
+        description=spec["description"],
+        opens_on=today + timedelta(days=spec["opens"]),
+        closes_on=today + timedelta(days=spec["closes"]),
+    )
 
 
 async def seed_demo(session: AsyncSession) -> None:
@@ -118,25 +126,9 @@ async def seed_demo(session: AsyncSession) -> None:
 
 
 async def _seed_audits(session: AsyncSession) -> None:
-    admin = principal_for(PEOPLE_BY_KEY["admin"])
-    session.add(
-        _audit(
-            id=VALUES_AUDIT,
-            instrument_version_id=builtin.version_id("effective-cpd-principles", 1),
-            title="Autumn term: effective CPD, values v practice",
-            description="Every member of staff scores the eight principles twice.",
-        )
-    )
-    session.add(
-        _audit(
-            id=DIAGNOSTIC_AUDIT,
-            instrument_version_id=builtin.version_id("cpd-quality-framework", 2),
-            title="Spring term: CPD Quality Framework diagnostic",
-            description="How far do we meet each of the 44 statements? Open until half term.",
-            opens_on=utcnow().date(),
-            closes_on=utcnow().date() + timedelta(days=21),
-        )
-    )
+    admin = principal_for(PEOPLE_BY_KEY[CONTENT["created_by"]])
+    session.add(_audit(VALUES))
+    session.add(_audit(DIAGNOSTIC))
     await session.flush()
 
     rng = random.Random(2026)
