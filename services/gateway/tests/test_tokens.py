@@ -28,6 +28,7 @@ from cpd_common.demo_data import (
     PEOPLE,
     RIVERSIDE,
 )
+from cpd_gateway import rotate_key
 from cpd_gateway.identity.service import BAD_CREDENTIALS
 from cpd_local.stack import Stack
 
@@ -321,23 +322,37 @@ async def test_revoked_client_gets_no_token(seeded: Stack) -> None:
 # ---- key rotation ----------------------------------------------------------------------------
 
 
-async def test_key_rotation_keeps_old_tokens_valid_and_publishes_both_keys(platform: Stack) -> None:
-    teacher = await platform.auth(*TEACHER)
-    leader = await platform.auth(*LEADER)
-    for headers in (teacher, leader):
-        assert_problem(await platform.gateway.post("/v1/admin/keys/rotate", headers=headers), 403)
-    assert_problem(await platform.gateway.post("/v1/admin/keys/rotate"), 401)
+async def rotate_as_operator(platform: Stack) -> dict[str, str]:
+    """What an operator runs (``python -m cpd_gateway.rotate_key``), with the gateway's settings."""
+    gateway = platform.services["gateway"]
+    rotated = await rotate_key.rotate(gateway.settings)
+    gateway.app.state.keyring.invalidate()
+    return rotated
 
+
+async def test_no_trust_role_can_rotate_the_platform_signing_key(platform: Stack) -> None:
+    """The key is the platform's, shared by every trust: rotation is an operator action."""
+    kids_before = set(await jwks(platform))
+    for creds in (TEACHER, LEADER, ADMIN):
+        resp = await platform.gateway.post(
+            "/v1/admin/keys/rotate", headers=await platform.auth(*creds)
+        )
+        assert resp.status_code == 404, (creds, resp.status_code)
+    assert set(await jwks(platform)) == kids_before, "a trust role rotated the signing key"
+    paths = (await platform.gateway.get("/openapi.json")).json()["paths"]
+    assert not [p for p in paths if "keys" in p and "jwks" not in p]
+
+
+async def test_key_rotation_keeps_old_tokens_valid_and_publishes_both_keys(platform: Stack) -> None:
     old_token = await platform.token(*ADMIN)
     old_kid = jwt.get_unverified_header(old_token)["kid"]
     # Every service has fetched (and cached) the JWKS before the rotation.
     assert set((await status_everywhere(platform, old_token)).values()) == {200}
 
-    rotated = await platform.gateway.post("/v1/admin/keys/rotate", headers=bearer(old_token))
-    assert rotated.status_code == 200, rotated.text
-    new_kid = rotated.json()["kid"]
+    rotated = await rotate_as_operator(platform)
+    new_kid = rotated["kid"]
     assert new_kid != old_kid
-    assert rotated.json()["algorithm"] == "EdDSA"
+    assert rotated["algorithm"] == "EdDSA"
     assert {old_kid, new_kid} <= set(await jwks(platform))
 
     # The old token still works everywhere; new tokens are signed with the new key and are
@@ -350,9 +365,8 @@ async def test_key_rotation_keeps_old_tokens_valid_and_publishes_both_keys(platf
     assert statuses == dict.fromkeys(statuses, 200), statuses
 
     # A second rotation: all three keys are published while tokens they signed may live.
-    again = await platform.gateway.post("/v1/admin/keys/rotate", headers=bearer(new_token))
-    assert again.status_code == 200, again.text
-    assert {old_kid, new_kid, again.json()["kid"]} <= set(await jwks(platform))
+    again = await rotate_as_operator(platform)
+    assert {old_kid, new_kid, again["kid"]} <= set(await jwks(platform))
     assert set((await status_everywhere(platform, old_token)).values()) == {200}
 
     # Once a retired key's tokens have all expired it leaves the JWKS, and the gateway no

@@ -1,15 +1,17 @@
-"""``POST /auth/token``, ``GET /.well-known/jwks.json``, ``POST /v1/admin/keys/rotate``."""
+"""``POST /auth/token``, ``GET /.well-known/jwks.json``.
+
+Rotating the signing key is an operator action (``python -m cpd_gateway.rotate_key``), never an
+API call: the key is the platform's, shared by every trust."""
 
 from __future__ import annotations
 
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cpd_common.auth import Principal, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.errors import Unauthorized, Unprocessable
 from cpd_gateway.identity import keys, service
@@ -112,31 +114,3 @@ async def jwks(request: Request) -> Any:
     return JSONResponse(
         await request.app.state.keyring.jwks(), headers={"Cache-Control": "public, max-age=60"}
     )
-
-
-class RotationResult(BaseModel):
-    kid: str
-    algorithm: str
-
-
-@router.post(
-    "/v1/admin/keys/rotate",
-    response_model=RotationResult,
-    tags=["admin"],
-    summary="Rotate the token-signing key",
-    description=(
-        "Makes a new signing key. The previous key stays published in the JWKS until every "
-        "token it signed has expired, so nobody is signed out."
-    ),
-)
-async def rotate_keys(
-    request: Request,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("trust_admin"))],
-) -> Any:
-    settings = request.app.state.settings
-    key = await keys.rotate(
-        session, algorithm=settings.signing_algorithm, token_ttl=settings.token_ttl_seconds
-    )
-    request.app.state.keyring.invalidate()
-    return RotationResult(kid=key.kid, algorithm=key.algorithm)
