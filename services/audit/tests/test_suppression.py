@@ -170,3 +170,132 @@ def test_no_line_has_exactly_one_withheld_cell_in_large_audits(seed: int) -> Non
     for key, n in pattern.counts.items():
         if n < 5:
             assert pattern.reason(key) == PRIMARY, key
+
+
+def cells(pattern: Any, reason: str | None = None) -> set[Any]:
+    """The simplest description (fewest dimensions, then first by name and value) of every
+    withheld group of respondents, or of those withheld for ``reason``."""
+    chosen: dict[Any, Any] = {}
+    for key in pattern.counts:
+        node = pattern.node_of[key]
+        if node in pattern.withheld and (reason is None or pattern.withheld[node] == reason):
+            best = chosen.get(node)
+            if best is None or (len(key[0]), key) < (len(best[0]), best):
+                chosen[node] = key
+    return set(chosen.values())
+
+
+def person(school: str, department: str, stage: str) -> tuple[str, ...]:
+    return (school, "teacher", department, stage, "staff")
+
+
+def test_the_exact_check_withholds_the_finer_of_two_cells() -> None:
+    """Northfield Art early-career (3), Art mid-career (2), Maths early-career (6), Southbank
+    English early-career (2). The lines withhold the three small cells, Northfield (11),
+    early-career (11) and Art (5), which leaves Northfield early-career (9) and Maths (6)
+    published: 9 - 6 = 3 gives Northfield Art early-career away. Either breaks it; the
+    two-way Northfield-by-stage cell goes and the whole-department Maths figure stays, though
+    it is the smaller of the two."""
+    pattern = compute(
+        {
+            person("N", "Art", "ect"): 3,
+            person("N", "Art", "mid"): 2,
+            person("N", "Maths", "ect"): 6,
+            person("S", "English", "ect"): 2,
+        },
+        5,
+    )
+    n_ect = (("school", "career_stage"), ("N", "ect"))
+    maths = (("department",), ("Maths",))
+    assert pattern.reason(n_ect) == COMPLEMENTARY, "the finer cell is the complement"
+    assert pattern.reason(maths) is None, "Maths (6) stays published: withholding it is not needed"
+    assert cells(pattern) == {
+        (("department", "career_stage"), ("Art", "ect")),
+        (("career_stage",), ("mid",)),
+        (("department",), ("English",)),
+        (("department",), ("Art",)),
+        n_ect,
+        (("school",), ("N",)),
+        (("career_stage",), ("ect",)),
+    }
+    assert pattern.reason(TOTAL) is None
+
+
+def test_lines_are_settled_from_the_whole_audit_down() -> None:
+    """Northfield English (4) is withheld. The whole audit split by department comes first:
+    Art (16) goes with it. Then Northfield split by department: Northfield Art (7) goes too.
+    That is all: Southbank (9) and Northfield (11) stay published, and nothing withheld can
+    be worked out (published: 9, 11, 20). Settling the finer lines first would withhold
+    Southbank and Northfield as well."""
+    pattern = compute(
+        {
+            person("N", "English", "ect"): 4,
+            person("N", "Art", "ect"): 7,
+            person("S", "Art", "mid"): 9,
+        },
+        5,
+    )
+    assert cells(pattern, PRIMARY) == {(("department",), ("English",))}
+    assert cells(pattern, COMPLEMENTARY) == {
+        (("department",), ("Art",)),
+        (("department", "career_stage"), ("Art", "ect")),
+    }
+    assert pattern.reason(school("S")) is None
+    assert pattern.reason(school("N")) is None
+
+
+def test_equal_siblings_are_told_apart_by_their_simplest_description() -> None:
+    """Three schools, each with one department: Westbrook Art (2) is withheld and one of the
+    two others (6 each) must go with it. Each is both a school and a department; the first
+    by its simplest description is the department English (departments sort before schools,
+    English before Maths), so Southbank goes and Northfield stays."""
+    pattern = compute(
+        {
+            person("N", "Maths", "mid"): 6,
+            person("S", "English", "mid"): 6,
+            person("W", "Art", "mid"): 2,
+        },
+        5,
+    )
+    assert pattern.reason(school("W")) == PRIMARY
+    assert cells(pattern, COMPLEMENTARY) == {(("department",), ("English",))}
+    assert pattern.reason(school("S")) == COMPLEMENTARY
+    assert pattern.reason(school("N")) is None
+
+
+def test_the_span_explains_a_sum_with_the_cells_added_first() -> None:
+    """Published a, b and a+b: a+b adds nothing new, so it takes no row, and a is explained
+    by its own cell alone (the exact check withholds one of the cells a combination uses)."""
+    span = suppression._Span(2)
+    span.add({0: 1, 2: 1})  # a, cell 0
+    span.add({1: 1, 3: 1})  # b, cell 1
+    span.add({0: 1, 1: 1, 4: 1})  # a + b, cell 2
+    assert span.order == [0, 1], "only atom columns lead a row"
+    a_only = span.reduce({0: 1})
+    assert set(a_only) == {2}, ("a is cell 0 and nothing else", a_only)
+    b_only = span.reduce({1: 1})
+    assert set(b_only) == {3}, ("b is cell 1 and nothing else", b_only)
+
+
+def test_lines_are_settled_in_the_order_of_their_parents_description() -> None:
+    """One school: English early-career (8), English mid-career (8), Maths early-career (1).
+    Maths is withheld. Lines go by their parent's simplest description, whole audit first,
+    then dimension names before values: the whole audit by department takes English (16),
+    then early-career (9) by department takes English early-career (8), and English by career
+    stage has two withheld cells already. Mid-career (8) and early-career (9) stay published
+    (with the total, 17, they give nothing withheld away)."""
+    pattern = compute(
+        {
+            person("S", "English", "ect"): 8,
+            person("S", "English", "mid"): 8,
+            person("S", "Maths", "ect"): 1,
+        },
+        5,
+    )
+    assert cells(pattern, PRIMARY) == {(("department",), ("Maths",))}
+    assert cells(pattern, COMPLEMENTARY) == {
+        (("department",), ("English",)),
+        (("department", "career_stage"), ("English", "ect")),
+    }
+    assert pattern.reason((("career_stage",), ("mid",))) is None
+    assert pattern.reason((("career_stage",), ("ect",))) is None
