@@ -42,9 +42,9 @@ from bench.procs import cpu_seconds, machine_cpu, online_cpus
 from bench.stack import Stack, log
 from cpd_common import events
 from cpd_common.db import uuid7
-from cpd_common.demo_data import OAKRIDGE
 from cpd_common.events import catalogue
 from cpd_common.events.outbox import STREAM
+from cpd_demo.trust import OAKRIDGE
 
 IN_FLIGHT = 16  # producer transactions at once (the pool size)
 # Longest wait for the consumer after a run, and for an idle pipeline before the next one:

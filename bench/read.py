@@ -21,7 +21,7 @@ import asyncpg
 from bench.config import Config, bar
 from bench.load import Target, cpu_bound_ratio, cpu_figures, median, rotate, rounded, run_load
 from bench.stack import ROUND_TRIP_DB, Stack, log
-from cpd_common.demo_data import NORTHFIELD
+from cpd_demo.trust import NORTHFIELD
 
 PATH = f"/v1/schools/{NORTHFIELD}"
 

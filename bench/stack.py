@@ -213,7 +213,7 @@ class Stack:
     def start_raw(
         self, key: str = "raw", database: str = "cpd_gateway", gateway_port: int | None = None
     ) -> None:
-        from cpd_common.demo_data import OAKRIDGE
+        from cpd_demo.trust import OAKRIDGE
 
         env = dict(os.environ)
         env.update(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from cpd_common.demo_data import DEMO_CREDENTIALS, NORTHFIELD_STAFF_PASSWORD
 from cpd_common.testing.servers import free_port
+from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD_STAFF_PASSWORD
 
 STARTED = re.compile(r"(\w+) (?:API|worker) started \(pid (\d+)\)")
 

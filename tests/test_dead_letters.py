@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy import text
 
 from cpd_common.db import uuid7
-from cpd_common.demo_data import NORTHFIELD, OAKRIDGE
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
+from cpd_demo.trust import NORTHFIELD, OAKRIDGE
 from cpd_local.stack import Stack
 
 ADMIN = ("admin@oakridge.example", "oakridge-admin-2026")

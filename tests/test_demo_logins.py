@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from cpd_common.demo_data import NORTHFIELD, NORTHFIELD_STAFF_PASSWORD, PEOPLE
+from cpd_demo.trust import NORTHFIELD, NORTHFIELD_STAFF_PASSWORD, PEOPLE
 from cpd_local.stack import Stack
 
 

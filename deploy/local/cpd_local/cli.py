@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from cpd_common.demo_data import NORTHFIELD_STAFF_PASSWORD
+from cpd_demo.trust import NORTHFIELD_STAFF_PASSWORD
 from cpd_local.platform import SERVICE_NAMES
 
 SERVICES = SERVICE_NAMES  # the gateway first

@@ -28,7 +28,7 @@ from cpd_audit.responses.schemas import ResponseCreate
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.demo import load_demo
-from cpd_common.demo_data import (
+from cpd_demo.trust import (
     NORTHFIELD,
     OAKRIDGE,
     PEOPLE,

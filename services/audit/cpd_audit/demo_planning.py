@@ -21,8 +21,8 @@ from cpd_audit.models import AlignmentPlan, CpdPlan, CpdPlanRow, Need, NeedAudit
 from cpd_common import events
 from cpd_common.db import utcnow
 from cpd_common.demo import load_demo
-from cpd_common.demo_data import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK, demo_id
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK, demo_id
 
 CONTENT: dict[str, Any] = load_demo("cpd_audit", "demo_planning.yaml")
 SCHOOLS = {"northfield": NORTHFIELD, "southbank": SOUTHBANK}

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cpd_common.demo_data import OAKRIDGE, PEOPLE, PEOPLE_BY_KEY
 from cpd_common.testing.api import ApiClient
+from cpd_demo.trust import OAKRIDGE, PEOPLE, PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 OAKRIDGE_STAFF = [p for p in PEOPLE if p.trust_id == OAKRIDGE and p.staff_group != "governor"]

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cpd_audit.models import AuditResponse, OutboxEvent
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 
 INSTRUMENT = {
     "key": "differencing-check",

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from cpd_audit import demo as audit_demo
 from cpd_audit.models import AuditParticipation, AuditResponse, OutboxEvent
-from cpd_common.demo_data import NORTHFIELD
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD
 
 
 async def test_demo_shows_a_closed_round_with_results_and_an_open_diagnostic(kit: Any) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cpd_audit.models import OutboxEvent
-from cpd_common.demo_data import OAKRIDGE
 from cpd_common.events import catalogue
+from cpd_demo.trust import OAKRIDGE
 
 INSTRUMENT = {
     "key": "two-questions",

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cpd_audit.models import Audit
-from cpd_common.demo_data import NORTHFIELD, OAKRIDGE, RIVERSIDE, RIVERSIDE_HIGH, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, OAKRIDGE, RIVERSIDE, RIVERSIDE_HIGH, SOUTHBANK
 
 REFLECTION = {
     "key": "reflection",

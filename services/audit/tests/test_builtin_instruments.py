@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cpd_audit.instruments import builtin
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
-from cpd_common.demo_data import NORTHFIELD, OAKRIDGE
+from cpd_demo.trust import NORTHFIELD, OAKRIDGE
 
 SEED = Path("/work/shared/seeds/tdt-cpd-quality-framework.txt")
 QF = "cpd-quality-framework"

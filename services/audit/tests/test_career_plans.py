@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select
 
 from cpd_audit.models import CareerPlan, CareerPlanShare, Need
-from cpd_common.demo_data import PEOPLE_BY_KEY
+from cpd_demo.trust import PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 OWNER = PEOPLE_BY_KEY["s-t2"]  # Chris Walker, Maths ECT at Southbank (line manager s-t1)

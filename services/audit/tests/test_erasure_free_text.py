@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import text
 
 from cpd_audit.erasure import FORMER_STAFF, FREE_TEXT
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.erasure import name_pattern
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 
 ERASED = PEOPLE_BY_KEY["n-t3"]
 NAME = ERASED.name

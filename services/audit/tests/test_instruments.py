@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from cpd_common.demo_data import NORTHFIELD
+from cpd_demo.trust import NORTHFIELD
 
 
 async def test_builtin_instruments_keyed_like_their_frameworks(kit: Any) -> None:

@@ -21,9 +21,9 @@ from cpd_audit.models import (
     NeedAuditItem,
     OutboxEvent,
 )
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.events import catalogue
 from cpd_common.testing.concurrency import one_winner, race
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 
 N = 8
 

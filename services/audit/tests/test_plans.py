@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from cpd_audit.models import CpdPlanRow
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_local.stack import Stack
 
 LEADER = PEOPLE_BY_KEY["n-head"]

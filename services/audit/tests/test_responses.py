@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import inspect, select, text
 
 from cpd_audit.models import AuditAnswer, AuditParticipation, AuditResponse, IdempotencyKey
-from cpd_common.demo_data import NORTHFIELD, PEOPLE, PEOPLE_BY_KEY, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, PEOPLE, PEOPLE_BY_KEY, SOUTHBANK
 
 ALL_PRINCIPLES = {str(n): {"values": 4, "practice": 2} for n in range(1, 9)}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpd_common.demo_data import NORTHFIELD
+from cpd_demo.trust import NORTHFIELD
 
 INSTRUMENT = {
     "key": "shape-check",

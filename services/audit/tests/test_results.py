@@ -11,7 +11,7 @@ import statistics
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 
 PRINCIPLES = [str(n) for n in range(1, 9)]
 SVG = "{http://www.w3.org/2000/svg}"

@@ -8,7 +8,7 @@ import csv
 import io
 from typing import Any
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 
 INSTRUMENT = {
     "key": "formula-check",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cpd_audit.models import AuditAnswer, AuditResponse, SelfAudit
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 
 GAPS = {"1": (5, 4), "2": (5, 1), "3": (4, 4), "4": (5, 2), "5": (3, 3), "6": (4, 3)}
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import demo_data
 from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
+from cpd_demo import trust as demo_data
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, CostsIn, SessionIn
 from cpd_evaluation.coaching import schemas as coaching_schemas

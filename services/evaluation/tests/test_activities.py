@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id

@@ -8,9 +8,9 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
+from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 from cpd_local.stack import Stack
 
 from .conftest import Api, person_id

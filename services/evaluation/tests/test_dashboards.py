@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from datetime import date
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, PEOPLE, SOUTHBANK
 from cpd_evaluation.records.years import AcademicYear
 from cpd_local.stack import Stack
 

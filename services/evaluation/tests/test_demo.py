@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cpd_common.demo_data import NORTHFIELD
+from cpd_demo.trust import NORTHFIELD
 from cpd_evaluation import demo as evaluation_demo
 from cpd_evaluation.models import Activity
 from cpd_lessonstudy import demo as lessonstudy_demo

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
 from cpd_common.events import catalogue
 from cpd_common.worker import run_periodic
+from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 from cpd_evaluation import worker
 from cpd_evaluation.follow_ups.service import announce_due
 from cpd_evaluation.models_voice import FollowUpNotice

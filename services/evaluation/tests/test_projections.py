@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_evaluation.models import Need, Person
 from cpd_local.stack import Stack
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from cpd_common.demo_data import NORTHFIELD
+from cpd_demo.trust import NORTHFIELD
 from cpd_local.stack import Stack
 
 from .conftest import Api, person_id

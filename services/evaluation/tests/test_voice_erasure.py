@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from cpd_common.demo_data import PEOPLE_BY_KEY
+from cpd_demo.trust import PEOPLE_BY_KEY
 from cpd_evaluation.models_voice import (
     CoachingAgreement,
     CoachingSession,

@@ -1,4 +1,5 @@
-"""Seeds the demo trust (``make up`` and the test suite): see :mod:`cpd_common.demo_data`."""
+"""Seeds the demo trust (``make up`` and the test suite): see :mod:`cpd_demo.trust`, whose
+content is data (``deploy/demo/cpd_demo/trust.yaml``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.db import utcnow
-from cpd_common.demo_data import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
+from cpd_demo.trust import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
 from cpd_gateway.directory.service import _school_event, person_event
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import Account, ApiClient, Person, School, Trust

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from cpd_common.demo_data import (
+from cpd_common.events import catalogue
+from cpd_demo.trust import (
     DEMO_CREDENTIALS,
     NORTHFIELD,
     OAKRIDGE,
@@ -23,7 +24,6 @@ from cpd_common.demo_data import (
     RIVERSIDE_HIGH,
     SOUTHBANK,
 )
-from cpd_common.events import catalogue
 from cpd_gateway.directory.service import ERASED_NAME
 from cpd_local.stack import Stack
 

@@ -8,8 +8,8 @@ import uuid
 
 from sqlalchemy import text
 
-from cpd_common.demo_data import NORTHFIELD, RIVERSIDE_HIGH
 from cpd_common.testing.concurrency import one_winner, race
+from cpd_demo.trust import NORTHFIELD, RIVERSIDE_HIGH
 from cpd_gateway.demo import DEMO_CREDENTIALS
 from cpd_local.stack import Stack
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import text
 
-from cpd_common.demo_data import (
+from cpd_demo.trust import (
     DEMO_CREDENTIALS,
     NORTHFIELD,
     OAKRIDGE,

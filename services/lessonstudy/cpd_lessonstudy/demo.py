@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
+from cpd_demo import trust as demo_data
 from cpd_lessonstudy import demo_enquiry
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.case_pupils.schemas import CasePupilCreate
@@ -53,15 +54,8 @@ DEMO_KEYS = sorted(
 )
 
 
-def _demo_data() -> Any:
-    # The demo trust's fixed ids and people live with the gateway, which seeds the directory.
-    from cpd_common import demo_data
-
-    return demo_data
-
-
 def _principal(key: str) -> Principal:
-    p = _demo_data().PEOPLE_BY_KEY[key]
+    p = demo_data.PEOPLE_BY_KEY[key]
     return Principal(
         sub=f"person:{p.id}",
         trust_id=p.trust_id,
@@ -77,14 +71,14 @@ def _ago(days: int) -> date:
 
 async def projection_ready(session: AsyncSession) -> bool:
     """True once the directory events for the demo people and schools have arrived."""
-    data = _demo_data()
     people = await session.scalar(
         select(func.count()).where(
-            Person.id.in_([data.PEOPLE_BY_KEY[k].id for k in DEMO_KEYS]), Person.active.is_(True)
+            Person.id.in_([demo_data.PEOPLE_BY_KEY[k].id for k in DEMO_KEYS]),
+            Person.active.is_(True),
         )
     )
     schools = await session.scalar(
-        select(func.count()).where(School.id.in_([data.NORTHFIELD, data.SOUTHBANK]))
+        select(func.count()).where(School.id.in_([demo_data.NORTHFIELD, demo_data.SOUTHBANK]))
     )
     return people == len(DEMO_KEYS) and schools == 2
 
@@ -92,10 +86,9 @@ async def projection_ready(session: AsyncSession) -> bool:
 async def seed_demo(session: AsyncSession) -> None:
     """Adds the two demo studies, then the demo learning community and its enquiries, unless
     they are there already. Never commits."""
-    data = _demo_data()
     exists = await session.scalar(
         select(LessonStudy.id).where(
-            LessonStudy.trust_id == data.OAKRIDGE, LessonStudy.title == FRACTIONS_TITLE
+            LessonStudy.trust_id == demo_data.OAKRIDGE, LessonStudy.title == FRACTIONS_TITLE
         )
     )
     if exists is None:
@@ -111,7 +104,7 @@ async def seed_demo(session: AsyncSession) -> None:
 async def _study(
     session: AsyncSession, creator: str, group: dict[str, str], **fields: Any
 ) -> tuple[LessonStudy, dict[str, uuid.UUID]]:
-    people = _demo_data().PEOPLE_BY_KEY
+    people = demo_data.PEOPLE_BY_KEY
     study = await studies_service.create_study(
         session,
         principal=_principal(creator),

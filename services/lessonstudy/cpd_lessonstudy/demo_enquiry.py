@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import demo_data
 from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
+from cpd_demo import trust as demo_data
 from cpd_lessonstudy.communities import schemas as cs
 from cpd_lessonstudy.communities import service as communities
 from cpd_lessonstudy.community_work import service as work

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.testing.api import ApiClient
 from cpd_common.testing.api import outbox as service_outbox
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 BASE = "/v1/lesson-studies"
@@ -33,7 +33,7 @@ def platform_services() -> tuple[str, ...]:
 
 
 class Api(ApiClient):
-    """The shared client on the demo trust's people (by demo_data key), with this service's
+    """The shared client on the demo trust's people (by cpd_demo.trust key), with this service's
     building blocks."""
 
     def __init__(self, stack: Stack) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 
 from .conftest import Api, days_ago
 

@@ -4,8 +4,8 @@ the trust and school views."""
 
 from __future__ import annotations
 
-from cpd_common.demo_data import NORTHFIELD
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, outbox

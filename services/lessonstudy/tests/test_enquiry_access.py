@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cpd_common.demo_data import NORTHFIELD, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 from cpd_lessonstudy.models import Enquiry
 from cpd_local.stack import Stack
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from cpd_common.demo_data import PEOPLE_BY_KEY
 from cpd_common.events import catalogue
+from cpd_demo.trust import PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, outbox

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_common.events import catalogue
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, outbox, prediction_text

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from cpd_common.demo_data import PEOPLE_BY_KEY
 from cpd_common.testing.concurrency import one_winner, race
+from cpd_demo.trust import PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids

@@ -3,7 +3,7 @@ holds markup shows as text in the HTML report and as literal text in the Markdow
 
 from __future__ import annotations
 
-from cpd_common.demo_data import NORTHFIELD
+from cpd_demo.trust import NORTHFIELD
 from cpd_local.stack import Stack
 
 from .conftest import Api

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from cpd_common.demo_data import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, new_id
