@@ -7,6 +7,10 @@ Pupils are never named: a case pupil is a 1-3 character label with a profile. Ev
 group records (predictions, observations, interviews, reflections) is about pupils' learning,
 never a judgement of the teacher. Authorship is kept as a membership id, so erasing a person
 turns their membership into an anonymous "former member" without losing the group's record.
+
+It stays one file although it is long: each service keeps all its tables in one models.py
+(the convention the Alembic env and the other services follow), so the whole schema, and the
+unique constraints behind its "one X per Y" rules, can be read in one place.
 """
 
 from __future__ import annotations
