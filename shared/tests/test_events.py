@@ -686,3 +686,52 @@ async def test_one_failing_event_in_a_batch_does_not_hold_back_the_others(db, js
         assert await session.scalar(select(func.count()).select_from(Inbox)) == 2
         dead = (await session.scalars(select(Dead))).one()
         assert "cannot project this school" in dead.error
+
+
+async def test_consumer_setup_is_retried_until_the_stream_can_be_created(  # type: ignore[no-untyped-def]
+    db, nats_clean, caplog
+) -> None:
+    """At start-up the CPD stream cannot be created (another stream already takes some of
+    its subjects, so the server refuses it): the consumer loop logs, waits and tries again,
+    and once the way is clear it creates the stream and the durable consumer and handles
+    the events published after."""
+    caplog.set_level(logging.WARNING, logger="cpd.inbox")
+    _, sessionmaker = db
+    nc = await nats.connect(nats_clean)
+    jetstream = nc.jetstream()
+    await jetstream.add_stream(name="BLOCKER", subjects=["cpd.directory.>"])
+    sub = subscription(durable="late-setup")
+    stop = asyncio.Event()
+    consumers = asyncio.create_task(run_consumers(sessionmaker, nats_clean, [sub], stop))
+
+    def setup_failures() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.getMessage().startswith("consumer setup:")]
+
+    try:
+        await wait_for(lambda: _truthy(len(setup_failures()) >= 2), timeout=20)
+        assert not consumers.done(), "a failed setup is retried, not the end of the loop"
+        await jetstream.delete_stream("BLOCKER")
+
+        async def consumer_ready() -> bool:
+            try:
+                await jetstream.consumer_info(STREAM, "late-setup")
+            except Exception:
+                return False
+            return True
+
+        await wait_for(consumer_ready, timeout=20)
+        async with sessionmaker() as session, session.begin():
+            school_event(session, "Set up late")
+        await publish_pending(sessionmaker, jetstream)
+
+        async def handled() -> bool:
+            async with sessionmaker() as session:
+                return await session.scalar(select(func.count()).select_from(School)) == 1
+
+        await wait_for(handled, timeout=20)
+    finally:
+        stop.set()
+        await asyncio.wait_for(consumers, 15)
+        await nc.close()
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == 1
