@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,40 @@ def _make_reachable(path: Path, user: pwd.struct_passwd) -> None:
     os.chown(path, user.pw_uid, user.pw_gid)
 
 
+def _traversable_by_others(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in [path, *path.parents])
+
+
+def _reachable_bin(bin_dir: Path) -> Path:
+    """``bin_dir``, or a copy of its installation that another user can run.
+
+    As root, PostgreSQL runs as an unprivileged user, who cannot enter a checkout kept in a
+    private (0700) folder; then the installation (bin, lib, share: relocatable, ~35 MB) is
+    copied once to the temp folder and run from there."""
+    if _traversable_by_others(bin_dir):
+        return bin_dir
+    install = bin_dir.parent
+    target = Path(tempfile.gettempdir()) / f"cpd-pginstall-{os.stat(install).st_ino}"
+    if not (target / "bin" / "initdb").exists():
+        staging = Path(tempfile.mkdtemp(prefix="cpd-pginstall-staging-"))
+        shutil.copytree(install, staging / "pginstall", symlinks=True)
+        for root, dirs, files in os.walk(staging):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o755)  # noqa: S103 (binaries others must run)
+            for name in files:
+                full = os.path.join(root, name)
+                if not os.path.islink(full):
+                    os.chmod(full, os.stat(full).st_mode | 0o444)
+        os.chmod(staging, 0o755)  # noqa: S103
+        try:
+            os.rename(staging / "pginstall", target)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            os.rmdir(staging)
+    return target / "bin"
+
+
 class EmbeddedPostgres:
     """One PostgreSQL cluster in ``data_dir`` on 127.0.0.1:``port`` (trust auth, user ``cpd``).
 
@@ -86,8 +121,8 @@ class EmbeddedPostgres:
         self.data_dir = self.base_dir / "data"
         self.port = port or free_port()
         self.durable = durable
-        self.bin = pg_bin_dir()
         self.user = _run_as()
+        self.bin = pg_bin_dir() if self.user is None else _reachable_bin(pg_bin_dir())
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         kw: dict[str, Any] = {}
