@@ -82,15 +82,20 @@ def _reachable_bin(bin_dir: Path) -> Path:
     """``bin_dir``, or a copy of its installation that another user can run.
 
     As root, PostgreSQL runs as an unprivileged user, who cannot enter a checkout kept in a
-    private (0700) folder; then the installation (bin, lib, share: relocatable, ~35 MB) is
-    copied once to the temp folder and run from there."""
+    private (0700) folder; then the installation (``pgserver/pginstall``, ~35 MB) and the
+    wheel's bundled libraries (``pgserver.libs``, found through the binaries' relative RPATH)
+    are copied once, in the same layout, to the temp folder and run from there."""
     if _traversable_by_others(bin_dir):
         return bin_dir
-    install = bin_dir.parent
+    install = bin_dir.parent  # .../site-packages/pgserver/pginstall
+    package = install.parent
     target = Path(tempfile.gettempdir()) / f"cpd-pginstall-{os.stat(install).st_ino}"
-    if not (target / "bin" / "initdb").exists():
+    copied_bin = target / package.name / install.name / bin_dir.name
+    if not (copied_bin / "initdb").exists():
         staging = Path(tempfile.mkdtemp(prefix="cpd-pginstall-staging-"))
-        shutil.copytree(install, staging / "pginstall", symlinks=True)
+        shutil.copytree(install, staging / package.name / install.name, symlinks=True)
+        for libs in package.parent.glob(f"{package.name}*.libs"):
+            shutil.copytree(libs, staging / libs.name, symlinks=True)
         for root, dirs, files in os.walk(staging):
             for name in dirs:
                 os.chmod(os.path.join(root, name), 0o755)  # noqa: S103 (binaries others must run)
@@ -100,12 +105,10 @@ def _reachable_bin(bin_dir: Path) -> Path:
                     os.chmod(full, os.stat(full).st_mode | 0o444)
         os.chmod(staging, 0o755)  # noqa: S103
         try:
-            os.rename(staging / "pginstall", target)
+            os.rename(staging, target)
         except OSError:  # another process made it first
             shutil.rmtree(staging, ignore_errors=True)
-        else:
-            os.rmdir(staging)
-    return target / "bin"
+    return copied_bin
 
 
 class EmbeddedPostgres:
