@@ -5,11 +5,10 @@ activities."""
 
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_evaluation import voice_erasure
@@ -24,11 +23,6 @@ _TEXT_COLUMNS = {
 }
 
 
-def name_pattern(name: str) -> str:
-    # PostgreSQL ARE: \m and \M are word boundaries; escape everything else literally.
-    return r"\m" + re.sub(r"([.^$*+?()\[\]{}|\\])", r"\\\1", name.strip()) + r"\M"
-
-
 async def scrub_erased_name(
     session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
 ) -> None:
@@ -38,18 +32,18 @@ async def scrub_erased_name(
             Person.id == payload.person_id, Person.trust_id == payload.trust_id
         )
     )
-    if not name or not name.strip():
-        return
-    params = {"pattern": name_pattern(name), "trust": payload.trust_id, "with": ERASED_NAME}
-    for table, columns in {**_TEXT_COLUMNS, **voice_erasure.TEXT_COLUMNS}.items():
-        for column in columns:
-            await session.execute(
-                text(
-                    f"UPDATE {table} SET {column} = regexp_replace({column}, :pattern, :with, 'gi')"
-                    f" WHERE trust_id = :trust AND {column} ~* :pattern"
-                ),
-                params,
-            )
+    await scrub_name(
+        session,
+        name=name,
+        person_id=payload.person_id,
+        trust_id=payload.trust_id,
+        columns=[
+            FreeText(table, column)
+            for table, columns in {**_TEXT_COLUMNS, **voice_erasure.TEXT_COLUMNS}.items()
+            for column in columns
+        ],
+        replacement=ERASED_NAME,
+    )
 
 
 async def erase_participation(
