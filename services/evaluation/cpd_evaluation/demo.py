@@ -24,7 +24,7 @@ from cpd_evaluation.coaching import service as coaching_service
 from cpd_evaluation.feedback import service as feedback_service
 from cpd_evaluation.feedback.schemas import FeedbackCreate
 from cpd_evaluation.models import Activity, ActivitySession, Person, School
-from cpd_evaluation.models_voice import Provider
+from cpd_evaluation.models.voice import Provider
 from cpd_evaluation.participants import service as participants_service
 from cpd_evaluation.participants.schemas import (
     AttendanceIn,

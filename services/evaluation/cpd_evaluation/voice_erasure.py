@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_evaluation.models import Participant
-from cpd_evaluation.models_voice import CoachingAgreement, CoachingSession, Feedback, Reflection
+from cpd_evaluation.models.voice import CoachingAgreement, CoachingSession, Feedback, Reflection
 
 # Free text of this module's tables that may name a colleague (scrubbed with the others).
 TEXT_COLUMNS = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cpd_evaluation.models_voice import CoachingSession
+from cpd_evaluation.models.voice import CoachingSession
 from cpd_local.stack import Stack
 
 from .conftest import Api, person_id

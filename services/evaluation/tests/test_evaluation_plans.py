@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cpd_evaluation.models_plans import EvaluationPlan, EvaluationPlanActivity
+from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 from cpd_local.stack import Stack
 
 from .conftest import Api

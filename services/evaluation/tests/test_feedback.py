@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from cpd_evaluation.models_voice import Feedback
+from cpd_evaluation.models.voice import Feedback
 from cpd_local.stack import Stack
 
 from .conftest import Api

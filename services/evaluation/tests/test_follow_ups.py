@@ -14,7 +14,7 @@ from cpd_common.worker import run_periodic
 from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 from cpd_evaluation import worker
 from cpd_evaluation.follow_ups.service import announce_due
-from cpd_evaluation.models_voice import FollowUpNotice
+from cpd_evaluation.models.voice import FollowUpNotice
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from cpd_common.testing.concurrency import one_winner, race
-from cpd_evaluation.models_voice import CoachingAgreement, Feedback, Provider
+from cpd_evaluation.models.voice import CoachingAgreement, Feedback, Provider
 from cpd_local.stack import Stack
 
 from .conftest import BASE, Api, person_id

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from cpd_demo.trust import PEOPLE_BY_KEY
-from cpd_evaluation.models_voice import (
+from cpd_evaluation.models.voice import (
     CoachingAgreement,
     CoachingSession,
     Feedback,

@@ -22,7 +22,7 @@ from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import ACTIVITY_ROLE_GUARD, NOT_FOUND, PRECONDITIONS, PREFIX
 from cpd_evaluation.coaching import schemas, service
-from cpd_evaluation.models_voice import CoachingSession
+from cpd_evaluation.models.voice import CoachingSession
 
 router = APIRouter(
     prefix=PREFIX + "/{activity_id}",

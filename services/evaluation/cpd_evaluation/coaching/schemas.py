@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
-from cpd_evaluation.terms_voice import CoachingEvidence
+from cpd_evaluation.terms.voice import CoachingEvidence
 
 
 class AgreementCreate(Input):

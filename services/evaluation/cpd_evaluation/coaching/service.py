@@ -33,8 +33,8 @@ from cpd_evaluation.coaching.schemas import (
 )
 from cpd_evaluation.membership import participation_of
 from cpd_evaluation.models import Activity
-from cpd_evaluation.models_voice import CoachingAgreement, CoachingSession
-from cpd_evaluation.terms_voice import COACHING_KINDS
+from cpd_evaluation.models.voice import CoachingAgreement, CoachingSession
+from cpd_evaluation.terms.voice import COACHING_KINDS
 
 
 def ensure_coaching(activity: Activity) -> None:

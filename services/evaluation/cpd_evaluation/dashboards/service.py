@@ -60,11 +60,11 @@ from cpd_evaluation.models import (
     School,
     SourceHours,
 )
-from cpd_evaluation.models_voice import CoachingAgreement, CoachingSession
+from cpd_evaluation.models.voice import CoachingAgreement, CoachingSession
 from cpd_evaluation.participants.hours import TOTAL, hours_subquery
 from cpd_evaluation.records.service import attributed_on
 from cpd_evaluation.records.years import AcademicYear
-from cpd_evaluation.terms_voice import MIN_GROUP
+from cpd_evaluation.terms.voice import MIN_GROUP
 
 TRUST = None  # the key of the trust total among the per-school rows
 RECENT_DAYS = 30

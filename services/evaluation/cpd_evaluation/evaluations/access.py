@@ -19,7 +19,7 @@ from sqlalchemy.types import Uuid
 from cpd_common.auth import Principal, Role
 from cpd_evaluation.evaluations.errors import CannotChangePlan, PlanNotFound
 from cpd_evaluation.models import Activity
-from cpd_evaluation.models_plans import EvaluationPlan, EvaluationPlanActivity
+from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 
 PLAN_READERS: tuple[Role, ...] = ("school_leader", "trust_admin", "governor")
 

@@ -15,8 +15,8 @@ from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.evaluations import schemas, service
 from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
-from cpd_evaluation.models_plans import EvaluationPlan
-from cpd_evaluation.terms_plans import PlanStatus
+from cpd_evaluation.models.plans import EvaluationPlan
+from cpd_evaluation.terms.plans import PlanStatus
 
 PREFIX = "/v1/evaluations"
 PLAN_PROBLEMS = {

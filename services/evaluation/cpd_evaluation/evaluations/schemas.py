@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
-from cpd_evaluation.terms_plans import EvaluationLevel, PlanStatus, PlanWarningCode
+from cpd_evaluation.terms.plans import EvaluationLevel, PlanStatus, PlanWarningCode
 
 DataItem = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=8000)]

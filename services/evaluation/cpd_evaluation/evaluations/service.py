@@ -36,8 +36,8 @@ from cpd_evaluation.evaluations.schemas import (
     PlanWarning,
 )
 from cpd_evaluation.models import Activity
-from cpd_evaluation.models_plans import EvaluationPlan, EvaluationPlanActivity
-from cpd_evaluation.terms_plans import PLAN_STATUSES
+from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
+from cpd_evaluation.terms.plans import PLAN_STATUSES
 
 EMPTY_SET: dict[str, Any] = {"quantitative": [], "qualitative": [], "analysis": None}
 

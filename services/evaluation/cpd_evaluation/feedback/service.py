@@ -34,8 +34,8 @@ from cpd_evaluation.feedback.schemas import (
 )
 from cpd_evaluation.membership import participation_of
 from cpd_evaluation.models import Activity, Participant
-from cpd_evaluation.models_voice import Feedback, FeedbackWindow
-from cpd_evaluation.terms_voice import FEEDBACK_WINDOW_DAYS, MIN_GROUP
+from cpd_evaluation.models.voice import Feedback, FeedbackWindow
+from cpd_evaluation.terms.voice import FEEDBACK_WINDOW_DAYS, MIN_GROUP
 
 RATINGS = ("relevance", "quality", "expected_impact")
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from cpd_evaluation.terms_voice import FollowUpKind
+from cpd_evaluation.terms.voice import FollowUpKind
 
 
 class FollowUpItem(BaseModel):

@@ -44,14 +44,14 @@ from cpd_common.db import utcnow
 from cpd_common.events import catalogue
 from cpd_evaluation.follow_ups.schemas import FollowUpItem, FollowUps, SchoolFollowUps
 from cpd_evaluation.models import Activity, Participant, School
-from cpd_evaluation.models_voice import (
+from cpd_evaluation.models.voice import (
     CoachingAgreement,
     CoachingSession,
     Feedback,
     FeedbackWindow,
     FollowUpNotice,
 )
-from cpd_evaluation.terms_voice import (
+from cpd_evaluation.terms.voice import (
     FEEDBACK_WINDOW_DAYS,
     FOLLOW_UP_KINDS,
     IMPACT_REPORT_AFTER_DAYS,

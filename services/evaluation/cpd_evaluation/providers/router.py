@@ -13,9 +13,9 @@ from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_evaluation.models_voice import Provider
+from cpd_evaluation.models.voice import Provider
 from cpd_evaluation.providers import schemas, service
-from cpd_evaluation.terms_voice import ProviderKind
+from cpd_evaluation.terms.voice import ProviderKind
 
 PREFIX = "/v1/providers"
 router = APIRouter(

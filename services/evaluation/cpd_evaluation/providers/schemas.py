@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_evaluation.feedback.schemas import RatingSummary
-from cpd_evaluation.terms_voice import ProviderKind
+from cpd_evaluation.terms.voice import ProviderKind
 
 EVIDENCE = "Where is the evidence that what they offer works?"
 FOLLOW_UP = "What follow-up do they offer after the sessions?"

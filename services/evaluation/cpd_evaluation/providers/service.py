@@ -14,7 +14,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_evaluation.feedback import service as feedback_service
 from cpd_evaluation.models import Activity, Participant
-from cpd_evaluation.models_voice import Feedback, FeedbackWindow, Provider
+from cpd_evaluation.models.voice import Feedback, FeedbackWindow, Provider
 from cpd_evaluation.participants.hours import hours_subquery
 from cpd_evaluation.providers.errors import (
     CannotManageProviders,
@@ -35,7 +35,7 @@ from cpd_evaluation.providers.schemas import (
     ProviderUpdate,
     Question,
 )
-from cpd_evaluation.terms_voice import MIN_GROUP
+from cpd_evaluation.terms.voice import MIN_GROUP
 
 QUESTIONS = (
     ("evidence", EVIDENCE),

@@ -14,7 +14,7 @@ from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import ACTIVITY_ROLE_GUARD, NOT_FOUND, PRECONDITIONS, PREFIX
-from cpd_evaluation.models_voice import Reflection
+from cpd_evaluation.models.voice import Reflection
 from cpd_evaluation.reflections import schemas, service
 
 router = APIRouter(

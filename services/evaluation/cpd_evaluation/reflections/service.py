@@ -24,7 +24,7 @@ from cpd_evaluation.membership import (
     participation_of,
 )
 from cpd_evaluation.models import Activity
-from cpd_evaluation.models_voice import Reflection
+from cpd_evaluation.models.voice import Reflection
 from cpd_evaluation.reflections.errors import (
     AuthorOnly,
     InvalidReflection,

@@ -287,4 +287,4 @@ class SourceHours(TenantMixin, Base):
 
 # Participant voice, coaching, providers, follow-ups and evaluation plans live beside the
 # core tables.
-from cpd_evaluation import models_plans, models_voice  # noqa: E402,F401
+from cpd_evaluation.models import plans, voice  # noqa: E402,F401

@@ -18,7 +18,7 @@ from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin
 from cpd_evaluation.models import Base, _one_of
-from cpd_evaluation.terms_plans import PLAN_STATUSES
+from cpd_evaluation.terms.plans import PLAN_STATUSES
 
 
 class EvaluationPlan(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -34,7 +34,7 @@ from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin
 from cpd_evaluation.models import Base, _one_of
-from cpd_evaluation.terms_voice import FOLLOW_UP_KINDS, PROVIDER_KINDS
+from cpd_evaluation.terms.voice import FOLLOW_UP_KINDS, PROVIDER_KINDS
 
 # ---- participant voice --------------------------------------------------------------------
 
