@@ -299,3 +299,26 @@ def test_lines_are_settled_in_the_order_of_their_parents_description() -> None:
     }
     assert pattern.reason((("career_stage",), ("mid",))) is None
     assert pattern.reason((("career_stage",), ("ect",))) is None
+
+
+def test_equal_sized_complements_take_the_finer_cell_and_keep_the_coarser_figure() -> None:
+    """Northfield's 2 in Maths are withheld, so one of its other two departments (7 each)
+    must go too. Art is taught only at Northfield, so Northfield's Art cell is also the
+    whole-trust Art figure; English is taught in both schools. With sizes tied, the line rule
+    withholds the finer school-by-department cell (English) and keeps the department figure,
+    as the exact check does."""
+    counts = {
+        atom("N", "Maths"): 2,
+        atom("N", "English"): 7,
+        atom("N", "Art"): 7,
+        atom("S", "English"): 8,
+        atom("S", "Maths"): 9,
+    }
+    pattern = compute(counts, 5)
+    n_maths = (("school", "department"), ("N", "Maths"))
+    n_english = (("school", "department"), ("N", "English"))
+    art = (("department",), ("Art",))
+    assert pattern.reason(n_maths) == PRIMARY
+    assert pattern.reason(n_english) == COMPLEMENTARY
+    assert pattern.reason(art) is None, "the whole Art figure is not sacrificed on a tie"
+    assert pattern.reason(TOTAL) is None

@@ -99,7 +99,7 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
     node_label: dict[frozenset[int], str] = {}
     # How coarse a cell's simplest description is: a whole-school or whole-group figure
     # (1) is worth more than a school-by-group one (2), so complementary picks prefer the
-    # finer cells.
+    # finer cells: in the line rule among cells of equal size, and in the exact check first.
     node_depth: dict[frozenset[int], int] = {}
     for key, idx in members.items():
         node = frozenset(idx)
@@ -140,7 +140,7 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
             candidates = [c for c in children if c not in withheld and c != total_node]
             if not candidates:
                 continue
-            pick = min(candidates, key=lambda c: (node_size[c], node_label[c]))
+            pick = min(candidates, key=lambda c: (node_size[c], -node_depth[c], node_label[c]))
             withheld[pick] = COMPLEMENTARY
             changed = True
         if not changed and len(atoms) <= MAX_EXACT_ATOMS:
