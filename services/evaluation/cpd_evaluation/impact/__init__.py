@@ -1,0 +1,1 @@
+"""Impact of an evaluated programme: effect sizes, attrition and group gaps per measure."""
