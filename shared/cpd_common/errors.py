@@ -79,6 +79,20 @@ class Unprocessable(ProblemError):
     status, code, title = 422, "validation-error", "Request validation failed"
 
 
+class PayloadTooLarge(ProblemError):
+    status, code, title = 413, "payload-too-large", "Payload too large"
+
+
+class TooManyRequests(ProblemError):
+    """429: slow down. ``retry_after`` (seconds) becomes the ``Retry-After`` header."""
+
+    status, code, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kw: Any) -> None:
+        kw["headers"] = {**(kw.get("headers") or {}), "Retry-After": str(max(1, retry_after))}
+        super().__init__(detail, **kw)
+
+
 class ServiceUnavailable(ProblemError):
     status, code, title = 503, "service-unavailable", "Service temporarily unavailable"
 
@@ -131,8 +145,10 @@ PROBLEM_TEXT = {
     404: "No such resource, or not one you may see (another trust's looks the same).",
     409: "Conflicts with the resource's current state.",
     412: "If-Match does not match the current ETag.",
+    413: "The request body is larger than this operation accepts.",
     422: "The request is not valid; `errors` lists every problem.",
     428: "If-Match is required.",
+    429: "Too many requests: wait `Retry-After` seconds.",
     503: "A backing service is unreachable; retry after `Retry-After` seconds.",
 }
 

@@ -20,8 +20,9 @@ from cpd_common.events.catalogue import asyncapi_document
 from cpd_common.input_guard import install_input_guard
 from cpd_gateway import openapi
 from cpd_gateway.directory.router import router as directory_router
-from cpd_gateway.identity import keys
+from cpd_gateway.identity import keys, passwords
 from cpd_gateway.identity.router import router as identity_router
+from cpd_gateway.identity.throttle import LoginThrottle
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
 from cpd_gateway.settings import Settings
 
@@ -43,6 +44,11 @@ def create_app(
     asyncapi = asyncapi_document()
 
     async def startup(app: FastAPI) -> None:
+        passwords.configure(
+            workers=settings.password_hash_workers,
+            queue=settings.password_hash_queue,
+            retry_after=settings.retry_after_seconds,
+        )
         async with app.state.sessionmaker() as session, session.begin():
             await keys.ensure_signing_key(session, settings.signing_algorithm)
         keyring = keys.KeyRing(app.state.sessionmaker)
@@ -69,6 +75,7 @@ def create_app(
             server.should_exit = True
             await app.state.metrics_task
         await upstreams.close()
+        passwords.pool.close()
 
     async def start_metrics_listener(host: str, port: int) -> uvicorn.Server:
         """A second listener (loopback by default) that serves only /metrics: the public port
@@ -109,6 +116,12 @@ def create_app(
         dead_letters=False,
         readiness=[services_ready],
         public_metrics=False,
+    )
+
+    app.state.login_throttle = LoginThrottle(
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+        window_seconds=settings.login_failure_window_seconds,
     )
 
     async def merged_openapi(request: Request) -> JSONResponse:

@@ -25,3 +25,12 @@ class Settings(ServiceSettings):
     signing_algorithm: str = "EdDSA"
     # Browser single-page apps allowed to call the API (CORS), e.g. ["http://localhost:5173"].
     cors_origins: list[str] = []
+    # Password hashing runs in a thread pool: its size (0: half the cores, at least one) bounds
+    # the cores sign-ins can take; past ``password_hash_queue`` waiting checks, 503.
+    password_hash_workers: int = 0
+    password_hash_queue: int = 64
+    # Failed sign-ins allowed per account and per client address; each allowance refills
+    # evenly over ``login_failure_window_seconds``. Past it: 429 with Retry-After.
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 30
+    login_failure_window_seconds: float = 600.0

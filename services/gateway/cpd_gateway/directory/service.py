@@ -17,6 +17,7 @@ from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
 from cpd_gateway.directory import errors, schemas
+from cpd_gateway.identity import passwords
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import (
     Account,
@@ -526,7 +527,7 @@ async def create_client(
         trust_id=principal.trust_id,
         client_id=client_id,
         name=data.name,
-        secret_hash=identity.hash_secret(secret),
+        secret_hash=await passwords.hash_secret(secret),
         roles=list(data.roles),
         scopes=list(data.scopes),
     )

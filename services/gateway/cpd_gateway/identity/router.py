@@ -6,6 +6,8 @@ API call: the key is the platform's, shared by every trust."""
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,8 +15,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cpd_common.db import SessionDep
-from cpd_common.errors import Unauthorized, Unprocessable
+from cpd_common.errors import Unauthorized, Unprocessable, problems
 from cpd_gateway.identity import keys, service
+from cpd_gateway.identity.throttle import LoginThrottle
 
 router = APIRouter(tags=["auth"])
 
@@ -38,6 +41,21 @@ def _basic_client(request: Request) -> tuple[str, str] | None:
     return client_id, secret
 
 
+@asynccontextmanager
+async def throttled(request: Request, *, account: str) -> AsyncIterator[None]:
+    """Refuses (429) before checking a password when the account or the caller's address has
+    failed too often lately, and counts this attempt's failure."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else ""
+    throttle.check(account=account, address=address)
+    try:
+        yield
+    except Unauthorized:
+        throttle.failed(account=account, address=address)
+        raise
+    throttle.succeeded(account=account)
+
+
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
@@ -47,9 +65,13 @@ def _basic_client(request: Request) -> tuple[str, str] | None:
         "and `password` for people; `grant_type=client_credentials` with `client_id` and "
         "`client_secret` (or HTTP Basic) for API clients, optionally narrowing `scope`. "
         "Tokens are JWTs valid for 15 minutes. Wrong credentials answer 401, the same for an "
-        "unknown user as for a wrong password."
+        "unknown user as for a wrong password. Repeated failures for one account or from one "
+        "address answer 429 with `Retry-After` for a while, before any password is checked."
     ),
-    responses={401: {"description": "Credentials not valid"}},
+    responses={
+        401: {"description": "Credentials not valid"},
+        **problems(429, described={429: "Too many failed sign-ins: wait `Retry-After` seconds"}),
+    },
 )
 async def token(
     request: Request,
@@ -72,7 +94,8 @@ async def token(
                     if not v
                 ],
             )
-        person = await service.authenticate_person(session, email=username, password=password)
+        async with throttled(request, account=username):
+            person = await service.authenticate_person(session, email=username, password=password)
         claims = service.person_claims(person)
     elif grant_type == "client_credentials":
         basic = _basic_client(request)
@@ -81,9 +104,10 @@ async def token(
         if not client_id or not client_secret:
             raise Unauthorized("client_id and client_secret are required.")
         requested = scope.split() if scope else None
-        client, granted = await service.authenticate_client(
-            session, client_id=client_id, secret=client_secret, requested=requested
-        )
+        async with throttled(request, account=f"client:{client_id}"):
+            client, granted = await service.authenticate_client(
+                session, client_id=client_id, secret=client_secret, requested=requested
+            )
         claims = service.client_claims(client, granted)
     else:
         raise Unprocessable(

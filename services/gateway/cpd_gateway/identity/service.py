@@ -5,30 +5,27 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.db import utcnow
 from cpd_common.errors import Unauthorized
+from cpd_gateway.identity import passwords
+from cpd_gateway.identity.passwords import hasher
 from cpd_gateway.models import Account, ApiClient, Person
 
-hasher = PasswordHasher()
 # Verified against when the user is unknown, so both failures take the same time.
 _DUMMY_HASH = hasher.hash("not-a-real-password")
 BAD_CREDENTIALS = "The credentials are not valid."
 
 
 def hash_secret(secret: str) -> str:
+    """Blocking: for scripts (the demo seed). Request handlers use ``passwords.hash_secret``."""
     return hasher.hash(secret)
 
 
-def _verify(hash_: str, secret: str) -> bool:
-    try:
-        return hasher.verify(hash_, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+async def _verify(hash_: str, secret: str) -> bool:
+    return await passwords.verify_secret(hash_, secret)
 
 
 def person_claims(person: Person) -> dict[str, Any]:
@@ -61,10 +58,10 @@ async def authenticate_person(session: AsyncSession, *, email: str, password: st
         )
     ).first()
     if row is None:
-        _verify(_DUMMY_HASH, password)
+        await _verify(_DUMMY_HASH, password)
         raise Unauthorized(BAD_CREDENTIALS)
     account, person = row
-    if not _verify(account.password_hash, password) or not person.active or person.erased_at:
+    if not await _verify(account.password_hash, password) or not person.active or person.erased_at:
         raise Unauthorized(BAD_CREDENTIALS)
     return person
 
@@ -74,9 +71,9 @@ async def authenticate_client(
 ) -> tuple[ApiClient, list[str]]:
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     if client is None:
-        _verify(_DUMMY_HASH, secret)
+        await _verify(_DUMMY_HASH, secret)
         raise Unauthorized(BAD_CREDENTIALS)
-    if not _verify(client.secret_hash, secret) or not client.active:
+    if not await _verify(client.secret_hash, secret) or not client.active:
         raise Unauthorized(BAD_CREDENTIALS)
     granted = list(client.scopes or [])
     if requested:
@@ -94,13 +91,13 @@ async def set_password(session: AsyncSession, person: Person, *, email: str, pas
             Account(
                 person_id=person.id,
                 email=email.strip().lower(),
-                password_hash=hash_secret(password),
+                password_hash=await passwords.hash_secret(password),
                 created_at=utcnow(),
             )
         )
     else:
         account.email = email.strip().lower()
-        account.password_hash = hash_secret(password)
+        account.password_hash = await passwords.hash_secret(password)
 
 
 async def person_for_token(session: AsyncSession, person_id: uuid.UUID) -> Person | None:
