@@ -115,6 +115,10 @@ async def test_what_is_due_for_me_and_my_schools(demo: Stack, api: Api) -> None:
         "impact_report": 1,
         "coaching_session": 2,
         "feedback": 0,
+        "evaluation_baseline": 0,
+        "evaluation_short_term": 0,
+        "evaluation_medium_term": 0,
+        "evaluation_report": 0,
         "overdue": 4,
     }
     admin = await api.get("/v1/follow-ups", "admin")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -378,6 +378,38 @@ class FollowUpDue(Event, type="cpd.evaluation.follow_up.due", version=1, subject
     school_ids: list[uuid.UUID]
     person_ids: list[uuid.UUID]
     due_on: date
+
+
+class EvaluationDataDue(
+    Event, type="cpd.evaluation.evaluation.data_due", version=1, subject="evaluation_id"
+):
+    """A data point of an evaluation plan fell due and is not captured yet: the baseline, the
+    short-term or medium-term outcome data, or the report. Told once per point and due date.
+
+    ``person_ids`` holds the person responsible for the plan (empty when none is named);
+    ``school_ids`` are the plan's schools, whose leaders follow it up."""
+
+    evaluation_id: uuid.UUID
+    point: Literal["baseline", "short_term", "medium_term", "report"]
+    school_ids: list[uuid.UUID]
+    person_ids: list[uuid.UUID]
+    due_on: date
+
+
+class EvaluationReported(
+    Event, type="cpd.evaluation.evaluation.reported", version=1, subject="evaluation_id"
+):
+    """An evaluation plan reached the status reported: its findings went to those it names.
+
+    Told once per plan (a plan's status never goes back). ``activity_ids`` are the activities
+    it evaluated; the report itself is read at ``/v1/evaluations/{id}/report``."""
+
+    evaluation_id: uuid.UUID
+    title: str
+    school_ids: list[uuid.UUID]
+    activity_ids: list[uuid.UUID]
+    levels: list[str]
+    reported_at: datetime
 
 
 def asyncapi_document() -> dict[str, Any]:

@@ -20,9 +20,11 @@ from cpd_evaluation.terms.plans import PlanStatus
 
 PREFIX = "/v1/evaluations"
 PLAN_PROBLEMS = {
-    403: "Governors read plans; only leaders and trust admins change them.",
+    403: "Governors read plans; only leaders and trust admins change them. Taking an "
+    "activity out of a plan (or deleting the plan) needs the right to manage that activity.",
     404: "No such plan that you may see: also the answer for another trust's.",
-    409: "An activity already belongs to another plan, or the status would go back.",
+    409: "An activity already belongs to another plan or is cancelled, or the status would "
+    "go back.",
 }
 NOT_FOUND = problems(404, described=PLAN_PROBLEMS)
 PATCH_RESPONSES = problems(403, 404, 409, 412, 428, described=PLAN_PROBLEMS)
@@ -128,5 +130,5 @@ async def delete_plan(
 ) -> Response:
     plan = await get_plan(session, plan_id, principal=principal, write=True)
     require_if_match(request, await service.plan_read(session, plan))
-    await service.delete_plan(session, plan)
+    await service.delete_plan(session, plan, principal=principal)
     return Response(status_code=204)

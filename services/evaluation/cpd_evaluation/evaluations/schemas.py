@@ -23,6 +23,10 @@ LEVELS = (
     "The evaluation levels the plan covers: reactions, learning, organisational support, use "
     "of new knowledge and skills, pupil outcomes."
 )
+RESPONSIBLE = (
+    "Who gathers the data: told (follow-ups) when a data point falls due and is not captured. "
+    "The plan's author unless given; a member of staff of the trust."
+)
 ACTIVITIES = (
     "The activities the plan evaluates (several for a programme). An activity belongs to at "
     "most one plan; unless you are a trust admin, you lead a school of each."
@@ -85,6 +89,7 @@ class PlanCreate(Input):
     leads_to_action: str | None = Field(None, max_length=4000, description=LEADS_TO_ACTION)
     levels: list[EvaluationLevel] = Field(min_length=1, max_length=5, description=LEVELS)
     due: DueDates = Field(default_factory=DueDates)
+    responsible_id: uuid.UUID | None = Field(None, description=RESPONSIBLE)
 
     @field_validator("activity_ids")
     @classmethod
@@ -120,6 +125,7 @@ class PlanUpdate(Input):
     levels: list[EvaluationLevel] | None = Field(None, min_length=1, max_length=5)
     due: DueDates | None = Field(None, description="Whole set of due dates when given.")
     status: PlanStatus | None = None
+    responsible_id: uuid.UUID | None = Field(None, description=RESPONSIBLE)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlanUpdate:
@@ -189,5 +195,10 @@ class PlanRead(OutputModel):
     due: DueDatesRead
     warnings: list[PlanWarning]
     created_by: uuid.UUID | None
+    responsible_id: uuid.UUID | None = Field(description=RESPONSIBLE)
+    school_ids: list[uuid.UUID] = Field(
+        description="The schools of the activities the plan covered when its list was last "
+        "set; kept if an activity is later deleted, so the plan stays with those schools."
+    )
     created_at: datetime
     updated_at: datetime

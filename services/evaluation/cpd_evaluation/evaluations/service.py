@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import is_unique_violation
-from cpd_evaluation.activities.access import leads
-from cpd_evaluation.evaluations.access import can_write, visible_to
+from cpd_common.events import catalogue
+from cpd_evaluation.activities.errors import ActivityCancelled
+from cpd_evaluation.evaluations.access import can_write, not_managed_by, visible_to
 from cpd_evaluation.evaluations.errors import (
     ActivityAlreadyPlanned,
     CannotChangePlan,
@@ -35,6 +37,7 @@ from cpd_evaluation.evaluations.schemas import (
     PlanUpdate,
     PlanWarning,
 )
+from cpd_evaluation.membership import is_person_of_trust
 from cpd_evaluation.models import Activity
 from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 from cpd_evaluation.terms.plans import PLAN_STATUSES
@@ -45,8 +48,9 @@ EMPTY_SET: dict[str, Any] = {"quantitative": [], "qualitative": [], "analysis": 
 async def _check_activities(
     session: AsyncSession, activity_ids: list[uuid.UUID], *, principal: Principal
 ) -> None:
-    """Every activity is one of the trust's; unless a trust admin, the caller leads a school of
-    each (a leader cannot put another school's activity under their plan)."""
+    """Every activity added is one of the trust's; unless a trust admin, the caller leads a
+    school of each (a leader cannot put another school's activity under their plan). A
+    cancelled activity is kept only as a record: no plan takes it on (409)."""
     rows = {
         a.id: a
         for a in await session.scalars(
@@ -56,18 +60,64 @@ async def _check_activities(
         )
     }
     errors = []
+    cancelled = []
     for i, activity_id in enumerate(activity_ids):
         activity = rows.get(activity_id)
         if activity is None:
             errors.append({"loc": f"body.activity_ids.{i}", "msg": "unknown activity"})
-        elif not principal.is_trust_admin and not leads(principal, activity.school_ids):
+        elif not_managed_by(principal, [activity]):
             errors.append(
                 {"loc": f"body.activity_ids.{i}", "msg": "not an activity of a school you lead"}
             )
+        elif activity.status == "cancelled":
+            cancelled.append({"loc": f"body.activity_ids.{i}", "msg": "cancelled activity"})
     if errors:
         raise InvalidPlan(
             "Every activity must be an activity of your trust, of a school you lead.",
             errors=errors,
+        )
+    if cancelled:
+        raise ActivityCancelled(
+            "A cancelled activity is kept as a record; it cannot be put under an evaluation plan.",
+            errors=cancelled,
+        )
+
+
+async def _check_removable(
+    session: AsyncSession, activity_ids: Collection[uuid.UUID], *, principal: Principal
+) -> None:
+    """The caller may manage every activity leaving the plan (403 otherwise)."""
+    if not activity_ids:
+        return
+    activities = list(
+        await session.scalars(
+            select(Activity).where(Activity.id.in_(activity_ids)).order_by(Activity.id)
+        )
+    )
+    refused = not_managed_by(principal, activities)
+    if refused:
+        raise CannotChangePlan(
+            "The plan covers activities of schools you do not lead; only their leaders or a "
+            "trust admin may take them out of it.",
+            errors=[
+                {
+                    "loc": "body.activity_ids",
+                    "msg": f"activity {a.id} is of a school you do not lead",
+                }
+                for a in refused
+            ],
+        )
+
+
+async def _check_responsible(
+    session: AsyncSession, person_id: uuid.UUID | None, *, principal: Principal
+) -> None:
+    if person_id is not None and not await is_person_of_trust(
+        session, person_id, trust_id=principal.trust_id
+    ):
+        raise InvalidPlan(
+            "The person responsible must be an active member of staff of your trust.",
+            errors=[{"loc": "body.responsible_id", "msg": "unknown person"}],
         )
 
 
@@ -93,9 +143,13 @@ async def _refuse_planned_elsewhere(
 async def _set_activities(
     session: AsyncSession, plan: EvaluationPlan, activity_ids: list[uuid.UUID]
 ) -> None:
-    """Replaces the plan's activities. The unique constraint on ``activity_id`` decides between
-    concurrent plans claiming one activity: the loser gets the same 409 as a sequential one."""
+    """Replaces the plan's activities and records their schools on it. The unique constraint on
+    ``activity_id`` decides between concurrent plans claiming one activity: the loser gets the
+    same 409 as a sequential one."""
     await _refuse_planned_elsewhere(session, activity_ids, plan_id=plan.id)
+    schools = await _schools_of(session, activity_ids)
+    if sorted(plan.school_ids) != schools:
+        plan.school_ids = schools
     try:
         async with session.begin_nested():
             await session.execute(
@@ -115,6 +169,27 @@ async def _set_activities(
         ) from None
 
 
+async def _schools_of(session: AsyncSession, activity_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    return list(
+        await session.scalars(
+            select(func.unnest(Activity.school_ids).label("school_id"))
+            .where(Activity.id.in_(activity_ids))
+            .distinct()
+            .order_by("school_id")
+        )
+    )
+
+
+async def _activity_ids(session: AsyncSession, plan: EvaluationPlan) -> list[uuid.UUID]:
+    return list(
+        await session.scalars(
+            select(EvaluationPlanActivity.activity_id).where(
+                EvaluationPlanActivity.plan_id == plan.id
+            )
+        )
+    )
+
+
 def _data(value: DataSet) -> dict[str, Any]:
     return value.model_dump(mode="json")
 
@@ -132,6 +207,7 @@ async def create_plan(
     if not can_write(principal):
         raise CannotChangePlan("Evaluation plans are written by leaders and trust admins.")
     await _check_activities(session, data.activity_ids, principal=principal)
+    await _check_responsible(session, data.responsible_id, principal=principal)
     plan = EvaluationPlan(
         trust_id=principal.trust_id,
         title=data.title,
@@ -147,6 +223,8 @@ async def create_plan(
         leads_to_action=data.leads_to_action,
         levels=list(data.levels),
         created_by=principal.person_id,
+        responsible_id=data.responsible_id or principal.person_id,
+        school_ids=await _schools_of(session, data.activity_ids),
     )
     _set_due(plan, data.due)
     session.add(plan)
@@ -191,22 +269,19 @@ async def update_plan(
 ) -> EvaluationPlan:
     """``plan`` was fetched for writing (locked) by the caller."""
     changes = data.model_fields_set
+    was = plan.status
     if data.status is not None:
         _move_status(plan, data.status)
     if data.activity_ids is not None:
-        current = set(
-            (
-                await session.scalars(
-                    select(EvaluationPlanActivity.activity_id).where(
-                        EvaluationPlanActivity.plan_id == plan.id
-                    )
-                )
-            ).all()
-        )
+        current = set(await _activity_ids(session, plan))
         added = [a for a in data.activity_ids if a not in current]
         if added:
             await _check_activities(session, added, principal=principal)
+        await _check_removable(session, current.difference(data.activity_ids), principal=principal)
         await _set_activities(session, plan, data.activity_ids)
+    if "responsible_id" in changes:
+        await _check_responsible(session, data.responsible_id, principal=principal)
+        plan.responsible_id = data.responsible_id
     if data.design_check is not None:
         plan.reaches_pupil_outcomes = data.design_check.reaches_pupil_outcomes
         plan.design_note = data.design_check.note
@@ -234,6 +309,20 @@ async def update_plan(
     _check_due_order(plan)
     plan.updated_at = utcnow()
     await session.flush()
+    if plan.status == "reported" and was != "reported":
+        # Once per plan: the status never leaves ``reported``.
+        events.add(
+            session,
+            catalogue.EvaluationReported(
+                trust_id=plan.trust_id,
+                evaluation_id=plan.id,
+                title=plan.title,
+                school_ids=sorted(plan.school_ids),
+                activity_ids=sorted(await _activity_ids(session, plan)),
+                levels=list(plan.levels),
+                reported_at=plan.updated_at,
+            ),
+        )
     return plan
 
 
@@ -255,8 +344,10 @@ def _check_due_order(plan: EvaluationPlan) -> None:
         )
 
 
-async def delete_plan(session: AsyncSession, plan: EvaluationPlan) -> None:
-    """Deletes the plan; its activities are free for another plan."""
+async def delete_plan(session: AsyncSession, plan: EvaluationPlan, *, principal: Principal) -> None:
+    """Deletes the plan; its activities are free for another plan. Only someone who may take
+    every one of its activities out of it may delete it."""
+    await _check_removable(session, await _activity_ids(session, plan), principal=principal)
     await session.delete(plan)
     await session.flush()
 
@@ -341,6 +432,8 @@ async def plan_reads(session: AsyncSession, plans: Sequence[EvaluationPlan]) -> 
             ),
             warnings=warnings_for(p),
             created_by=p.created_by,
+            responsible_id=p.responsible_id,
+            school_ids=sorted(p.school_ids),
             created_at=p.created_at,
             updated_at=p.updated_at,
         )

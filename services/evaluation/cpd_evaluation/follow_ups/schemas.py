@@ -13,11 +13,16 @@ from cpd_evaluation.terms.voice import FollowUpKind
 class FollowUpItem(BaseModel):
     kind: FollowUpKind
     item_id: uuid.UUID = Field(
-        description="The participation (gap task, impact report, feedback) or the coaching "
-        "log entry that set the next session."
+        description="The participation (gap task, impact report, feedback), the coaching "
+        "log entry that set the next session, or the evaluation plan (`evaluation_*`: a data "
+        "point or the report due and not captured)."
     )
-    activity_id: uuid.UUID
-    activity_title: str
+    activity_id: uuid.UUID | None = Field(description="Null for an evaluation plan's items.")
+    activity_title: str | None
+    evaluation_id: uuid.UUID | None = Field(
+        description="The evaluation plan of an `evaluation_*` item; null otherwise."
+    )
+    evaluation_title: str | None
     due_on: date
     overdue: bool
 
@@ -30,6 +35,10 @@ class SchoolFollowUps(BaseModel):
     impact_report: int
     coaching_session: int
     feedback: int
+    evaluation_baseline: int
+    evaluation_short_term: int
+    evaluation_medium_term: int
+    evaluation_report: int
     overdue: int
 
 

@@ -8,6 +8,10 @@ The open items, derived (never stored) from what was recorded:
 - ``coaching_session``: the next session the pair set in the latest entry of their log.
 - ``feedback``: a participant who has not given feedback while the window is open; due on the
   last session.
+- ``evaluation_baseline``, ``evaluation_short_term``, ``evaluation_medium_term``,
+  ``evaluation_report``: an evaluation plan's data point (or report) with a due date whose
+  status has not reached it; due from the plan's person responsible, counted for the plan's
+  schools.
 
 The worker tells each item once when it falls due (:func:`announce_due`): a
 ``follow_up_notices`` row per item and due date, inserted with the event in one transaction;
@@ -19,15 +23,18 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Date,
+    Select,
     Subquery,
     and_,
     cast,
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     tuple_,
@@ -44,6 +51,7 @@ from cpd_common.db import utcnow
 from cpd_common.events import catalogue
 from cpd_evaluation.follow_ups.schemas import FollowUpItem, FollowUps, SchoolFollowUps
 from cpd_evaluation.models import Activity, Participant, School
+from cpd_evaluation.models.plans import EvaluationPlan
 from cpd_evaluation.models.voice import (
     CoachingAgreement,
     CoachingSession,
@@ -51,6 +59,7 @@ from cpd_evaluation.models.voice import (
     FeedbackWindow,
     FollowUpNotice,
 )
+from cpd_evaluation.terms.plans import statuses_before
 from cpd_evaluation.terms.voice import (
     FEEDBACK_WINDOW_DAYS,
     FOLLOW_UP_KINDS,
@@ -61,9 +70,37 @@ from cpd_evaluation.terms.voice import (
 DELEGATE = Participant.role != "facilitator"
 
 
+def _plan_items() -> list[Select[Any]]:
+    """An evaluation plan's points with a due date that its status has not reached."""
+    out: list[Select[Any]] = []
+    for point, column in (
+        ("baseline", EvaluationPlan.baseline_due_on),
+        ("short_term", EvaluationPlan.short_term_due_on),
+        ("medium_term", EvaluationPlan.medium_term_due_on),
+        ("report", EvaluationPlan.report_due_on),
+    ):
+        out.append(
+            select(
+                literal(f"evaluation_{point}"),
+                EvaluationPlan.id,
+                null().cast(Uuid),
+                EvaluationPlan.trust_id,
+                EvaluationPlan.responsible_id,
+                column,
+                EvaluationPlan.title,
+                EvaluationPlan.school_ids,
+            ).where(
+                column.is_not(None),
+                EvaluationPlan.status.in_(statuses_before(point)),
+            )
+        )
+    return out
+
+
 def open_items(*, today: date) -> Subquery:
-    """Columns: kind, item_id, activity_id, trust_id, person_id, due_on (one row per person an
-    item is due from)."""
+    """Columns: kind, item_id, activity_id (null for a plan's items), trust_id, person_id (null
+    when a plan names no one), due_on, title (of the activity or plan), school_ids (one row per
+    person an item is due from)."""
     active = and_(Activity.status == "active", Participant.person_id.is_not(None), DELEGATE)
     gap_task = (
         select(
@@ -73,6 +110,8 @@ def open_items(*, today: date) -> Subquery:
             Activity.trust_id.label("trust_id"),
             Participant.person_id.label("person_id"),
             Activity.gap_task_due_on.label("due_on"),
+            Activity.title.label("title"),
+            Activity.school_ids.label("school_ids"),
         )
         .join(Activity, Activity.id == Participant.activity_id)
         .where(
@@ -91,6 +130,8 @@ def open_items(*, today: date) -> Subquery:
             Activity.trust_id,
             Participant.person_id,
             cast(Activity.ends_on + IMPACT_REPORT_AFTER_DAYS, Date),
+            Activity.title,
+            Activity.school_ids,
         )
         .join(Activity, Activity.id == Participant.activity_id)
         .where(
@@ -106,6 +147,8 @@ def open_items(*, today: date) -> Subquery:
             CoachingSession.id.label("entry_id"),
             CoachingSession.activity_id.label("activity_id"),
             CoachingSession.next_session_on.label("due_on"),
+            Activity.title.label("title"),
+            Activity.school_ids.label("school_ids"),
         )
         .join(Activity, Activity.id == CoachingSession.activity_id)
         .where(
@@ -133,6 +176,8 @@ def open_items(*, today: date) -> Subquery:
         pair.c.trust_id,
         pair.c.person_id,
         coaching_base.c.due_on,
+        coaching_base.c.title,
+        coaching_base.c.school_ids,
     ).join(pair, pair.c.activity_id == coaching_base.c.activity_id)
     window_open = or_(
         exists().where(
@@ -151,6 +196,8 @@ def open_items(*, today: date) -> Subquery:
             Activity.trust_id,
             Participant.person_id,
             Activity.ends_on,
+            Activity.title,
+            Activity.school_ids,
         )
         .join(Activity, Activity.id == Participant.activity_id)
         .where(
@@ -161,7 +208,9 @@ def open_items(*, today: date) -> Subquery:
             ~exists().where(Feedback.participant_id == Participant.id),
         )
     )
-    return union_all(gap_task, impact_report, coaching, feedback).subquery("follow_ups")
+    return union_all(gap_task, impact_report, coaching, feedback, *_plan_items()).subquery(
+        "follow_ups"
+    )
 
 
 async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> FollowUps:
@@ -170,8 +219,7 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
     items: list[FollowUpItem] = []
     if principal.person_id is not None:
         rows = await session.execute(
-            select(items_q, Activity.title)
-            .join(Activity, Activity.id == items_q.c.activity_id)
+            select(items_q)
             .where(
                 items_q.c.person_id == principal.person_id,
                 items_q.c.trust_id == principal.trust_id,
@@ -184,7 +232,9 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
                 kind=r.kind,
                 item_id=r.item_id,
                 activity_id=r.activity_id,
-                activity_title=r.title,
+                activity_title=r.title if r.activity_id else None,
+                evaluation_id=None if r.activity_id else r.item_id,
+                evaluation_title=None if r.activity_id else r.title,
                 due_on=r.due_on,
                 overdue=r.due_on < today,
             )
@@ -197,12 +247,10 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
             school_ids = school_ids.where(School.id.in_(sorted(principal.school_ids)))
         per_school = (
             select(
-                func.unnest(Activity.school_ids).label("school_id"),
+                func.unnest(items_q.c.school_ids).label("school_id"),
                 items_q.c.kind,
                 items_q.c.due_on,
             )
-            .select_from(items_q)
-            .join(Activity, Activity.id == items_q.c.activity_id)
             .where(items_q.c.trust_id == principal.trust_id)
             .subquery("per_school")
         )
@@ -233,7 +281,8 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
 
 async def announce_due(session: AsyncSession, *, today: date | None = None) -> int:
     """Tells every item that fell due and was not told yet: one ``follow_up.due`` event per
-    item and due date, in the transaction that records the notice. Returns how many."""
+    activity item and due date (``evaluation.data_due`` for a plan's points), in the
+    transaction that records the notice. Returns how many."""
     today = today or utcnow().date()
     items_q = open_items(today=today)
     due = (
@@ -243,7 +292,8 @@ async def announce_due(session: AsyncSession, *, today: date | None = None) -> i
             items_q.c.due_on,
             items_q.c.activity_id,
             items_q.c.trust_id,
-            func.array_agg(items_q.c.person_id).label("person_ids"),
+            items_q.c.school_ids,
+            func.array_remove(func.array_agg(items_q.c.person_id), None).label("person_ids"),
         )
         .where(items_q.c.due_on <= today, items_q.c.due_on > today - timedelta(days=365))
         .group_by(
@@ -252,6 +302,7 @@ async def announce_due(session: AsyncSession, *, today: date | None = None) -> i
             items_q.c.due_on,
             items_q.c.activity_id,
             items_q.c.trust_id,
+            items_q.c.school_ids,
         )
         # One order for every run, so concurrent runs insert their notices in the same order
         # (the later waits for the earlier, then inserts nothing) instead of deadlocking.
@@ -279,31 +330,36 @@ async def announce_due(session: AsyncSession, *, today: date | None = None) -> i
         )
     ).all()
     new = {(k, i, d) for k, i, d in inserted}
-    school_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
-    activity_ids = {r.activity_id for r in rows if (r.kind, r.item_id, r.due_on) in new}
-    if activity_ids:
-        school_ids = dict(
-            (
-                await session.execute(
-                    select(Activity.id, Activity.school_ids).where(Activity.id.in_(activity_ids))
-                )
-            ).all()
-        )
     told = 0
     for r in rows:
         if (r.kind, r.item_id, r.due_on) not in new:
             continue
-        events.add(
-            session,
-            catalogue.FollowUpDue(
-                trust_id=r.trust_id,
-                kind=r.kind,
-                item_id=r.item_id,
-                activity_id=r.activity_id,
-                school_ids=list(school_ids.get(r.activity_id, [])),
-                person_ids=sorted(set(r.person_ids)),
-                due_on=r.due_on,
-            ),
-        )
+        person_ids = sorted(set(r.person_ids))
+        school_ids = sorted(r.school_ids or [])
+        if r.activity_id is None:
+            events.add(
+                session,
+                catalogue.EvaluationDataDue(
+                    trust_id=r.trust_id,
+                    evaluation_id=r.item_id,
+                    point=r.kind.removeprefix("evaluation_"),
+                    school_ids=school_ids,
+                    person_ids=person_ids,
+                    due_on=r.due_on,
+                ),
+            )
+        else:
+            events.add(
+                session,
+                catalogue.FollowUpDue(
+                    trust_id=r.trust_id,
+                    kind=r.kind,
+                    item_id=r.item_id,
+                    activity_id=r.activity_id,
+                    school_ids=school_ids,
+                    person_ids=person_ids,
+                    due_on=r.due_on,
+                ),
+            )
         told += 1
     return told

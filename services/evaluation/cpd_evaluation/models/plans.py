@@ -11,7 +11,16 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
@@ -31,6 +40,7 @@ class EvaluationPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(_one_of("status", PLAN_STATUSES), name="status"),
         CheckConstraint("cardinality(levels) >= 1", name="levels"),
+        Index("ix_evaluation_plans_school_ids", "school_ids", postgresql_using="gin"),
     )
 
     title: Mapped[str] = mapped_column(String(200))
@@ -51,6 +61,12 @@ class EvaluationPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     medium_term_due_on: Mapped[date | None] = mapped_column(Date)
     report_due_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # Who gathers the data and is told when a point falls due (the creator unless changed).
+    responsible_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The schools of the activities the plan covered whenever its list was set. Kept when an
+    # activity is later deleted, so the plan stays visible to those schools' leaders and
+    # governors rather than only to trust admins.
+    school_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
 
 
 class EvaluationPlanActivity(TenantMixin, Base):

@@ -8,7 +8,16 @@ ProviderKind = Literal["in_house", "teaching_school_hub", "external"]
 PROVIDER_KINDS: tuple[str, ...] = ProviderKind.__args__  # type: ignore[attr-defined]
 CoachingEvidence = Literal["observation", "video", "pupil_work", "planning", "pupil_voice"]
 COACHING_EVIDENCE: tuple[str, ...] = CoachingEvidence.__args__  # type: ignore[attr-defined]
-FollowUpKind = Literal["gap_task", "impact_report", "coaching_session", "feedback"]
+FollowUpKind = Literal[
+    "gap_task",
+    "impact_report",
+    "coaching_session",
+    "feedback",
+    "evaluation_baseline",
+    "evaluation_short_term",
+    "evaluation_medium_term",
+    "evaluation_report",
+]
 FOLLOW_UP_KINDS: tuple[str, ...] = FollowUpKind.__args__  # type: ignore[attr-defined]
 
 # Activities whose learning log is walled off from appraisal.
