@@ -13,6 +13,8 @@ from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.evaluations.router import router as evaluations_router
 from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.follow_ups.router import router as follow_ups_router
+from cpd_evaluation.measures.router import router as measures_router
+from cpd_evaluation.observations.router import router as observations_router
 from cpd_evaluation.participants.router import router as participants_router
 from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
@@ -50,6 +52,8 @@ def create_app(
             follow_ups_router,
             dashboards_router,
             evaluations_router,
+            measures_router,
+            observations_router,
         ],
         jwks_client=jwks_client,
     )
