@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cpd_common.auth import JwksCache, TokenVerifier
+from cpd_common.body_limit import install_body_limit
 from cpd_common.db import create_engine, create_sessionmaker
 from cpd_common.errors import install_problem_handlers, problem_response
 from cpd_common.heartbeat import seconds_since_last_beat
@@ -168,6 +169,7 @@ def create_service_app(
     install_problem_handlers(app, retry_after=settings.retry_after_seconds)
     app.add_middleware(RequestIdMiddleware, service=settings.service_name)
     install_input_guard(app)
+    install_body_limit(app, settings)
     for router in routers:
         app.include_router(router)
     if dead_letters:

@@ -152,6 +152,15 @@ class InputGuardMiddleware:
 
 def install_input_guard(app: FastAPI) -> None:
     """Puts the guard outermost (again, when an app adds its own middleware later, as the
-    gateway's proxy does), so nothing runs before it."""
-    app.user_middleware[:] = [m for m in app.user_middleware if m.cls is not InputGuardMiddleware]
+    gateway's proxy does), so nothing runs before it but the body limit
+    (:mod:`cpd_common.body_limit`), which stays outside it."""
+    from cpd_common.body_limit import BodyLimitMiddleware
+
+    limits = [m for m in app.user_middleware if m.cls is BodyLimitMiddleware]
+    app.user_middleware[:] = [
+        m
+        for m in app.user_middleware
+        if m.cls is not InputGuardMiddleware and m.cls is not BodyLimitMiddleware
+    ]
     app.add_middleware(InputGuardMiddleware)
+    app.user_middleware[:0] = limits

@@ -41,5 +41,10 @@ class ServiceSettings(BaseSettings):
     worker_heartbeat_seconds: float = 2.0
     worker_stale_seconds: float = 15.0
     ready_requires_worker: bool = True
+    # Request bodies: at most max_body_bytes (JSON, forms ...), max_upload_bytes for the
+    # upload_content_types (CSV files); larger is a 413, refused while the body arrives.
+    max_body_bytes: int = 1 << 20
+    max_upload_bytes: int = 20 << 20
+    upload_content_types: list[str] = ["text/csv"]
     # JetStream replicas of the CPD stream (3 on a three-node NATS cluster).
     stream_replicas: int = 1

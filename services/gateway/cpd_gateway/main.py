@@ -144,7 +144,8 @@ def create_app(
     app.add_middleware(
         ProxyMiddleware, upstreams=upstreams, verifier_getter=lambda: app.state.verifier
     )
-    # Before the proxy too: proxied requests are checked at the edge.
+    # Before the proxy too: proxied requests are checked (and their bodies limited) at the
+    # edge; the input guard keeps the body limit outside itself.
     install_input_guard(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from cpd_common.app import clean_request_id
+from cpd_common.body_limit import BodyTooLarge
 from cpd_common.errors import ProblemError, error_response, problem_response
 
 log = logging.getLogger("cpd.proxy")
@@ -203,13 +204,21 @@ class ProxyMiddleware:
             if size > MAX_BUFFERED_BODY:
                 break
         data: Any
+        # The body limit (cpd_common.body_limit) counts what this reads: past it, the read
+        # raises, here while buffering or inside aiohttp while streaming upstream.
+        too_large: BodyTooLarge | None = None
         if more:
 
             async def stream() -> Any:
+                nonlocal too_large
                 for c in chunks:
                     yield c
                 while True:
-                    msg = await receive()
+                    try:
+                        msg = await receive()
+                    except BodyTooLarge as exc:
+                        too_large = exc
+                        raise
                     yield msg.get("body", b"")
                     if not msg.get("more_body", False):
                         return
@@ -250,6 +259,8 @@ class ProxyMiddleware:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
         except TimeoutError as exc:
+            if too_large is not None:
+                raise too_large from None
             log.warning("upstream %s timed out: %s", service, exc)
             if not started:
                 await problem_response(
@@ -260,6 +271,8 @@ class ProxyMiddleware:
                     request_id=request_id,
                 )(scope, receive, send)
         except aiohttp.ClientConnectorError as exc:
+            if too_large is not None:
+                raise too_large from None
             log.warning("upstream %s unreachable: %s", service, exc)
             if not started:
                 await problem_response(
@@ -269,6 +282,8 @@ class ProxyMiddleware:
                     request_id=request_id,
                 )(scope, receive, send)
         except aiohttp.ClientError as exc:
+            if too_large is not None:
+                raise too_large from None  # answered 413 by the body limit
             log.warning("upstream %s failed: %s", service, exc)
             if not started:
                 await problem_response(
