@@ -1,7 +1,7 @@
 """measures and observations, pupil pseudonym secrets, closed audit rounds and case pupils
 
 Revision ID: 20261201_measures
-Revises: 20261201_evaluation_plans
+Revises: 20261201_plan_schools
 Create Date: 2026-12-01 07:10:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "20261201_measures"
-down_revision: str | None = "20261201_evaluation_plans"
+down_revision: str | None = "20261201_plan_schools"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
