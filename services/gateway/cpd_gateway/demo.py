@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.db import utcnow
 from cpd_demo.trust import CLIENTS, DEMO_CREDENTIALS, PEOPLE, PEOPLE_BY_KEY, SCHOOLS, TRUSTS
-from cpd_gateway.directory.service import _school_event, person_event
+from cpd_gateway.directory.people import person_event
+from cpd_gateway.directory.trusts import school_event
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import Account, ApiClient, Person, School, Trust
 
@@ -27,7 +28,7 @@ async def seed_demo(session: AsyncSession) -> bool:
         school = School(**data)
         session.add(school)
         await session.flush()
-        _school_event(session, school)
+        school_event(session, school)
     hashes: dict[str, str] = {}
     for p in PEOPLE:
         manager = PEOPLE_BY_KEY[p.line_manager].id if p.line_manager else None

@@ -24,7 +24,7 @@ from cpd_demo.trust import (
     RIVERSIDE_HIGH,
     SOUTHBANK,
 )
-from cpd_gateway.directory.service import ERASED_NAME
+from cpd_gateway.directory.erasure import ERASED_NAME
 from cpd_local.stack import Stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from cpd_common.erasure import FORMER_MEMBER, name_pattern
 from cpd_demo.trust import PEOPLE_BY_KEY
 from cpd_gateway.demo import DEMO_CREDENTIALS
-from cpd_gateway.directory.service import FREE_TEXT
+from cpd_gateway.directory.erasure import FREE_TEXT
 from cpd_local.stack import Stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]

@@ -29,7 +29,8 @@ from cpd_common.db import utcnow, uuid7
 from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
-from cpd_evaluation.activities import service as activities_service
+from cpd_evaluation.activities import reads as activity_reads
+from cpd_evaluation.activities import sessions as activity_sessions
 from cpd_evaluation.models import (
     Activity,
     ActivityNeed,
@@ -142,7 +143,7 @@ async def _upsert_session(
             },
         )
     )
-    await activities_service.refresh_span(session, activity)
+    await activity_sessions.refresh_span(session, activity)
 
 
 async def _participants(
@@ -239,7 +240,7 @@ async def _link_needs(session: AsyncSession, activity: Activity, need_ids: list[
 async def _recorded(
     session: AsyncSession, activity: Activity, participant_ids: list[uuid.UUID]
 ) -> None:
-    await activities_service.record_activity_event(session, activity)
+    await activity_reads.record_activity_event(session, activity)
     await participants_service.record_participation(session, activity, participant_ids)
 
 

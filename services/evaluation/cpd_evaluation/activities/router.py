@@ -14,7 +14,7 @@ from cpd_common.errors import Unprocessable
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_evaluation.activities import schemas, service
+from cpd_evaluation.activities import reads, schemas, service
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import (
     ACTIVITY_ROLE_GUARD,
@@ -67,7 +67,7 @@ async def list_activities(
             "date_from is after date_to.",
             errors=[{"loc": "query.date_from", "msg": "must not be after date_to"}],
         )
-    stmt = service.list_query(
+    stmt = reads.list_query(
         principal=principal,
         school_id=school_id,
         kind=kind,
@@ -81,7 +81,7 @@ async def list_activities(
     )
     rows, cursor = await paginate(session, stmt, Activity.id, page)
     return Page[schemas.ActivityRead](
-        items=await service.activity_reads(session, rows), next_cursor=cursor
+        items=await reads.activity_reads(session, rows), next_cursor=cursor
     )
 
 
@@ -104,7 +104,7 @@ async def create_activity(
 ) -> Response:
     activity = await service.create_activity(session, principal=principal, data=data)
     return resource_response(
-        await service.activity_read(session, activity),
+        await reads.activity_read(session, activity),
         status_code=201,
         location=f"{PREFIX}/{activity.id}",
     )
@@ -121,7 +121,7 @@ async def create_activity(
 async def get_activity_route(
     activity_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    return resource_response(await service.read_activity(session, activity_id, principal=principal))
+    return resource_response(await reads.read_activity(session, activity_id, principal=principal))
 
 
 @router.patch(
@@ -141,9 +141,9 @@ async def update_activity(
     principal: PrincipalDep,
 ) -> Response:
     activity = await get_activity(session, activity_id, principal=principal, write=True)
-    require_if_match(request, await service.activity_read(session, activity))
+    require_if_match(request, await reads.activity_read(session, activity))
     activity = await service.update_activity(session, activity, principal=principal, data=data)
-    return resource_response(await service.activity_read(session, activity))
+    return resource_response(await reads.activity_read(session, activity))
 
 
 @router.delete(
@@ -158,7 +158,7 @@ async def delete_activity(
     activity_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     activity = await get_activity(session, activity_id, principal=principal, write=True)
-    require_if_match(request, await service.activity_read(session, activity))
+    require_if_match(request, await reads.activity_read(session, activity))
     await service.delete_activity(session, activity)
     return Response(status_code=204)
 
@@ -179,7 +179,7 @@ async def cancel_activity(
     activity = await get_activity(session, activity_id, principal=principal, write=True)
     reason = data.reason if data is not None else None
     activity = await service.cancel_activity(session, activity, reason=reason)
-    return resource_response(await service.activity_read(session, activity))
+    return resource_response(await reads.activity_read(session, activity))
 
 
 @router.put(
@@ -198,4 +198,4 @@ async def put_impact_note(
 ) -> Response:
     activity = await get_activity(session, activity_id, principal=principal, write=True)
     activity = await service.set_impact_note(session, activity, note=data.note)
-    return resource_response(await service.activity_read(session, activity))
+    return resource_response(await reads.activity_read(session, activity))

@@ -1,53 +1,26 @@
-"""Activities: recording, listing, changing, cancelling and deleting CPD activities, their
-sessions and the needs they answer; the read model with the derived sustained/one-off."""
+"""Activities: recording, changing, cancelling and deleting CPD activities and the needs
+they answer. Their sessions are in :mod:`cpd_evaluation.activities.sessions`, the read model
+and the event in :mod:`cpd_evaluation.activities.reads`."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import date
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Select, delete, exists, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
-from cpd_common.events import catalogue
-from cpd_evaluation.activities.access import (
-    ACTIVITY_ROLES,
-    ensure_active,
-    get_activity,
-    leads,
-    visible_to,
-)
+from cpd_evaluation.activities import reads
+from cpd_evaluation.activities import sessions as activity_sessions
+from cpd_evaluation.activities.access import ACTIVITY_ROLES, ensure_active, leads
 from cpd_evaluation.activities.errors import (
-    ActivityNotFound,
     CannotCreateActivity,
     InvalidActivity,
     ManagedElsewhere,
 )
-from cpd_evaluation.activities.schemas import (
-    ActivityCreate,
-    ActivityRead,
-    ActivityUpdate,
-    CostsIn,
-    CostsRead,
-    SessionIn,
-    SessionRead,
-)
-from cpd_evaluation.activities.sustained import classify
-from cpd_evaluation.models import (
-    Activity,
-    ActivityNeed,
-    ActivitySession,
-    Need,
-    Participant,
-    School,
-)
+from cpd_evaluation.activities.schemas import ActivityCreate, ActivityUpdate, CostsIn
+from cpd_evaluation.models import Activity, ActivityNeed, Need, Participant, School
 from cpd_evaluation.participants import service as participants_service
 from cpd_evaluation.providers import service as providers_service
 
@@ -119,56 +92,6 @@ def _set_costs(activity: Activity, costs: CostsIn, *, only_given: bool = False) 
             setattr(activity, column, getattr(costs, name))
 
 
-async def refresh_span(session: AsyncSession, activity: Activity) -> None:
-    """Keeps the first and last session dates on the activity (filters and the SQL form of
-    sustained/one-off read them)."""
-    await session.flush()
-    first, last = (
-        await session.execute(
-            select(func.min(ActivitySession.held_on), func.max(ActivitySession.held_on)).where(
-                ActivitySession.activity_id == activity.id
-            )
-        )
-    ).one()
-    activity.starts_on, activity.ends_on = first, last
-
-
-async def _replace_sessions(
-    session: AsyncSession, activity: Activity, sessions: list[SessionIn]
-) -> None:
-    current = {
-        s.id: s
-        for s in await session.scalars(
-            select(ActivitySession).where(ActivitySession.activity_id == activity.id)
-        )
-    }
-    unknown = [i for i, s in enumerate(sessions) if s.id is not None and s.id not in current]
-    if unknown:
-        raise InvalidActivity(
-            "A session id must be one of the activity's sessions (leave it out to add one).",
-            errors=[{"loc": f"body.sessions.{i}.id", "msg": "unknown session"} for i in unknown],
-        )
-    kept = {s.id for s in sessions if s.id is not None}
-    gone = [sid for sid in current if sid not in kept]
-    if gone:
-        await session.execute(delete(ActivitySession).where(ActivitySession.id.in_(gone)))
-    for s in sessions:
-        if s.id is None:
-            session.add(
-                ActivitySession(
-                    activity_id=activity.id,
-                    trust_id=activity.trust_id,
-                    title=s.title,
-                    held_on=s.held_on,
-                    duration_minutes=s.duration_minutes,
-                )
-            )
-        else:
-            row = current[s.id]
-            row.title, row.held_on, row.duration_minutes = s.title, s.held_on, s.duration_minutes
-    await refresh_span(session, activity)
-
-
 async def create_activity(
     session: AsyncSession, *, principal: Principal, data: ActivityCreate
 ) -> Activity:
@@ -199,57 +122,14 @@ async def create_activity(
     session.add(activity)
     await session.flush()
     await _set_needs(session, activity, data.need_ids)
-    await _replace_sessions(session, activity, data.sessions)
+    await activity_sessions.replace_sessions(session, activity, data.sessions)
     if not (principal.is_trust_admin or leads(principal, activity.school_ids)):
         await participants_service.add_participant_row(
             session, activity=activity, person_id=principal.person_id, role="participant"
         )
     await session.flush()
-    await record_activity_event(session, activity)
+    await reads.record_activity_event(session, activity)
     return activity
-
-
-def list_query(
-    *,
-    principal: Principal,
-    school_id: uuid.UUID | None = None,
-    kind: str | None = None,
-    provider_id: uuid.UUID | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    need_id: uuid.UUID | None = None,
-    person_id: uuid.UUID | None = None,
-    q: str | None = None,
-    status: str | None = None,
-) -> Select[Any]:
-    stmt = select(Activity).where(Activity.trust_id == principal.trust_id, visible_to(principal))
-    if school_id is not None:
-        stmt = stmt.where(Activity.school_ids.contains([school_id]))
-    if kind is not None:
-        stmt = stmt.where(Activity.kind == kind)
-    if provider_id is not None:
-        stmt = stmt.where(Activity.provider_id == provider_id)
-    if status is not None:
-        stmt = stmt.where(Activity.status == status)
-    # An activity overlaps the range when its sessions do; one without sessions matches none.
-    if date_from is not None:
-        stmt = stmt.where(Activity.ends_on >= date_from)
-    if date_to is not None:
-        stmt = stmt.where(Activity.starts_on <= date_to)
-    if need_id is not None:
-        stmt = stmt.where(
-            exists().where(ActivityNeed.activity_id == Activity.id, ActivityNeed.need_id == need_id)
-        )
-    if person_id is not None:
-        stmt = stmt.where(
-            exists().where(
-                Participant.activity_id == Activity.id, Participant.person_id == person_id
-            )
-        )
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(Activity.title.ilike(pattern, escape="\\"))
-    return stmt
 
 
 async def update_activity(
@@ -296,7 +176,7 @@ async def update_activity(
     if data.need_ids is not None:
         await _set_needs(session, activity, data.need_ids)
     if data.sessions is not None:
-        await _replace_sessions(session, activity, data.sessions)
+        await activity_sessions.replace_sessions(session, activity, data.sessions)
     if data.costs is not None:
         _set_costs(activity, data.costs, only_given=True)
     activity.subject_specific, activity.subject = subject_specific, subject
@@ -315,7 +195,7 @@ async def update_activity(
             setattr(activity, name, getattr(data, name))
     activity.updated_at = utcnow()
     await session.flush()
-    await record_activity_event(session, activity)
+    await reads.record_activity_event(session, activity)
     return activity
 
 
@@ -328,7 +208,7 @@ async def cancel_activity(
     activity.cancel_reason = reason
     activity.updated_at = utcnow()
     await session.flush()
-    await record_activity_event(session, activity)
+    await reads.record_activity_event(session, activity)
     return activity
 
 
@@ -343,7 +223,7 @@ async def delete_activity(session: AsyncSession, activity: Activity) -> None:
     )
     for p in participants:
         participants_service.record_removed(session, activity, p)
-    await record_activity_event(session, activity, removed=True)
+    await reads.record_activity_event(session, activity, removed=True)
     await session.delete(activity)
     await session.flush()
 
@@ -356,181 +236,3 @@ async def set_impact_note(session: AsyncSession, activity: Activity, *, note: st
     activity.updated_at = utcnow()
     await session.flush()
     return activity
-
-
-# ---- events -------------------------------------------------------------------------------
-
-
-def total_cost(activity: Activity) -> Decimal:
-    return (
-        Decimal(activity.fees or 0)
-        + Decimal(activity.materials_cost or 0)
-        + Decimal(activity.supply_cover_cost or 0)
-    )
-
-
-async def record_activity_event(
-    session: AsyncSession, activity: Activity, *, removed: bool = False
-) -> None:
-    read = await activity_read(session, activity)
-    payload = catalogue.ActivityRecorded(
-        activity_id=activity.id,
-        trust_id=activity.trust_id,
-        school_ids=list(activity.school_ids),
-        title=activity.title,
-        kind=activity.kind,
-        status="cancelled" if activity.status == "cancelled" else "active",
-        provider_id=activity.provider_id,
-        subject_specific=activity.subject_specific,
-        subject=activity.subject,
-        need_ids=read.need_ids,
-        starts_on=activity.starts_on,
-        ends_on=activity.ends_on,
-        sustained=read.sustained.sustained,
-        total_cost=float(total_cost(activity)),
-        origin=activity.source,
-        origin_id=activity.source_id,
-        removed=removed,
-    )
-    events.add(
-        session,
-        payload,
-    )
-
-
-# ---- read model ---------------------------------------------------------------------------
-
-
-def _extras() -> tuple[Any, Any, Any]:
-    """An activity's sessions (JSON, by date), need ids and participant count as correlated
-    subqueries, so a read is one round trip."""
-    sessions = (
-        select(
-            func.coalesce(
-                func.json_agg(
-                    aggregate_order_by(
-                        func.json_build_object(
-                            "id",
-                            ActivitySession.id,
-                            "title",
-                            ActivitySession.title,
-                            "held_on",
-                            ActivitySession.held_on,
-                            "duration_minutes",
-                            ActivitySession.duration_minutes,
-                        ),
-                        ActivitySession.held_on,
-                        ActivitySession.id,
-                    )
-                ),
-                literal_column("'[]'::json"),
-            )
-        )
-        .where(ActivitySession.activity_id == Activity.id)
-        .scalar_subquery()
-        .label("sessions")
-    )
-    needs = (
-        select(
-            func.coalesce(
-                func.array_agg(aggregate_order_by(ActivityNeed.need_id, ActivityNeed.need_id)),
-                literal_column("'{}'::uuid[]"),
-            )
-        )
-        .where(ActivityNeed.activity_id == Activity.id)
-        .scalar_subquery()
-        .label("need_ids")
-    )
-    count = (
-        select(func.count())
-        .where(Participant.activity_id == Activity.id)
-        .scalar_subquery()
-        .label("participant_count")
-    )
-    return sessions, needs, count
-
-
-def _read(
-    a: Activity, sessions: list[dict[str, Any]], needs: list[uuid.UUID], count: int
-) -> ActivityRead:
-    own = [SessionRead.model_validate(s) for s in sessions]
-    return ActivityRead(
-        id=a.id,
-        trust_id=a.trust_id,
-        title=a.title,
-        kind=a.kind,
-        status=a.status,
-        provider_id=a.provider_id,
-        school_ids=list(a.school_ids),
-        subject_specific=a.subject_specific,
-        subject=a.subject,
-        focus=a.focus,
-        need_ids=list(needs),
-        sessions=own,
-        starts_on=a.starts_on,
-        ends_on=a.ends_on,
-        session_hours=round(sum(s.duration_minutes for s in own) / 60, 2),
-        sustained=classify([s.held_on for s in own]),
-        costs=CostsRead(
-            fees=float(a.fees),
-            materials=float(a.materials_cost),
-            supply_cover=float(a.supply_cover_cost),
-            total=float(total_cost(a)),
-        ),
-        release_time_hours=float(a.release_time_hours),
-        intent=a.intent,
-        gap_task=a.gap_task,
-        gap_task_due_on=a.gap_task_due_on,
-        impact_note=a.impact_note,
-        impact_noted_at=a.impact_noted_at,
-        participant_count=int(count),
-        source=a.source,
-        source_id=a.source_id,
-        created_by=a.created_by,
-        created_at=a.created_at,
-        updated_at=a.updated_at,
-        cancelled_at=a.cancelled_at,
-        cancel_reason=a.cancel_reason,
-    )
-
-
-async def activity_reads(
-    session: AsyncSession, activities: Sequence[Activity]
-) -> list[ActivityRead]:
-    if not activities:
-        return []
-    rows = {
-        row[0]: row[1:]
-        for row in await session.execute(
-            select(Activity.id, *_extras()).where(Activity.id.in_([a.id for a in activities]))
-        )
-    }
-    return [_read(a, *rows[a.id]) for a in activities]
-
-
-async def read_activity(
-    session: AsyncSession, activity_id: uuid.UUID, *, principal: Principal
-) -> ActivityRead:
-    """A single activity the caller may see, read in one round trip (404 otherwise)."""
-    row = (
-        await session.execute(
-            select(Activity, *_extras()).where(
-                Activity.id == activity_id,
-                Activity.trust_id == principal.trust_id,
-                visible_to(principal),
-            )
-        )
-    ).first()
-    if row is None:
-        raise ActivityNotFound()
-    return _read(*row)
-
-
-async def activity_read(session: AsyncSession, activity: Activity) -> ActivityRead:
-    return (await activity_reads(session, [activity]))[0]
-
-
-async def get_for_read(
-    session: AsyncSession, activity_id: uuid.UUID, *, principal: Principal
-) -> Activity:
-    return await get_activity(session, activity_id, principal=principal)

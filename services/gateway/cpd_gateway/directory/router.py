@@ -14,7 +14,7 @@ from cpd_common.errors import NotFound, problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_gateway.directory import schemas, service
+from cpd_gateway.directory import clients, erasure, groups, people, schemas, trusts
 from cpd_gateway.models import ApiClient, Group, Person, School
 
 router = APIRouter(prefix="/v1", route_class=ApiRoute)
@@ -34,7 +34,7 @@ IF_MATCH = (
     "/trusts", response_model=Page[schemas.TrustRead], tags=["directory"], summary="Your trust"
 )
 async def list_trusts(session: SessionDep, principal: PrincipalDep) -> Any:
-    trust = await service.get_trust(session, principal.trust_id, principal=principal)
+    trust = await trusts.get_trust(session, principal.trust_id, principal=principal)
     return Page[schemas.TrustRead](items=[schemas.TrustRead.model_validate(trust)])
 
 
@@ -42,7 +42,7 @@ async def list_trusts(session: SessionDep, principal: PrincipalDep) -> Any:
     "/trusts/{trust_id}", response_model=schemas.TrustRead, tags=["directory"], responses=NOT_FOUND
 )
 async def get_trust(trust_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
-    trust = await service.get_trust(session, trust_id, principal=principal)
+    trust = await trusts.get_trust(session, trust_id, principal=principal)
     return resource_response(schemas.TrustRead.model_validate(trust))
 
 
@@ -56,9 +56,9 @@ async def update_trust(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> Response:
-    trust = await service.get_trust(session, trust_id, principal=principal)
+    trust = await trusts.get_trust(session, trust_id, principal=principal)
     require_if_match(request, schemas.TrustRead.model_validate(trust))
-    trust = await service.update_trust(session, trust, data, principal=principal)
+    trust = await trusts.update_trust(session, trust, data, principal=principal)
     return resource_response(schemas.TrustRead.model_validate(trust))
 
 
@@ -73,7 +73,7 @@ async def update_trust(
 )
 async def list_schools(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Any:
     rows, cursor = await paginate(
-        session, service.schools_query(principal=principal), School.id, page
+        session, trusts.schools_query(principal=principal), School.id, page
     )
     return Page[schemas.SchoolRead](
         items=[schemas.SchoolRead.model_validate(r) for r in rows], next_cursor=cursor
@@ -91,7 +91,7 @@ async def list_schools(session: SessionDep, principal: PrincipalDep, page: PageD
 async def create_school(
     data: schemas.SchoolCreate, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    school = await service.create_school(session, data, principal=principal)
+    school = await trusts.create_school(session, data, principal=principal)
     return resource_response(
         schemas.SchoolRead.model_validate(school),
         status_code=201,
@@ -108,7 +108,7 @@ async def create_school(
 async def get_school(
     school_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    school = await service.get_school(session, school_id, principal=principal)
+    school = await trusts.get_school(session, school_id, principal=principal)
     return resource_response(schemas.SchoolRead.model_validate(school))
 
 
@@ -125,9 +125,9 @@ async def update_school(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> Response:
-    school = await service.get_school(session, school_id, principal=principal)
+    school = await trusts.get_school(session, school_id, principal=principal)
     require_if_match(request, schemas.SchoolRead.model_validate(school))
-    school = await service.update_school(session, school, data, principal=principal)
+    school = await trusts.update_school(session, school, data, principal=principal)
     return resource_response(schemas.SchoolRead.model_validate(school))
 
 
@@ -156,11 +156,11 @@ async def list_people(
     staff_group: Annotated[str | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> Any:
-    stmt = service.people_query(
+    stmt = people.people_query(
         principal=principal, school_id=school_id, staff_group=staff_group, active=active
     )
     rows, cursor = await paginate(session, stmt, Person.id, page)
-    logins = await service.logins_of(session, [r.id for r in rows])
+    logins = await people.logins_of(session, [r.id for r in rows])
     return Page[schemas.PersonRead](
         items=[_person(r, r.id in logins) for r in rows], next_cursor=cursor
     )
@@ -178,7 +178,7 @@ async def list_people(
 async def create_person(
     data: schemas.PersonCreate, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    person = await service.create_person(session, data, principal=principal)
+    person = await people.create_person(session, data, principal=principal)
     return resource_response(
         _person(person, bool(data.password)), status_code=201, location=f"/v1/people/{person.id}"
     )
@@ -193,8 +193,8 @@ async def create_person(
 async def get_person(
     person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    person = await service.get_person(session, person_id, principal=principal)
-    return resource_response(_person(person, await service.has_login(session, person.id)))
+    person = await people.get_person(session, person_id, principal=principal)
+    return resource_response(_person(person, await people.has_login(session, person.id)))
 
 
 @router.patch(
@@ -211,10 +211,10 @@ async def update_person(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> Response:
-    person = await service.get_person(session, person_id, principal=principal)
-    require_if_match(request, _person(person, await service.has_login(session, person.id)))
-    person = await service.update_person(session, person, data, principal=principal)
-    return resource_response(_person(person, await service.has_login(session, person.id)))
+    person = await people.get_person(session, person_id, principal=principal)
+    require_if_match(request, _person(person, await people.has_login(session, person.id)))
+    person = await people.update_person(session, person, data, principal=principal)
+    return resource_response(_person(person, await people.has_login(session, person.id)))
 
 
 def _erasure(person: Person) -> schemas.ErasureRead:
@@ -223,7 +223,7 @@ def _erasure(person: Person) -> schemas.ErasureRead:
         person_id=person.id,
         status="erased",
         erased_at=person.erased_at,
-        services_notified=service.SERVICES_NOTIFIED,
+        services_notified=erasure.SERVICES_NOTIFIED,
     )
 
 
@@ -238,8 +238,8 @@ def _erasure(person: Person) -> schemas.ErasureRead:
     "which every service deletes or anonymises what it holds. Repeating it changes nothing.",
 )
 async def erase_person(person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Any:
-    person = await service.get_person(session, person_id, principal=principal)
-    person = await service.erase_person(session, person, principal=principal)
+    person = await people.get_person(session, person_id, principal=principal)
+    person = await erasure.erase_person(session, person, principal=principal)
     return _erasure(person)
 
 
@@ -251,7 +251,7 @@ async def erase_person(person_id: uuid.UUID, session: SessionDep, principal: Pri
     summary="Erasure status",
 )
 async def erasure_status(person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Any:
-    person = await service.get_person(session, person_id, principal=principal)
+    person = await people.get_person(session, person_id, principal=principal)
     if person.erased_at is None:
         raise NotFound("This person has not been erased.")
     return _erasure(person)
@@ -267,9 +267,7 @@ async def erasure_status(person_id: uuid.UUID, session: SessionDep, principal: P
     summary="Groups of people",
 )
 async def list_groups(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Any:
-    rows, cursor = await paginate(
-        session, service.groups_query(principal=principal), Group.id, page
-    )
+    rows, cursor = await paginate(session, groups.groups_query(principal=principal), Group.id, page)
     return Page[schemas.GroupRead](
         items=[schemas.GroupRead.model_validate(r) for r in rows], next_cursor=cursor
     )
@@ -279,7 +277,7 @@ async def list_groups(session: SessionDep, principal: PrincipalDep, page: PageDe
 async def create_group(
     data: schemas.GroupCreate, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    group = await service.create_group(session, data, principal=principal)
+    group = await groups.create_group(session, data, principal=principal)
     return resource_response(
         schemas.GroupRead.model_validate(group), status_code=201, location=f"/v1/groups/{group.id}"
     )
@@ -289,7 +287,7 @@ async def create_group(
     "/groups/{group_id}", response_model=schemas.GroupRead, tags=["directory"], responses=NOT_FOUND
 )
 async def get_group(group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
-    group = await service.get_group(session, group_id, principal=principal)
+    group = await groups.get_group(session, group_id, principal=principal)
     return resource_response(schemas.GroupRead.model_validate(group))
 
 
@@ -303,9 +301,9 @@ async def update_group(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> Response:
-    group = await service.get_group(session, group_id, principal=principal)
+    group = await groups.get_group(session, group_id, principal=principal)
     require_if_match(request, schemas.GroupRead.model_validate(group))
-    group = await service.update_group(session, group, data, principal=principal)
+    group = await groups.update_group(session, group, data, principal=principal)
     return resource_response(schemas.GroupRead.model_validate(group))
 
 
@@ -320,9 +318,9 @@ async def update_group(
 async def delete_group(
     group_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    group = await service.get_group(session, group_id, principal=principal)
+    group = await groups.get_group(session, group_id, principal=principal)
     require_if_match(request, schemas.GroupRead.model_validate(group))
-    await service.delete_group(session, group, principal=principal)
+    await groups.delete_group(session, group, principal=principal)
     return Response(status_code=204)
 
 
@@ -337,7 +335,7 @@ async def delete_group(
 )
 async def list_clients(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Any:
     rows, cursor = await paginate(
-        session, service.clients_query(principal=principal), ApiClient.id, page
+        session, clients.clients_query(principal=principal), ApiClient.id, page
     )
     return Page[schemas.ClientRead](
         items=[schemas.ClientRead.model_validate(r) for r in rows], next_cursor=cursor
@@ -355,7 +353,7 @@ async def list_clients(session: SessionDep, principal: PrincipalDep, page: PageD
 async def create_client(
     data: schemas.ClientCreate, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    client, secret = await service.create_client(session, data, principal=principal)
+    client, secret = await clients.create_client(session, data, principal=principal)
     body = schemas.ClientCreated(
         **schemas.ClientRead.model_validate(client).model_dump(), client_secret=secret
     )
@@ -368,7 +366,7 @@ async def create_client(
 async def get_client(
     client_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    client = await service.get_client(session, client_id, principal=principal)
+    client = await clients.get_client(session, client_id, principal=principal)
     return resource_response(schemas.ClientRead.model_validate(client))
 
 
@@ -383,7 +381,7 @@ async def get_client(
 async def revoke_client(
     client_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    client = await service.get_client(session, client_id, principal=principal)
+    client = await clients.get_client(session, client_id, principal=principal)
     require_if_match(request, schemas.ClientRead.model_validate(client))
-    await service.revoke_client(session, client, principal=principal)
+    await clients.revoke_client(session, client, principal=principal)
     return Response(status_code=204)

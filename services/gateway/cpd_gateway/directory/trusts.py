@@ -1,0 +1,86 @@
+"""The trust and its schools, and the rule that only a trust admin changes the directory.
+A school change publishes ``directory.school.upserted``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cpd_common import events
+from cpd_common.auth import Principal
+from cpd_common.db import utcnow
+from cpd_common.errors import Forbidden
+from cpd_common.events import catalogue
+from cpd_gateway.directory import errors, schemas
+from cpd_gateway.models import School, Trust
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.is_trust_admin:
+        raise Forbidden("Only a trust admin can change the directory.")
+
+
+async def get_trust(session: AsyncSession, trust_id: uuid.UUID, *, principal: Principal) -> Trust:
+    trust = await session.get(Trust, trust_id)
+    if trust is None or trust.id != principal.trust_id or principal.client_id:
+        raise errors.TrustNotFound()
+    return trust
+
+
+async def update_trust(
+    session: AsyncSession, trust: Trust, data: schemas.TrustUpdate, *, principal: Principal
+) -> Trust:
+    require_admin(principal)
+    trust.name = data.name
+    await session.flush()
+    return trust
+
+
+def schools_query(*, principal: Principal) -> Select[Any]:
+    return select(School).where(School.trust_id == principal.trust_id)
+
+
+async def get_school(
+    session: AsyncSession, school_id: uuid.UUID, *, principal: Principal
+) -> School:
+    school = await session.get(School, school_id)
+    if school is None or school.trust_id != principal.trust_id:
+        raise errors.SchoolNotFound()
+    return school
+
+
+def school_event(session: AsyncSession, school: School) -> None:
+    events.add(
+        session,
+        catalogue.SchoolUpserted(
+            school_id=school.id, trust_id=school.trust_id, name=school.name, phase=school.phase
+        ),
+    )
+
+
+async def create_school(
+    session: AsyncSession, data: schemas.SchoolCreate, *, principal: Principal
+) -> School:
+    require_admin(principal)
+    school = School(trust_id=principal.trust_id, **data.model_dump())
+    session.add(school)
+    await session.flush()
+    school_event(session, school)
+    return school
+
+
+async def update_school(
+    session: AsyncSession, school: School, data: schemas.SchoolUpdate, *, principal: Principal
+) -> School:
+    require_admin(principal)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if key == "name" and value is None:
+            continue
+        setattr(school, key, value)
+    school.updated_at = utcnow()
+    await session.flush()
+    school_event(session, school)
+    return school
