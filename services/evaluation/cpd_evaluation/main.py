@@ -13,6 +13,7 @@ from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.evaluations.router import router as evaluations_router
 from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.follow_ups.router import router as follow_ups_router
+from cpd_evaluation.impact.router import router as impact_router
 from cpd_evaluation.measures.router import router as measures_router
 from cpd_evaluation.observations.router import router as observations_router
 from cpd_evaluation.participants.router import router as participants_router
@@ -54,6 +55,7 @@ def create_app(
             evaluations_router,
             measures_router,
             observations_router,
+            impact_router,
         ],
         jwks_client=jwks_client,
     )

@@ -25,5 +25,6 @@ async def test_merged_openapi_has_the_evaluation_paths(stack: Stack) -> None:
         ("/v1/evaluations", "get"),
         ("/v1/evaluations/{plan_id}", "patch"),
         ("/v1/evaluations/{plan_id}", "delete"),
+        ("/v1/evaluations/{plan_id}/impact", "get"),
     ]:
         assert method in paths.get(path, {}), f"{method.upper()} {path} missing"

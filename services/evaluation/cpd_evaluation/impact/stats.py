@@ -235,19 +235,31 @@ def read_effect(
 
 
 def read_raw_change(
-    mean_change: float | None, *, higher_is_better: bool, n: int, subjects: str = "subjects"
+    change: float | None,
+    *,
+    higher_is_better: bool,
+    n: int,
+    subjects: str = "subjects",
+    counted: str = "measured at both points",
+    what: str = "mean change",
+    too_few: bool = True,
 ) -> str:
-    """The reading when the sample is too small for an effect size."""
-    if mean_change is None or n == 0:
-        return f"No {subjects} were measured at both points, so there is no change to report."
-    trend = (
-        "no change"
-        if mean_change == 0
-        else f"{'an' if _direction(mean_change, higher_is_better) == 'improvement' else 'a'} "
-        f"{_direction(mean_change, higher_is_better)}"
+    """The reading when there is no effect size: too few subjects (``n`` in the smallest
+    group, ``counted`` says how they were counted) or, with ``too_few`` False, no spread.
+    ``what`` names the raw figure (the mean change, or how much more the CPD group changed)."""
+    if change is None or n == 0:
+        return f"No {subjects} were {counted}, so there is no change to report."
+    if change == 0:
+        trend = "no change"
+    else:
+        direction = _direction(change, higher_is_better)
+        trend = f"{'an' if direction == 'improvement' else 'a'} {direction}"
+    why = (
+        f"Only {n} {subjects} were {counted}: too few for an effect size."
+        if too_few
+        else "The values do not vary, so there is no effect size."
     )
     return (
-        f"Only {n} {subjects} were measured at both points: too few for an effect size. "
-        f"The raw mean change was {_signed(mean_change)} ({trend}), which on its own says "
-        "little about whether the CPD made a difference."
+        f"{why} The raw {what} was {_signed(change)} ({trend}), which on its own says little "
+        "about whether the CPD made a difference."
     )
