@@ -24,6 +24,7 @@ from cpd_gateway.identity import keys, passwords
 from cpd_gateway.identity.router import router as identity_router
 from cpd_gateway.identity.throttle import LoginThrottle
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
+from cpd_gateway.sessions.router import router as sessions_router
 from cpd_gateway.settings import Settings
 
 log = logging.getLogger("cpd.gateway")
@@ -110,7 +111,7 @@ def create_app(
         settings,
         title="CPD platform gateway",
         description=DESCRIPTION,
-        routers=[identity_router, directory_router],
+        routers=[identity_router, directory_router, sessions_router],
         on_startup=[startup],
         on_shutdown=[shutdown],
         dead_letters=False,

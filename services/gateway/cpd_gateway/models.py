@@ -129,3 +129,55 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     publish_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInSession(IdMixin, TenantMixin, Base):
+    """A person's session in one front-end app: a family of rotating refresh tokens.
+
+    Revoking it (logout, reuse of a spent refresh token, a password change or reset) ends
+    every refresh token of the family at once."""
+
+    __tablename__ = "sign_in_sessions"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    # The front-end app (public OAuth client) that obtained it: only it may refresh.
+    client_id: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Absolute end, however often it is refreshed.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class RefreshToken(IdMixin, Base):
+    """One refresh token of a session, stored as the SHA-256 of its value (a random 256-bit
+    string, so a fast hash is enough). One use: ``used_at`` is set when it is exchanged."""
+
+    __tablename__ = "refresh_tokens"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("sign_in_sessions.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordReset(IdMixin, TenantMixin, Base):
+    """A one-time password reset a trust admin issued (hash of the token only)."""
+
+    __tablename__ = "password_resets"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

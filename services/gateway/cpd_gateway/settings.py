@@ -34,3 +34,12 @@ class Settings(ServiceSettings):
     login_failures_per_account: int = 10
     login_failures_per_address: int = 30
     login_failure_window_seconds: float = 600.0
+    # Front-end sessions: each refresh token lives this long unused (it is replaced on every
+    # use); the session ends at the latest session_max_seconds after sign-in.
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    session_max_seconds: int = 30 * 24 * 3600
+    # Front-end apps (public OAuth clients, no secret) that may hold a session: client id ->
+    # the redirect URIs single sign-on may send them back to.
+    frontend_clients: dict[str, list[str]] = {"cpd-web": ["http://localhost:5173/auth/callback"]}
+    # A trust admin's one-time password reset is valid this long.
+    password_reset_ttl_seconds: int = 24 * 3600

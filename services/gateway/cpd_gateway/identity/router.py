@@ -15,9 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cpd_common.db import SessionDep
-from cpd_common.errors import Unauthorized, Unprocessable, problems
+from cpd_common.errors import Unauthorized, Unprocessable, error_response, problems
 from cpd_gateway.identity import keys, service
 from cpd_gateway.identity.throttle import LoginThrottle
+from cpd_gateway.sessions import errors as session_errors
+from cpd_gateway.sessions import service as sessions
 
 router = APIRouter(tags=["auth"])
 
@@ -27,6 +29,7 @@ class TokenResponse(BaseModel):
     token_type: str = "bearer"
     expires_in: int
     scope: str = ""
+    refresh_token: str | None = None
 
 
 def _basic_client(request: Request) -> tuple[str, str] | None:
@@ -66,7 +69,12 @@ async def throttled(request: Request, *, account: str) -> AsyncIterator[None]:
         "`client_secret` (or HTTP Basic) for API clients, optionally narrowing `scope`. "
         "Tokens are JWTs valid for 15 minutes. Wrong credentials answer 401, the same for an "
         "unknown user as for a wrong password. Repeated failures for one account or from one "
-        "address answer 429 with `Retry-After` for a while, before any password is checked."
+        "address answer 429 with `Retry-After` for a while, before any password is checked.\n\n"
+        "Front-end apps send their `client_id` with `grant_type=password` and also get a "
+        "`refresh_token`: `grant_type=refresh_token` with `refresh_token` and the same "
+        "`client_id` exchanges it, once, for a new access token and a new refresh token. "
+        "Replaying a refresh token that was already exchanged revokes the whole session "
+        "(401). `POST /auth/logout` ends a session. See docs/api-conventions.md."
     ),
     responses={
         401: {"description": "Credentials not valid"},
@@ -82,8 +90,10 @@ async def token(
     client_id: Annotated[str | None, Form()] = None,
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
+    refresh_token: Annotated[str | None, Form()] = None,
 ) -> Any:
     settings = request.app.state.settings
+    refresh: str | None = None
     if grant_type == "password":
         if not username or not password:
             raise Unprocessable(
@@ -94,9 +104,31 @@ async def token(
                     if not v
                 ],
             )
+        if client_id is not None:
+            sessions.check_client(settings, client_id)
         async with throttled(request, account=username):
             person = await service.authenticate_person(session, email=username, password=password)
         claims = service.person_claims(person)
+        if client_id is not None:
+            # A front-end app: the sign-in starts a session with a refresh token.
+            sign_in, refresh = await sessions.start(
+                session, person, client_id=client_id, method="password", settings=settings
+            )
+            claims["sid"] = str(sign_in.id)
+    elif grant_type == "refresh_token":
+        if not refresh_token:
+            raise Unprocessable(
+                "refresh_token is required for grant_type=refresh_token.",
+                errors=[{"loc": "body.refresh_token", "msg": "field required"}],
+            )
+        try:
+            sign_in, person, refresh = await sessions.rotate(
+                session, refresh_token, client_id=client_id, settings=settings
+            )
+        except session_errors.SessionRevoked as exc:
+            # Answered, not raised: the revocation of the session must be committed.
+            return error_response(exc, request=request)
+        claims = {**service.person_claims(person), "sid": str(sign_in.id)}
     elif grant_type == "client_credentials":
         basic = _basic_client(request)
         if basic is not None:
@@ -111,7 +143,7 @@ async def token(
         claims = service.client_claims(client, granted)
     else:
         raise Unprocessable(
-            "grant_type must be password or client_credentials.",
+            "grant_type must be password, refresh_token or client_credentials.",
             errors=[{"loc": "body.grant_type", "msg": "unsupported grant type"}],
         )
     access_token, ttl = await keys.sign(
@@ -123,8 +155,8 @@ async def token(
     )
     return JSONResponse(
         TokenResponse(
-            access_token=access_token, expires_in=ttl, scope=claims["scope"]
-        ).model_dump(),
+            access_token=access_token, expires_in=ttl, scope=claims["scope"], refresh_token=refresh
+        ).model_dump(exclude_none=True),
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
 
