@@ -7,7 +7,11 @@ from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
 from cpd_evaluation.activities.router import router as activities_router
+from cpd_evaluation.budgets.router import router as budgets_router
+from cpd_evaluation.calendar.router import router as calendar_router
+from cpd_evaluation.career_stages.router import router as career_stages_router
 from cpd_evaluation.coaching.router import router as coaching_router
+from cpd_evaluation.cpd_requests.router import router as cpd_requests_router
 from cpd_evaluation.dashboards.router import router as dashboards_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
 from cpd_evaluation.evaluations.router import router as evaluations_router
@@ -17,6 +21,7 @@ from cpd_evaluation.impact.router import router as impact_router
 from cpd_evaluation.measures.router import router as measures_router
 from cpd_evaluation.observations.router import router as observations_router
 from cpd_evaluation.participants.router import router as participants_router
+from cpd_evaluation.programmes.router import router as programmes_router
 from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
 from cpd_evaluation.reflections.router import router as reflections_router
@@ -56,6 +61,11 @@ def create_app(
             measures_router,
             observations_router,
             impact_router,
+            career_stages_router,
+            programmes_router,
+            cpd_requests_router,
+            budgets_router,
+            calendar_router,
         ],
         jwks_client=jwks_client,
     )

@@ -16,6 +16,7 @@ from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import PeriodicTask, run_worker
 from cpd_evaluation import voice_erasure
 from cpd_evaluation.activities import from_lessonstudy
+from cpd_evaluation.cpd_requests import erasure as offer_erasure
 from cpd_evaluation.follow_ups import service as follow_ups_service
 from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
@@ -27,9 +28,11 @@ async def before_erased(
     session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
 ) -> None:
     """Feedback, reflections and coaching logs first (they are found through the person's
-    participations), then names leave free text (that needs the projection row)."""
+    participations), then names leave free text (that needs the projection row), then the
+    person's CPD requests and calendar feed."""
     await voice_erasure.erase_voice(session, event, payload)
     await erasure.scrub_erased_name(session, event, payload)
+    await offer_erasure.erase_person(session, payload.person_id, payload.trust_id)
 
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:

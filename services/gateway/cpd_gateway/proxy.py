@@ -40,7 +40,15 @@ ROUTES: dict[str, str] = {
     "evaluations": "evaluation",
     "measures": "evaluation",
     "metrics": "evaluation",
+    "career-stages": "evaluation",
+    "programmes": "evaluation",
+    "cpd-requests": "evaluation",
+    "budgets": "evaluation",
+    "calendar": "evaluation",
 }
+# Reached without a bearer token: calendar clients cannot send one, so a feed's address
+# carries a secret token the service checks.
+PUBLIC_PREFIXES = ("/v1/calendar/feeds/",)
 UPSTREAMS = ("audit", "lessonstudy", "evaluation")
 
 HOP_BY_HOP = frozenset(
@@ -171,7 +179,7 @@ class ProxyMiddleware:
             headers = [(k, v) for k, v in headers if k.lower() not in nominated]
         request_id = clean_request_id(request_id)
         scheme, _, token = authorization.partition(" ")
-        if scope["method"] != "OPTIONS":
+        if scope["method"] != "OPTIONS" and not scope["path"].startswith(PUBLIC_PREFIXES):
             if scheme.lower() != "bearer" or not token:
                 await problem_response(
                     401,

@@ -412,6 +412,60 @@ class EvaluationReported(
     reported_at: datetime
 
 
+class RequestSubmitted(
+    Event, type="cpd.evaluation.request.submitted", version=1, subject="request_id"
+):
+    """A member of staff asked for a place on a programme run or for support with
+    professional study. ``decided_by_trust`` says whether the trust team (trust-funded
+    places) or a leader of ``school_id`` decides."""
+
+    request_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    school_id: uuid.UUID
+    kind: Literal["place", "study"]
+    run_id: uuid.UUID | None = None
+    programme_id: uuid.UUID | None = None
+    starts_on: date
+    cost: float
+    decided_by_trust: bool
+
+
+class RequestDecided(Event, type="cpd.evaluation.request.decided", version=1, subject="request_id"):
+    """A request was approved or declined (with the reason given)."""
+
+    request_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    school_id: uuid.UUID
+    kind: Literal["place", "study"]
+    decision: Literal["approved", "declined"]
+    decided_by: uuid.UUID | None = None
+    cost: float
+
+
+class PlaceBooked(Event, type="cpd.evaluation.place.booked", version=1, subject="request_id"):
+    """An approved request booked a place on a run: the person joined the run's activity."""
+
+    request_id: uuid.UUID
+    run_id: uuid.UUID
+    programme_id: uuid.UUID
+    activity_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    participation_id: uuid.UUID | None = None
+    places_left: int
+
+
+class RequestCancelled(
+    Event, type="cpd.evaluation.request.cancelled", version=1, subject="request_id"
+):
+    """A request was withdrawn or cancelled (with its run); a booked place and the committed
+    cost were released."""
+
+    request_id: uuid.UUID
+    person_id: uuid.UUID | None = None
+    school_id: uuid.UUID
+    released_place: bool
+
+
 def asyncapi_document() -> dict[str, Any]:
     """The catalogue as an AsyncAPI 3.0 document: a channel per NATS subject, a message per
     event type (the CloudEvents envelope with the event's model as ``data``), and the

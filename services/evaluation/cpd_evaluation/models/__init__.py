@@ -285,6 +285,7 @@ class SourceHours(TenantMixin, Base):
     )
 
 
-# Participant voice, coaching, providers, follow-ups, evaluation plans, and measures with their
-# observations and outcome evidence (audit rounds, case pupils) live beside the core tables.
-from cpd_evaluation.models import measures, plans, voice  # noqa: E402,F401
+# Participant voice, coaching, providers, follow-ups, evaluation plans, measures with their
+# observations and outcome evidence (audit rounds, case pupils), and the trust's CPD offer live
+# beside the core tables.
+from cpd_evaluation.models import measures, offer, plans, voice  # noqa: E402,F401

@@ -20,6 +20,9 @@ from cpd_evaluation.terms import ERASED_NAME
 _TEXT_COLUMNS = {
     "activities": ("title", "focus", "intent", "gap_task", "impact_note", "cancel_reason"),
     "participants": ("impact_report",),
+    "programmes": ("title", "description"),
+    "programme_run_sessions": ("title", "place"),
+    "cpd_requests": ("course", "rationale", "reason"),
 }
 
 
