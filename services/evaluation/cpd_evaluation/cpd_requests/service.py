@@ -118,12 +118,12 @@ async def request_reads(session: AsyncSession, requests: list[CpdRequest]) -> li
     run_ids = {r.run_id for r in requests if r.run_id is not None}
     titles: dict[uuid.UUID, tuple[uuid.UUID | None, str]] = {}
     if run_ids:
-        for run_id, programme_id, title in await session.execute(
-            select(ProgrammeRun.id, Programme.id, Programme.title)
+        for row in await session.execute(
+            select(ProgrammeRun.id, Programme.id.label("programme_id"), Programme.title)
             .join(Programme, Programme.id == ProgrammeRun.programme_id)
             .where(ProgrammeRun.id.in_(run_ids))
         ):
-            titles[run_id] = (programme_id, title)
+            titles[row.id] = (row.programme_id, row.title)
     out = []
     for r in requests:
         programme_id, title = titles[r.run_id] if r.run_id in titles else (None, r.course or "")
