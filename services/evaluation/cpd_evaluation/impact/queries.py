@@ -16,43 +16,58 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 # Every subject of a measure against every phase pair: the earlier and the later value (either
-# may be missing), with the subject's arm and flags as recorded at the earlier phase.
+# may be missing), with the subject's arm and flags as recorded at their first measurement.
+# One pass over the observations turns each subject into one row (a value per phase); a pair
+# is analysed only once both of its phases hold data for the measure.
 _JOINED = """
-    WITH obs AS (
-        SELECT measure_id, subject_key, phase, value::float8 AS value, "group" AS arm,
-               disadvantaged, send, year_group
+    WITH per_subject AS (
+        SELECT measure_id, subject_key,
+               max(value) FILTER (WHERE phase = 'baseline')::float8 AS v_baseline,
+               max(value) FILTER (WHERE phase = 'short_term')::float8 AS v_short_term,
+               max(value) FILTER (WHERE phase = 'medium_term')::float8 AS v_medium_term,
+               coalesce(min("group") FILTER (WHERE phase = 'baseline'),
+                        min("group") FILTER (WHERE phase = 'short_term'),
+                        min("group")) AS arm,
+               coalesce(bool_or(disadvantaged) FILTER (WHERE phase = 'baseline'),
+                        bool_or(disadvantaged) FILTER (WHERE phase = 'short_term'),
+                        bool_or(disadvantaged)) AS disadvantaged,
+               coalesce(bool_or(send) FILTER (WHERE phase = 'baseline'),
+                        bool_or(send) FILTER (WHERE phase = 'short_term'),
+                        bool_or(send)) AS send,
+               coalesce(min(year_group) FILTER (WHERE phase = 'baseline'),
+                        min(year_group) FILTER (WHERE phase = 'short_term'),
+                        min(year_group)) AS year_group
         FROM observations
         WHERE measure_id = ANY(:measure_ids)
+        GROUP BY measure_id, subject_key
     ),
-    pairs(from_phase, to_phase, ord) AS (
-        VALUES ('baseline', 'short_term', 1), ('baseline', 'medium_term', 2),
-               ('short_term', 'medium_term', 3)
+    held AS (
+        SELECT measure_id,
+               bool_or(v_baseline IS NOT NULL) AS baseline,
+               bool_or(v_short_term IS NOT NULL) AS short_term,
+               bool_or(v_medium_term IS NOT NULL) AS medium_term
+        FROM per_subject GROUP BY measure_id
     ),
-    -- A pair is analysed only once both of its phases hold data for the measure.
     present AS (
-        SELECT m.measure_id, p.from_phase, p.to_phase, p.ord
-        FROM pairs p
-        CROSS JOIN (SELECT DISTINCT measure_id FROM obs) m
-        WHERE EXISTS (SELECT 1 FROM obs o
-                      WHERE o.measure_id = m.measure_id AND o.phase = p.from_phase)
-          AND EXISTS (SELECT 1 FROM obs o
-                      WHERE o.measure_id = m.measure_id AND o.phase = p.to_phase)
+        SELECT measure_id, 'baseline' AS from_phase, 'short_term' AS to_phase, 1 AS ord
+        FROM held WHERE baseline AND short_term
+        UNION ALL
+        SELECT measure_id, 'baseline', 'medium_term', 2 FROM held WHERE baseline AND medium_term
+        UNION ALL
+        SELECT measure_id, 'short_term', 'medium_term', 3
+        FROM held WHERE short_term AND medium_term
     ),
-    subjects AS (SELECT DISTINCT measure_id, subject_key FROM obs),
     joined AS (
-        SELECT p.measure_id, p.from_phase, p.to_phase, p.ord,
-               coalesce(a.arm, b.arm) AS arm,
-               a.value AS before, b.value AS after,
-               coalesce(a.disadvantaged, b.disadvantaged) AS disadvantaged,
-               coalesce(a.send, b.send) AS send,
-               coalesce(a.year_group, b.year_group) AS year_group
-        FROM present p
-        JOIN subjects s ON s.measure_id = p.measure_id
-        LEFT JOIN obs a ON a.measure_id = s.measure_id AND a.subject_key = s.subject_key
-                       AND a.phase = p.from_phase
-        LEFT JOIN obs b ON b.measure_id = s.measure_id AND b.subject_key = s.subject_key
-                       AND b.phase = p.to_phase
-        WHERE a.subject_key IS NOT NULL OR b.subject_key IS NOT NULL
+        SELECT * FROM (
+            SELECT p.measure_id, p.from_phase, p.to_phase, p.ord, s.arm,
+                   CASE p.from_phase WHEN 'baseline' THEN s.v_baseline
+                                     ELSE s.v_short_term END AS before,
+                   CASE p.to_phase WHEN 'short_term' THEN s.v_short_term
+                                   ELSE s.v_medium_term END AS after,
+                   s.disadvantaged, s.send, s.year_group
+            FROM present p JOIN per_subject s ON s.measure_id = p.measure_id
+        ) j
+        WHERE before IS NOT NULL OR after IS NOT NULL
     )
 """
 
@@ -78,29 +93,22 @@ _ARMS = (
 )
 
 # Each pupil group (a flag set, or one year group) against the rest of the CPD arm's pupils
-# with both values: sums per group, the rest as the flag's total minus the group.
+# with both values: sums per group in one pass (grouping sets), the rest as the flag's total
+# minus the group (pupils without a year group are in neither).
 _GAPS = (
     _JOINED
     + """
-    , flagged AS (
-        SELECT measure_id, ord, from_phase, to_phase, 'disadvantaged' AS flag,
-               disadvantaged::text AS value, before, after
-        FROM joined WHERE arm = 'cpd' AND before IS NOT NULL AND after IS NOT NULL
-          AND disadvantaged IS NOT NULL
-        UNION ALL
-        SELECT measure_id, ord, from_phase, to_phase, 'send', send::text, before, after
-        FROM joined WHERE arm = 'cpd' AND before IS NOT NULL AND after IS NOT NULL
-          AND send IS NOT NULL
-        UNION ALL
-        SELECT measure_id, ord, from_phase, to_phase, 'year_group', year_group, before, after
-        FROM joined WHERE arm = 'cpd' AND before IS NOT NULL AND after IS NOT NULL
-          AND year_group IS NOT NULL
-    ),
-    by_value AS (
-        SELECT measure_id, ord, from_phase, to_phase, flag, value,
+    , by_value AS (
+        SELECT measure_id, ord, from_phase, to_phase,
+               CASE WHEN GROUPING(disadvantaged) = 0 THEN 'disadvantaged'
+                    WHEN GROUPING(send) = 0 THEN 'send' ELSE 'year_group' END AS flag,
+               CASE WHEN GROUPING(disadvantaged) = 0 THEN disadvantaged::text
+                    WHEN GROUPING(send) = 0 THEN send::text ELSE year_group END AS value,
                count(*) AS n, sum(before) AS sum_before, sum(after) AS sum_after
-        FROM flagged
-        GROUP BY measure_id, ord, from_phase, to_phase, flag, value
+        FROM joined
+        WHERE arm = 'cpd' AND before IS NOT NULL AND after IS NOT NULL
+        GROUP BY measure_id, ord, from_phase, to_phase,
+                 GROUPING SETS ((disadvantaged), (send), (year_group))
     ),
     with_rest AS (
         SELECT *,
@@ -108,6 +116,7 @@ _GAPS = (
                sum(sum_before) OVER w - sum_before AS rest_sum_before,
                sum(sum_after) OVER w - sum_after AS rest_sum_after
         FROM by_value
+        WHERE value IS NOT NULL
         WINDOW w AS (PARTITION BY measure_id, ord, flag)
     )
     SELECT measure_id, from_phase, to_phase, flag, value,
@@ -156,8 +165,8 @@ class GapRow:
     rest_mean_after: float | None
 
 
-def _ids_param() -> BindParameter[Any]:
-    return bindparam("measure_ids", type_=ARRAY(Uuid))
+def _params() -> list[BindParameter[Any]]:
+    return [bindparam("measure_ids", type_=ARRAY(Uuid))]
 
 
 async def arm_rows(session: AsyncSession, measure_ids: Sequence[uuid.UUID]) -> list[ArmRow]:
@@ -165,7 +174,7 @@ async def arm_rows(session: AsyncSession, measure_ids: Sequence[uuid.UUID]) -> l
     and arm: the paired summaries and the attrition."""
     if not measure_ids:
         return []
-    stmt = text(_ARMS).bindparams(_ids_param())
+    stmt = text(_ARMS).bindparams(*_params())
     result = await session.execute(stmt, {"measure_ids": list(measure_ids)})
     return [ArmRow(**row) for row in result.mappings()]
 
@@ -175,7 +184,7 @@ async def gap_rows(session: AsyncSession, measure_ids: Sequence[uuid.UUID]) -> l
     means before and after."""
     if not measure_ids:
         return []
-    stmt = text(_GAPS).bindparams(_ids_param())
+    stmt = text(_GAPS).bindparams(*_params())
     result = await session.execute(stmt, {"measure_ids": list(measure_ids)})
     return [GapRow(**row) for row in result.mappings()]
 
