@@ -19,6 +19,7 @@ from cpd_common.auth import TokenVerifier
 from cpd_common.events.catalogue import asyncapi_document
 from cpd_common.input_guard import install_input_guard
 from cpd_gateway import openapi
+from cpd_gateway.account.router import router as account_router
 from cpd_gateway.directory.router import router as directory_router
 from cpd_gateway.identity import keys, passwords
 from cpd_gateway.identity.router import router as identity_router
@@ -111,7 +112,7 @@ def create_app(
         settings,
         title="CPD platform gateway",
         description=DESCRIPTION,
-        routers=[identity_router, directory_router, sessions_router],
+        routers=[identity_router, directory_router, sessions_router, account_router],
         on_startup=[startup],
         on_shutdown=[shutdown],
         dead_letters=False,
