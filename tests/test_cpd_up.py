@@ -134,6 +134,23 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
                     data={"grant_type": "password", "username": username, "password": secret},
                 )
                 assert resp.status_code == 200, resp.text
+            # The demo QA client gets real (released) figures of the demo trust.
+            qa_id, qa_secret = DEMO_CREDENTIALS["QA API client"]
+            resp = client.post(
+                f"{base}/auth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": qa_id,
+                    "client_secret": qa_secret,
+                },
+            )
+            assert resp.status_code == 200, resp.text
+            qa = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+            release = client.get(f"{base}/v1/metrics", headers=qa)
+            assert release.status_code == 200, release.text
+            trust = {f["metric"]: f for f in release.json()["trust"]["figures"]}
+            assert trust["staff"]["value"] >= 10 and trust["staff"]["value"] % 5 == 0, trust
+            assert trust["hours_per_fte"]["symbol"] is None, trust
             assert client.get(f"{base}/metrics").status_code == 404
             text = out.read_text(errors="replace")
             metrics_url = re.search(r"metrics +(http://127\.0\.0\.1:\d+/metrics)", text)

@@ -19,6 +19,7 @@ from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.follow_ups.router import router as follow_ups_router
 from cpd_evaluation.impact.router import router as impact_router
 from cpd_evaluation.measures.router import router as measures_router
+from cpd_evaluation.metrics.router import router as metrics_router
 from cpd_evaluation.observations.router import router as observations_router
 from cpd_evaluation.participants.router import router as participants_router
 from cpd_evaluation.programmes.router import router as programmes_router
@@ -35,6 +36,7 @@ at least six weeks with follow-up) or **one-off** is derived, never typed. Parti
 attendance and hours; people's CPD records add them up for an academic year against the
 trust's entitlement, pro-rated by FTE and the part of the year employed. An **evaluation
 plan** says how an activity or programme will be evaluated, from baseline to pupil outcomes.
+External quality-assurance bodies pull **anonymised metrics** (rounded, small groups withheld).
 """
 
 
@@ -66,6 +68,7 @@ def create_app(
             cpd_requests_router,
             budgets_router,
             calendar_router,
+            metrics_router,
         ],
         jwks_client=jwks_client,
     )

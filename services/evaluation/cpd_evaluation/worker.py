@@ -1,8 +1,8 @@
 """``python -m cpd_evaluation.worker``: the evaluation service's outbox relay and event consumers.
 
 Consumes the directory (people with FTE and start dates, schools, erasure), the audit
-service's needs and the lesson study service's lesson studies, enquiries and learning
-communities (which become activities); tells follow-ups as they fall due.
+service's needs and closed rounds, and the lesson study service's lesson studies, enquiries
+and learning communities (which become activities); tells follow-ups as they fall due.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cpd_evaluation.cpd_requests import erasure as offer_erasure
 from cpd_evaluation.follow_ups import service as follow_ups_service
 from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
-from cpd_evaluation.projections import need_recorded
+from cpd_evaluation.projections import audit_closed, need_recorded
 from cpd_evaluation.settings import Settings
 
 
@@ -58,7 +58,10 @@ def subscriptions() -> list[Subscription]:
         Subscription(
             durable="evaluation-audit",
             filter_subject="cpd.audit.>",
-            handlers={catalogue.NeedRecorded: need_recorded},
+            handlers={
+                catalogue.NeedRecorded: need_recorded,
+                catalogue.AuditClosed: audit_closed,
+            },
         ),
         Subscription(
             durable="evaluation-lessonstudy",

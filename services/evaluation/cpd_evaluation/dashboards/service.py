@@ -70,11 +70,24 @@ TRUST = None  # the key of the trust total among the per-school rows
 RECENT_DAYS = 30
 
 
-def _in_year(year: AcademicYear) -> Any:
+def attributed_in_year(year: AcademicYear) -> Any:
     return attributed_on().between(year.start, year.end)
 
 
-def _staff(trust_id: uuid.UUID, year: AcademicYear, annual: Decimal) -> CTE:
+def completed_sql() -> Any:
+    """Whether an activity from the lesson study service completed: its total hours arrived
+    (``cpd.lessonstudy.study.completed``)."""
+    return exists().where(
+        Participant.activity_id == Activity.id,
+        SourceHours.participant_id == Participant.id,
+        SourceHours.source_ref == TOTAL,
+    )
+
+
+def staff_cte(trust_id: uuid.UUID, year: AcademicYear, annual: Decimal) -> CTE:
+    """Staff of the trust in the year, one row each: ``person_id``, ``school_ids``, ``fte``,
+    ``target`` (pro-rated entitlement), ``hours``, ``subject`` and ``sustained`` hours (the
+    QA metrics count from the same rows)."""
     per_participant = hours_subquery(Participant.trust_id == trust_id)
     person_hours = (
         select(
@@ -86,7 +99,7 @@ def _staff(trust_id: uuid.UUID, year: AcademicYear, annual: Decimal) -> CTE:
         .join(Activity, Activity.id == per_participant.c.activity_id)
         .where(
             Activity.status == "active",
-            _in_year(year),
+            attributed_in_year(year),
             per_participant.c.person_id.is_not(None),
         )
         .group_by(per_participant.c.person_id)
@@ -131,13 +144,16 @@ def _people_columns(src: Subquery | CTE) -> list[Any]:
     ]
 
 
-def _by_school(src: CTE, *columns: str) -> Subquery:
+def unnest_schools(src: CTE, *columns: str) -> Subquery:
+    """``src`` once per school of each row (``school_id`` first)."""
     return select(
         func.unnest(src.c.school_ids).label("school_id"), *(src.c[c] for c in columns)
     ).subquery(f"{src.name}_by_school")
 
 
-def _union(total: Select[Any] | None, per_school: Select[Any], school_ids: list[uuid.UUID]) -> Any:
+def with_trust_total(
+    total: Select[Any] | None, per_school: Select[Any], school_ids: list[uuid.UUID]
+) -> Any:
     """The trust total (school_id null) and each wanted school, in one statement."""
     school_col = per_school.selected_columns[0]
     per_school = per_school.where(school_col.in_(school_ids))
@@ -153,8 +169,8 @@ async def _people_and_hours(
     with_total: bool,
 ) -> dict[uuid.UUID | None, Any]:
     annual = await entitlement_service.annual_hours(session, trust_id)
-    staff = _staff(trust_id, year, annual)
-    by_school = _by_school(staff, "fte", "target", "hours", "subject", "sustained")
+    staff = staff_cte(trust_id, year, annual)
+    by_school = unnest_schools(staff, "fte", "target", "hours", "subject", "sustained")
     total = (
         select(literal(None, Uuid).label("school_id"), *_people_columns(staff))
         if with_total
@@ -163,7 +179,7 @@ async def _people_and_hours(
     per_school = select(by_school.c.school_id, *_people_columns(by_school)).group_by(
         by_school.c.school_id
     )
-    rows = await session.execute(_union(total, per_school, school_ids))
+    rows = await session.execute(with_trust_total(total, per_school, school_ids))
     return {r.school_id: r for r in rows}
 
 
@@ -216,11 +232,7 @@ async def _activities(
     with_total: bool,
 ) -> dict[uuid.UUID | None, list[Any]]:
     cost = Activity.fees + Activity.materials_cost + Activity.supply_cover_cost
-    completed = exists().where(
-        Participant.activity_id == Activity.id,
-        SourceHours.participant_id == Participant.id,
-        SourceHours.source_ref == TOTAL,
-    )
+    completed = completed_sql()
     acts = (
         select(
             Activity.kind.label("kind"),
@@ -229,10 +241,10 @@ async def _activities(
             Activity.school_ids.label("school_ids"),
             completed.label("completed"),
         )
-        .where(Activity.trust_id == trust_id, Activity.status == "active", _in_year(year))
+        .where(Activity.trust_id == trust_id, Activity.status == "active", attributed_in_year(year))
         .cte("year_activities")
     )
-    by_school = _by_school(acts, "kind", "share", "completed")
+    by_school = unnest_schools(acts, "kind", "share", "completed")
     total = (
         select(
             literal(None, Uuid).label("school_id"),
@@ -252,7 +264,7 @@ async def _activities(
         func.sum(by_school.c.share).label("cost"),
     ).group_by(by_school.c.school_id, by_school.c.kind, by_school.c.completed)
     out: dict[uuid.UUID | None, list[Any]] = defaultdict(list)
-    for r in await session.execute(_union(total, per_school, school_ids)):
+    for r in await session.execute(with_trust_total(total, per_school, school_ids)):
         out[r.school_id].append(r)
     return out
 
@@ -329,7 +341,7 @@ async def _coaching(
         .outerjoin(log, log.c.activity_id == CoachingAgreement.activity_id)
         .where(CoachingAgreement.trust_id == trust_id, Activity.status == "active")
         .group_by(CoachingAgreement.activity_id, Activity.school_ids)
-        .having(or_(func.count(log.c.held_on) > 0, func.bool_or(_in_year(year))))
+        .having(or_(func.count(log.c.held_on) > 0, func.bool_or(attributed_in_year(year))))
         .cte("pairs")
     )
     recent = utcnow().date() - timedelta(days=RECENT_DAYS)
@@ -345,10 +357,13 @@ async def _coaching(
             func.count().filter(src.c.last >= recent).label("recent"),
         ]
 
-    by_school = _by_school(pairs, "sessions", "minutes", "gap_sum", "gaps", "last")
+    by_school = unnest_schools(pairs, "sessions", "minutes", "gap_sum", "gaps", "last")
     total = select(literal(None, Uuid).label("school_id"), *columns(pairs)) if with_total else None
     per_school = select(by_school.c.school_id, *columns(by_school)).group_by(by_school.c.school_id)
-    return {r.school_id: r for r in await session.execute(_union(total, per_school, school_ids))}
+    return {
+        r.school_id: r
+        for r in await session.execute(with_trust_total(total, per_school, school_ids))
+    }
 
 
 def _coaching_figures(row: Any) -> CoachingFigures:

@@ -286,6 +286,6 @@ class SourceHours(TenantMixin, Base):
 
 
 # Participant voice, coaching, providers, follow-ups, evaluation plans, measures with their
-# observations and outcome evidence (audit rounds, case pupils), and the trust's CPD offer live
-# beside the core tables.
-from cpd_evaluation.models import measures, offer, plans, voice  # noqa: E402,F401
+# observations and outcome evidence (audit rounds, case pupils), the trust's CPD offer and the
+# QA metrics release log live beside the core tables.
+from cpd_evaluation.models import measures, metrics, offer, plans, voice  # noqa: E402,F401
