@@ -25,6 +25,7 @@ from cpd_gateway.identity import keys, passwords
 from cpd_gateway.identity.router import router as identity_router
 from cpd_gateway.identity.throttle import LoginThrottle
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
+from cpd_gateway.ratelimit import RateLimitMiddleware
 from cpd_gateway.sessions.router import router as sessions_router
 from cpd_gateway.settings import Settings
 
@@ -146,6 +147,10 @@ def create_app(
     app.add_middleware(
         ProxyMiddleware, upstreams=upstreams, verifier_getter=lambda: app.state.verifier
     )
+    # Outside the proxy: proxied requests count too (and their token is verified once).
+    app.add_middleware(
+        RateLimitMiddleware, settings=settings, verifier_getter=lambda: app.state.verifier
+    )
     # Before the proxy too: proxied requests are checked (and their bodies limited) at the
     # edge; the input guard keeps the body limit outside itself.
     install_input_guard(app)
@@ -166,6 +171,10 @@ def create_app(
                 "Location",
                 "X-Request-ID",
                 "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit-Policy",
                 "Idempotent-Replayed",
             ],
             max_age=600,

@@ -7,7 +7,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
@@ -106,6 +116,12 @@ class ApiClient(IdMixin, TenantMixin, TimestampMixin, Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)), default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Requests a minute at the gateway (null: the gateway's default for clients).
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    # After a secret rotation the previous secret still works until this moment.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TokenRevocation(TokenRevocationMixin, Base):

@@ -179,7 +179,13 @@ class ProxyMiddleware:
             headers = [(k, v) for k, v in headers if k.lower() not in nominated]
         request_id = clean_request_id(request_id)
         scheme, _, token = authorization.partition(" ")
-        if scope["method"] != "OPTIONS" and not scope["path"].startswith(PUBLIC_PREFIXES):
+        # Verified already by the rate limit (cpd_gateway.ratelimit) when it ran.
+        verified = (scope.get("state") or {}).get("principal") is not None
+        if (
+            scope["method"] != "OPTIONS"
+            and not verified
+            and not scope["path"].startswith(PUBLIC_PREFIXES)
+        ):
             if scheme.lower() != "bearer" or not token:
                 await problem_response(
                     401,

@@ -43,3 +43,10 @@ class Settings(ServiceSettings):
     frontend_clients: dict[str, list[str]] = {"cpd-web": ["http://localhost:5173/auth/callback"]}
     # A trust admin's one-time password reset is valid this long.
     password_reset_ttl_seconds: int = 24 * 3600
+    # Rate limits at the gateway, per token subject (requests a minute; in each replica's
+    # memory). An API client's own limit (rate_limit_per_minute) overrides the client default.
+    rate_limits_enabled: bool = True
+    rate_limit_person_per_minute: int = 600
+    rate_limit_client_per_minute: int = 1200
+    # After an API client's secret is rotated, the previous one works this long.
+    client_secret_overlap_seconds: int = 600

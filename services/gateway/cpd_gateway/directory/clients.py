@@ -1,10 +1,13 @@
-"""API clients of a trust: registering one (its secret is shown once, only its hash is
-kept) and revoking it, which stops its tokens at once (``directory.client.revoked``)."""
+"""API clients of a trust: registering one (its id is generated, its secret shown once and
+only its hash kept), its rate limit, rotating its secret (the previous one works for a short
+overlap) and revoking it, which stops its secrets and tokens at once
+(``directory.client.revoked``)."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -42,21 +45,54 @@ async def create_client(
     session: AsyncSession, data: schemas.ClientCreate, *, principal: Principal
 ) -> tuple[ApiClient, str]:
     require_admin(principal)
-    client_id = data.client_id or f"client-{secrets.token_hex(6)}"
-    if await session.scalar(select(ApiClient.id).where(ApiClient.client_id == client_id)):
-        raise errors.ClientIdTaken()
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         trust_id=principal.trust_id,
-        client_id=client_id,
+        # Generated, never chosen: a chosen id taken in another trust would tell that it exists.
+        client_id=f"client-{secrets.token_hex(8)}",
         name=data.name,
         secret_hash=await passwords.hash_secret(secret),
         roles=list(data.roles),
         scopes=list(data.scopes),
+        rate_limit_per_minute=data.rate_limit_per_minute,
     )
     async with one_of_a_kind(session, errors.ClientIdTaken()):
         session.add(client)
         await session.flush()
+    return client, secret
+
+
+async def update_client(
+    session: AsyncSession, client: ApiClient, data: schemas.ClientUpdate, *, principal: Principal
+) -> ApiClient:
+    require_admin(principal)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is not None:
+        client.name = changes["name"]
+    if "rate_limit_per_minute" in changes:
+        client.rate_limit_per_minute = changes["rate_limit_per_minute"]
+    client.updated_at = utcnow()
+    await session.flush()
+    return client
+
+
+async def rotate_client_secret(
+    session: AsyncSession, client: ApiClient, *, principal: Principal, overlap_seconds: int
+) -> tuple[ApiClient, str]:
+    """A new secret; the current one keeps working for ``overlap_seconds`` (the one before it,
+    if still in its overlap, stops now: at most two secrets work at once)."""
+    require_admin(principal)
+    await session.refresh(client, with_for_update=True)
+    if not client.active:
+        raise errors.ClientRevoked("This client was revoked; register a new one.")
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    client.previous_secret_hash = client.secret_hash
+    client.previous_secret_expires_at = now + timedelta(seconds=overlap_seconds)
+    client.secret_hash = await passwords.hash_secret(secret)
+    client.secret_rotated_at = now
+    client.updated_at = now
+    await session.flush()
     return client, secret
 
 
@@ -80,5 +116,8 @@ async def revoke_client(session: AsyncSession, client: ApiClient, *, principal: 
             catalogue.ClientRevoked(client_id=client.client_id, trust_id=client.trust_id),
         )
     client.active = False
+    # No secret of a revoked client works again, the previous one included.
+    client.previous_secret_hash = None
+    client.previous_secret_expires_at = None
     client.updated_at = utcnow()
     await session.flush()

@@ -31,3 +31,7 @@ class ClientIdTaken(Conflict):
 
 class PersonErased(Conflict):
     title = "Person erased"
+
+
+class ClientRevoked(Conflict):
+    title = "API client revoked"

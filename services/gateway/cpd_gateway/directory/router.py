@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
@@ -370,13 +371,63 @@ async def get_client(
     return resource_response(schemas.ClientRead.model_validate(client))
 
 
+@router.patch(
+    "/clients/{client_id}",
+    response_model=schemas.ClientRead,
+    tags=["clients"],
+    responses={**NOT_FOUND, **PRECONDITIONS},
+    summary="Rename a client or change its rate limit (trust admin)",
+    description="A new `rate_limit_per_minute` applies to the tokens issued after the change. "
+    + IF_MATCH,
+)
+async def update_client(
+    client_id: uuid.UUID,
+    data: schemas.ClientUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    client = await clients.get_client(session, client_id, principal=principal)
+    require_if_match(request, schemas.ClientRead.model_validate(client))
+    client = await clients.update_client(session, client, data, principal=principal)
+    return resource_response(schemas.ClientRead.model_validate(client))
+
+
+@router.post(
+    "/clients/{client_id}/secret",
+    response_model=schemas.ClientSecretRotated,
+    tags=["clients"],
+    responses={**NOT_FOUND, **problems(409, described={409: "The client was revoked"})},
+    summary="Rotate a client's secret (trust admin)",
+    description="Returns a new secret, once. The previous secret keeps working for a short "
+    "overlap (`previous_secret_expires_at`, 10 minutes by default) so the client can be "
+    "updated without downtime; tokens already issued stay valid. To stop a leaked secret at "
+    "once, revoke the client instead.",
+)
+async def rotate_client_secret(
+    client_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    client = await clients.get_client(session, client_id, principal=principal)
+    client, secret = await clients.rotate_client_secret(
+        session,
+        client,
+        principal=principal,
+        overlap_seconds=request.app.state.settings.client_secret_overlap_seconds,
+    )
+    body = schemas.ClientSecretRotated(
+        **schemas.ClientRead.model_validate(client).model_dump(), client_secret=secret
+    )
+    return JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
 @router.delete(
     "/clients/{client_id}",
     status_code=204,
     tags=["clients"],
     responses={**NOT_FOUND, **PRECONDITIONS},
     summary="Revoke a client",
-    description="Its tokens stop working. " + IF_MATCH,
+    description="Its secrets and every token issued to it stop working at once, at the gateway "
+    "and (as `directory.client.revoked` arrives) at every service. " + IF_MATCH,
 )
 async def revoke_client(
     client_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep

@@ -142,11 +142,30 @@ class GroupRead(OutputModel):
     updated_at: datetime
 
 
+RateLimit = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=100_000,
+        description="Requests a minute this client may make at the gateway (null: the default). "
+        "Applies to tokens issued after the change.",
+    ),
+]
+
+
 class ClientCreate(InputModel):
+    """The client id is generated (``client-...``): callers never choose it, so it tells
+    nothing about other trusts' clients."""
+
     name: str = Field(min_length=1, max_length=200)
-    client_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{2,99}$")
     roles: list[ClientRole] = Field(min_length=1)
     scopes: list[Literal["metrics:read", "scim"]] = Field(default_factory=list)
+    rate_limit_per_minute: RateLimit | None = None
+
+
+class ClientUpdate(InputModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    rate_limit_per_minute: RateLimit | None = None
 
 
 class ClientRead(OutputModel):
@@ -157,8 +176,18 @@ class ClientRead(OutputModel):
     roles: list[str]
     scopes: list[str]
     active: bool
+    rate_limit_per_minute: int | None
+    secret_rotated_at: datetime | None
+    previous_secret_expires_at: datetime | None = Field(
+        description="Until then the secret before the last rotation still works."
+    )
     created_at: datetime
 
 
 class ClientCreated(ClientRead):
     client_secret: str = Field(description="Shown once; store it safely.")
+
+
+class ClientSecretRotated(ClientCreated):
+    """The new secret (shown once). The previous one keeps working until
+    ``previous_secret_expires_at``, so the client's deployments can be updated first."""

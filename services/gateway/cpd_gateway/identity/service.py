@@ -40,13 +40,16 @@ def person_claims(person: Person) -> dict[str, Any]:
 
 
 def client_claims(client: ApiClient, scopes: list[str]) -> dict[str, Any]:
-    return {
+    claims: dict[str, Any] = {
         "sub": f"client:{client.client_id}",
         "trust_id": str(client.trust_id),
         "school_ids": [],
         "roles": list(client.roles or []),
         "scope": " ".join(scopes),
     }
+    if client.rate_limit_per_minute:
+        claims["rate_limit"] = client.rate_limit_per_minute  # read by cpd_gateway.ratelimit
+    return claims
 
 
 async def authenticate_person(session: AsyncSession, *, email: str, password: str) -> Person:
@@ -73,7 +76,7 @@ async def authenticate_client(
     if client is None:
         await _verify(_DUMMY_HASH, secret)
         raise Unauthorized(BAD_CREDENTIALS)
-    if not await _verify(client.secret_hash, secret) or not client.active:
+    if not await _client_secret_matches(client, secret) or not client.active:
         raise Unauthorized(BAD_CREDENTIALS)
     granted = list(client.scopes or [])
     if requested:
@@ -82,6 +85,19 @@ async def authenticate_client(
             raise Unauthorized(f"Scope not granted to this client: {' '.join(unknown)}.")
         granted = requested
     return client, granted
+
+
+async def _client_secret_matches(client: ApiClient, secret: str) -> bool:
+    """The current secret, or the previous one during its overlap after a rotation."""
+    if await _verify(client.secret_hash, secret):
+        return True
+    expires = client.previous_secret_expires_at
+    return bool(
+        client.previous_secret_hash
+        and expires is not None
+        and expires > utcnow()
+        and await _verify(client.previous_secret_hash, secret)
+    )
 
 
 async def set_password(session: AsyncSession, person: Person, *, email: str, password: str) -> None:
