@@ -20,6 +20,7 @@ from cpd_common.events.catalogue import asyncapi_document
 from cpd_common.input_guard import install_input_guard
 from cpd_gateway import openapi
 from cpd_gateway.account.router import router as account_router
+from cpd_gateway.directory import probes
 from cpd_gateway.directory.router import router as directory_router
 from cpd_gateway.identity import keys, passwords
 from cpd_gateway.identity.router import router as identity_router
@@ -121,6 +122,7 @@ def create_app(
         public_metrics=False,
     )
 
+    app.state.email_refusals = probes.refusal_counter(settings)
     app.state.login_throttle = LoginThrottle(
         per_account=settings.login_failures_per_account,
         per_address=settings.login_failures_per_address,

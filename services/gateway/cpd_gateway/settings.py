@@ -50,3 +50,6 @@ class Settings(ServiceSettings):
     rate_limit_client_per_minute: int = 1200
     # After an API client's secret is rotated, the previous one works this long.
     client_secret_overlap_seconds: int = 600
+    # Refused emails (already used in some trust) each caller may meet before a 429.
+    email_refusals_per_caller: int = 10
+    email_refusal_window_seconds: float = 600.0

@@ -53,6 +53,6 @@ async def test_one_person_per_email_across_trusts_under_concurrency(seeded: Stac
     one_winner(responses)
     for loser in responses:
         if loser.status_code == 409:
-            assert loser.json()["title"] == "Email already in use"
+            assert loser.json()["title"] == "Email cannot be used"
     assert await _count(seeded, "SELECT count(*) FROM people WHERE email = :e", e=email) == 1
     assert await _count(seeded, "SELECT count(*) FROM accounts WHERE email = :e", e=email) <= 1

@@ -22,7 +22,7 @@ class ClientNotFound(NotFound):
 
 
 class EmailTaken(Conflict):
-    title = "Email already in use"
+    code, title = "email-unusable", "Email cannot be used"
 
 
 class ClientIdTaken(Conflict):

@@ -166,9 +166,10 @@ async def create_person(
 
 
 def _email_taken() -> errors.EmailTaken:
+    # The same words whoever holds the email, in this trust or another (directory.probes).
     return errors.EmailTaken(
-        "Another person already uses this email.",
-        errors=[{"loc": "body.email", "msg": "already in use"}],
+        "This email cannot be used.",
+        errors=[{"loc": "body.email", "msg": "cannot be used"}],
     )
 
 

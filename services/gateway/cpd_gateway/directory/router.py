@@ -16,12 +16,18 @@ from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_gateway.directory import clients, erasure, groups, people, schemas, trusts
+from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.models import ApiClient, Group, Person, School
 
 router = APIRouter(prefix="/v1", route_class=ApiRoute)
 
 NOT_FOUND = problems(404, described={404: "Not found (or in another trust)"})
 PRECONDITIONS = problems(412, 428)
+EMAIL_PROBLEMS = problems(
+    409,
+    429,
+    described={409: "This email cannot be used", 429: "Too many unusable emails: wait"},
+)
 IF_MATCH = (
     "Requires `If-Match` with the ETag of your last GET (428 without it, 412 when stale), "
     "like PATCH."
@@ -174,12 +180,16 @@ async def list_people(
     tags=["directory"],
     summary="Add a person (trust admin)",
     description="Publishes `directory.person.upserted`. With `password` (and `email`) the person "
-    "can sign in with `grant_type=password`.",
+    "can sign in with `grant_type=password`. Emails are sign-in names, unique across the "
+    "platform: one already used anywhere is a 409 that says only that it cannot be used, and "
+    "many such refusals in a row are a 429.",
+    responses=EMAIL_PROBLEMS,
 )
 async def create_person(
-    data: schemas.PersonCreate, session: SessionDep, principal: PrincipalDep
+    data: schemas.PersonCreate, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    person = await people.create_person(session, data, principal=principal)
+    async with email_probes(request, principal, data.email):
+        person = await people.create_person(session, data, principal=principal)
     return resource_response(
         _person(person, bool(data.password)), status_code=201, location=f"/v1/people/{person.id}"
     )
@@ -202,7 +212,7 @@ async def get_person(
     "/people/{person_id}",
     response_model=schemas.PersonRead,
     tags=["directory"],
-    responses=NOT_FOUND,
+    responses={**NOT_FOUND, **EMAIL_PROBLEMS},
     description="Send `If-Match` with the ETag of your last GET. Publishes `directory.person.upserted`.",
 )
 async def update_person(
@@ -214,7 +224,8 @@ async def update_person(
 ) -> Response:
     person = await people.get_person(session, person_id, principal=principal)
     require_if_match(request, _person(person, await people.has_login(session, person.id)))
-    person = await people.update_person(session, person, data, principal=principal)
+    async with email_probes(request, principal, data.email):
+        person = await people.update_person(session, person, data, principal=principal)
     return resource_response(_person(person, await people.has_login(session, person.id)))
 
 
