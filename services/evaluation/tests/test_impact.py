@@ -400,3 +400,44 @@ async def test_staff_perception_from_two_audit_rounds(demo: Stack, api: Api) -> 
     assert got["1d"]["withheld"] == "fewer_than_min_group_size"
     assert got["1d"]["effect_size"] is None and got["1d"]["mean_change"] is None
     assert got["1e"]["withheld"] == "not_in_baseline_round"
+
+
+async def test_a_withheld_year_group_cannot_be_recovered_by_subtraction(
+    demo: Stack, api: Api
+) -> None:
+    plan_id = await new_plan(api)
+    measure_id = await new_measure(api, plan_id, "Spelling age (months)")
+    years = ["Year 4"] * 10 + ["Year 5"] * 10 + ["Year 6"] * 3
+    rows: list[Row] = []
+    for i, year in enumerate(years):
+        before = 80.0 + i % 7 + (15 if year == "Year 6" else 0)
+        rows += [
+            {"pupil_id": f"Y{i:03d}", "phase": "baseline", "value": before, "year_group": year},
+            {
+                "pupil_id": f"Y{i:03d}",
+                "phase": "short_term",
+                "value": before + 2 + i % 3,
+                "year_group": year,
+            },
+        ]
+    await upload(api, measure_id, rows)
+    [measure] = (await impact(api, plan_id))["measures"]
+    comparison = only(measure, "baseline", "short_term")
+    gaps = {g["value"]: g for g in comparison["gaps"] if g["flag"] == "year_group"}
+    assert gaps["Year 6"]["withheld"] == "group_under_5"
+    # With Year 6 alone withheld, the whole group minus Years 4 and 5 would be Year 6: the
+    # smaller (here the first) of the others goes too.
+    assert gaps["Year 4"]["withheld"] == "complementary" and gaps["Year 4"]["group"] is None
+    assert gaps["Year 5"]["withheld"] is None
+
+    # The attack: subtract every figure shown from the whole group's. What is left must be
+    # at least 5 pupils, never Year 6 alone.
+    whole = comparison["arms"][0]
+    shown = [g["group"] for g in gaps.values() if g["group"] is not None]
+    left_n = whole["n"] - sum(s["n"] for s in shown)
+    assert left_n >= 5
+    left_sum = whole["before"]["mean"] * whole["n"] - sum(s["mean_before"] * s["n"] for s in shown)
+    year_6 = [r["value"] for r in rows if r["phase"] == "baseline" and r["year_group"] == "Year 6"]
+    assert left_sum / left_n != pytest.approx(float(np.mean(year_6)))
+    # Year 5's rest is Years 4 and 6 together (13 pupils), not Year 6.
+    assert gaps["Year 5"]["rest"]["n"] == 13

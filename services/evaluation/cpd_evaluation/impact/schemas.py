@@ -15,7 +15,7 @@ Phase = Literal["baseline", "short_term", "medium_term"]
 Arm = Literal["cpd", "comparison"]
 Flag = Literal["disadvantaged", "send", "year_group"]
 NoticeCode = Literal["small_sample", "too_few_subjects", "no_variation", "attrition"]
-GapWithheld = Literal["group_under_5", "rest_under_5"]
+GapWithheld = Literal["group_under_5", "rest_under_5", "complementary"]
 
 
 class Notice(BaseModel):
@@ -79,7 +79,9 @@ class GapSide(BaseModel):
 class GroupGap(BaseModel):
     """A pupil group (a flag, or one year group) against the rest of the CPD group's pupils
     measured at both phases. ``gap_*`` are in the measure's units, positive when the group is
-    behind. Withheld, with the reason, when the group or the rest has fewer than 5 pupils."""
+    behind. Withheld, with the reason, when the group or the rest has fewer than 5 pupils, or
+    (``complementary``) when a year group's figures would give back a withheld one by
+    subtraction."""
 
     flag: Flag
     value: str = Field(description="`true` for a flag, the year group otherwise.")

@@ -178,7 +178,7 @@ def _comparison(
         effect_size=effect_read(effect) if effect is not None else None,
         reading=reading,
         warnings=warnings,
-        gaps=[_gap(row, measure.higher_is_better) for row in gap_rows]
+        gaps=_gaps(gap_rows, higher_is_better=measure.higher_is_better, arm_n=cpd.n)
         if measure.subjects == "pupils"
         else [],
     )
@@ -249,12 +249,12 @@ def _raw_change(
     return cpd.mean_change
 
 
-def _gap(row: queries.GapRow, higher_is_better: bool) -> schemas.GroupGap:
+def _gap(
+    row: queries.GapRow, higher_is_better: bool, withheld: schemas.GapWithheld | None
+) -> schemas.GroupGap:
     flag, value = row.flag, row.value
-    if row.n < stats.MIN_GROUP:
-        return schemas.GroupGap(flag=flag, value=value, withheld="group_under_5")
-    if row.n_rest < stats.MIN_GROUP or row.rest_mean_before is None or row.rest_mean_after is None:
-        return schemas.GroupGap(flag=flag, value=value, withheld="rest_under_5")
+    if withheld is not None or row.rest_mean_before is None or row.rest_mean_after is None:
+        return schemas.GroupGap(flag=flag, value=value, withheld=withheld or "rest_under_5")
     gap = stats.gap(
         group_before=row.mean_before,
         group_after=row.mean_after,
@@ -281,6 +281,44 @@ def _gap(row: queries.GapRow, higher_is_better: bool) -> schemas.GroupGap:
         gap_after=gap.after,
         narrowed=gap.narrowed,
     )
+
+
+def _gaps(
+    rows: list[queries.GapRow], *, higher_is_better: bool, arm_n: int
+) -> list[schemas.GroupGap]:
+    withheld: dict[tuple[str, str], schemas.GapWithheld] = {}
+    for row in rows:
+        if row.n < stats.MIN_GROUP:
+            withheld[(row.flag, row.value)] = "group_under_5"
+        elif row.n_rest < stats.MIN_GROUP:
+            withheld[(row.flag, row.value)] = "rest_under_5"
+    years = [row for row in rows if row.flag == "year_group"]
+    for value in _complements(years, {v for f, v in withheld if f == "year_group"}, arm_n):
+        withheld[("year_group", value)] = "complementary"
+    return [_gap(row, higher_is_better, withheld.get((row.flag, row.value))) for row in rows]
+
+
+def _complements(years: list[queries.GapRow], withheld: set[str], arm_n: int) -> list[str]:
+    """Year groups split the CPD group's pupils, so with one year group withheld the others'
+    figures and the whole group's would give it back by subtraction. As for audit cells, the
+    next smallest year group is withheld too (``complementary``) until what is hidden (the
+    withheld year groups and any pupils with no recorded year) is at least ``MIN_GROUP``
+    pupils in at least two parts. A flag has no such sum: its rest is never shown alone."""
+    if not withheld:
+        return []
+    without_year = arm_n - sum(row.n for row in years)
+    shown = sorted(
+        (row for row in years if row.value not in withheld), key=lambda r: (r.n, r.value)
+    )
+    parts = len(withheld) + (1 if without_year > 0 else 0)
+    extra: list[str] = []
+    while shown:
+        hidden = arm_n - sum(row.n for row in shown)
+        if hidden >= stats.MIN_GROUP and parts >= 2:
+            break
+        extra.append(shown.pop(0).value)
+        parts += 1
+    return extra
 
 
 # ---- staff perception: two audit rounds ------------------------------------------------------
