@@ -24,19 +24,27 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import event_lag, hop, memory, read, write
+from bench import event_lag, hop, memory, observations_upload, read, write
 from bench.config import Config
 from bench.env import environment, loadavg
 from bench.procs import Procs
 from bench.stack import Stack, log, repo_root
 
 # Order matters: writes leave un-relayed outbox rows behind, so they come last.
-BENCHMARKS = ("gateway_hop", "read_endpoint", "event_lag", "write_endpoint", "memory")
+BENCHMARKS = (
+    "gateway_hop",
+    "read_endpoint",
+    "event_lag",
+    "observations_upload",
+    "write_endpoint",
+    "memory",
+)
 RUNNERS = {
     "gateway_hop": hop.run,
     "read_endpoint": read.run,
     "event_lag": event_lag.run,
     "write_endpoint": write.run,
+    "observations_upload": observations_upload.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

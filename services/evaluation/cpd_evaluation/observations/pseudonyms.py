@@ -56,4 +56,5 @@ async def trust_secret(session: AsyncSession, trust_id: uuid.UUID) -> bytes:
 
 def pseudonym(secret: bytes, pupil_id: str) -> str:
     """64 hex characters. Ids are compared case-insensitively (``a123`` is ``A123``)."""
-    return hmac.new(secret, pupil_id.upper().encode(), hashlib.sha256).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: the same value as hmac.new, several times faster.
+    return hmac.digest(secret, pupil_id.upper().encode(), hashlib.sha256).hex()

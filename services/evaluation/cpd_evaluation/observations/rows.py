@@ -51,6 +51,7 @@ TRUE = frozenset({"1", "true", "yes", "y", "t"})
 FALSE = frozenset({"", "0", "false", "no", "n", "f"})
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 YEAR_GROUP = re.compile(YEAR_GROUP_PATTERN)
+PHASE_SET = frozenset(PHASES)
 
 
 @dataclass(slots=True)
@@ -177,13 +178,19 @@ class RowReader:
         self.high = measure.scale_max
         self.today = date.today()
         self.person_lines: dict[uuid.UUID, list[int]] = {}
+        # A pupil has a row per phase: each id is hashed once per upload.
+        self.pseudonyms: dict[str, str] = {}
 
     def subject(self, line: int, raw: str) -> str | None:
         if self.measure.subjects == "pupils":
+            known = self.pseudonyms.get(raw)
+            if known is not None:
+                return known
             if not valid_pupil_id(raw):
                 self.problems.add(line, "pupil_id", f"pupil_id must be {PUPIL_ID_RULE}")
                 return None
-            return pseudonym(self.secret, raw)
+            key = self.pseudonyms[raw] = pseudonym(self.secret, raw)
+            return key
         try:
             person = uuid.UUID(raw)
         except ValueError:
@@ -248,6 +255,8 @@ class RowReader:
         return False
 
     def phase(self, line: int, raw: str) -> str | None:
+        if raw in PHASE_SET:
+            return raw
         phase = re.sub(r"[\s\-]+", "_", raw.lower())
         if phase not in PHASES:
             self.problems.add(line, "phase", f"phase must be one of {', '.join(PHASES)}")
@@ -288,7 +297,8 @@ def read_csv(raw: bytes, reader: RowReader) -> list[Row]:
     columns = _read_header(header, subjects=reader.measure.subjects)
     width = len(columns)
     index = {c: i for i, c in enumerate(columns)}
-    at = {c: index.get(c) for c in (reader.id_column, *COLUMNS)}
+    # Where each field is in a row (None: no such column), in the order unpacked below.
+    positions = [index.get(c) for c in (reader.id_column, *COLUMNS)]
     problems = reader.problems
     rows: list[Row] = []
     line = 1
@@ -301,7 +311,7 @@ def read_csv(raw: bytes, reader: RowReader) -> list[Row]:
             problems.add(lines.line_num, "row", f"cannot be read as CSV: {exc}")
             break
         line = lines.line_num
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():
             continue  # a blank line (spreadsheets leave them at the end)
         if len(rows) + len(problems.rows) >= MAX_CSV_ROWS:
             raise InvalidUpload(
@@ -311,13 +321,16 @@ def read_csv(raw: bytes, reader: RowReader) -> list[Row]:
         if len(cells) != width:
             problems.add(line, "row", f"has {len(cells)} cells; the header has {width}")
             continue
-
-        def cell(column: str, cells: list[str] = cells) -> str:
-            i = at[column]
-            return "" if i is None else cells[i].strip()
-
-        subject_raw = cell(reader.id_column)
-        phase_raw, value_raw = cell("phase"), cell("value")
+        (
+            subject_raw,
+            phase_raw,
+            value_raw,
+            date_raw,
+            disadvantaged_raw,
+            send_raw,
+            year_group_raw,
+            group_raw,
+        ) = [cells[i].strip() if i is not None else "" for i in positions]
         missing = False
         for column, raw_value in (
             (reader.id_column, subject_raw),
@@ -330,11 +343,11 @@ def read_csv(raw: bytes, reader: RowReader) -> list[Row]:
         subject = reader.subject(line, subject_raw) if subject_raw else None
         phase = reader.phase(line, phase_raw) if phase_raw else None
         value = reader.value(line, value_raw) if value_raw else None
-        observed_on = reader.observed_on(line, cell("date"))
-        disadvantaged = reader.flag(line, "disadvantaged", cell("disadvantaged"))
-        send = reader.flag(line, "send", cell("send"))
-        year_group = reader.year_group(line, cell("year_group"))
-        group = reader.group(line, cell("group"))
+        observed_on = reader.observed_on(line, date_raw)
+        disadvantaged = reader.flag(line, "disadvantaged", disadvantaged_raw)
+        send = reader.flag(line, "send", send_raw)
+        year_group = reader.year_group(line, year_group_raw)
+        group = reader.group(line, group_raw)
         if missing or subject is None or phase is None or value is None:
             continue
         rows.append(
