@@ -14,7 +14,9 @@ from cpd_evaluation.coaching.router import router as coaching_router
 from cpd_evaluation.cpd_requests.router import router as cpd_requests_router
 from cpd_evaluation.dashboards.router import router as dashboards_router
 from cpd_evaluation.entitlement.router import router as entitlement_router
+from cpd_evaluation.evaluation_settings.router import router as evaluation_settings_router
 from cpd_evaluation.evaluations.router import router as evaluations_router
+from cpd_evaluation.evidence.router import router as evidence_router
 from cpd_evaluation.feedback.router import router as feedback_router
 from cpd_evaluation.follow_ups.router import router as follow_ups_router
 from cpd_evaluation.impact.router import router as impact_router
@@ -27,6 +29,7 @@ from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
 from cpd_evaluation.reflections.router import router as reflections_router
 from cpd_evaluation.settings import Settings
+from cpd_evaluation.support.router import router as support_router
 
 DESCRIPTION = """
 What CPD actually happened, to whom, for how long and at what cost. An activity is a course,
@@ -69,6 +72,9 @@ def create_app(
             budgets_router,
             calendar_router,
             metrics_router,
+            support_router,
+            evidence_router,
+            evaluation_settings_router,
         ],
         jwks_client=jwks_client,
     )

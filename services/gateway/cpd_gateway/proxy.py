@@ -38,6 +38,7 @@ ROUTES: dict[str, str] = {
     "follow-ups": "evaluation",
     "entitlement": "evaluation",
     "evaluations": "evaluation",
+    "evaluation-settings": "evaluation",
     "measures": "evaluation",
     "metrics": "evaluation",
     "career-stages": "evaluation",

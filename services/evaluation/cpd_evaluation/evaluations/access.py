@@ -26,6 +26,9 @@ from cpd_evaluation.models import Activity
 from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 
 PLAN_READERS: tuple[Role, ...] = ("school_leader", "trust_admin", "governor")
+# Support records, evidence and value for money in JSON: those who run the evaluation.
+# Governors read them in the report.
+EVIDENCE_READERS: tuple[Role, ...] = ("school_leader", "trust_admin")
 
 
 def _covers_schools(school_ids: frozenset[uuid.UUID] | set[uuid.UUID]) -> ColumnElement[bool]:

@@ -23,6 +23,10 @@ LEVELS = (
     "The evaluation levels the plan covers: reactions, learning, organisational support, use "
     "of new knowledge and skills, pupil outcomes."
 )
+PUPILS_REACHED = (
+    "How many pupils the CPD reaches (the classes of the staff taking part): value for money "
+    "is also given per pupil."
+)
 RESPONSIBLE = (
     "Who gathers the data: told (follow-ups) when a data point falls due and is not captured. "
     "The plan's author unless given; a member of staff of the trust."
@@ -90,6 +94,7 @@ class PlanCreate(Input):
     levels: list[EvaluationLevel] = Field(min_length=1, max_length=5, description=LEVELS)
     due: DueDates = Field(default_factory=DueDates)
     responsible_id: uuid.UUID | None = Field(None, description=RESPONSIBLE)
+    pupils_reached: int | None = Field(None, ge=0, le=1_000_000, description=PUPILS_REACHED)
 
     @field_validator("activity_ids")
     @classmethod
@@ -126,6 +131,7 @@ class PlanUpdate(Input):
     due: DueDates | None = Field(None, description="Whole set of due dates when given.")
     status: PlanStatus | None = None
     responsible_id: uuid.UUID | None = Field(None, description=RESPONSIBLE)
+    pupils_reached: int | None = Field(None, ge=0, le=1_000_000, description=PUPILS_REACHED)
 
     @model_validator(mode="after")
     def _consistent(self) -> PlanUpdate:
@@ -196,6 +202,7 @@ class PlanRead(OutputModel):
     warnings: list[PlanWarning]
     created_by: uuid.UUID | None
     responsible_id: uuid.UUID | None = Field(description=RESPONSIBLE)
+    pupils_reached: int | None = Field(description=PUPILS_REACHED)
     school_ids: list[uuid.UUID] = Field(
         description="The schools of the activities the plan covered when its list was last "
         "set; kept if an activity is later deleted, so the plan stays with those schools."

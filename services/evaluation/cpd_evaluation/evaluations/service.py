@@ -224,6 +224,7 @@ async def create_plan(
         levels=list(data.levels),
         created_by=principal.person_id,
         responsible_id=data.responsible_id or principal.person_id,
+        pupils_reached=data.pupils_reached,
         school_ids=await _schools_of(session, data.activity_ids),
     )
     _set_due(plan, data.due)
@@ -301,6 +302,7 @@ async def update_plan(
         "medium_term_outcome",
         "reported_to",
         "leads_to_action",
+        "pupils_reached",
     ):
         if name in changes:
             setattr(plan, name, getattr(data, name))
@@ -433,6 +435,7 @@ async def plan_reads(session: AsyncSession, plans: Sequence[EvaluationPlan]) -> 
             warnings=warnings_for(p),
             created_by=p.created_by,
             responsible_id=p.responsible_id,
+            pupils_reached=p.pupils_reached,
             school_ids=sorted(p.school_ids),
             created_at=p.created_at,
             updated_at=p.updated_at,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -40,6 +41,7 @@ class EvaluationPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(_one_of("status", PLAN_STATUSES), name="status"),
         CheckConstraint("cardinality(levels) >= 1", name="levels"),
+        CheckConstraint("pupils_reached IS NULL OR pupils_reached >= 0", name="pupils_reached"),
         Index("ix_evaluation_plans_school_ids", "school_ids", postgresql_using="gin"),
     )
 
@@ -67,6 +69,9 @@ class EvaluationPlan(IdMixin, TenantMixin, TimestampMixin, Base):
     # activity is later deleted, so the plan stays visible to those schools' leaders and
     # governors rather than only to trust admins.
     school_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    # How many pupils the CPD reaches (the classes of the staff taking part): value for money
+    # per pupil.
+    pupils_reached: Mapped[int | None] = mapped_column(Integer)
 
 
 class EvaluationPlanActivity(TenantMixin, Base):

@@ -1,0 +1,44 @@
+"""``/v1/evaluation-settings``: the trust's costing settings for value for money."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.db import SessionDep
+from cpd_common.errors import problems
+from cpd_common.idempotency import ApiRoute
+from cpd_evaluation.evaluation_settings import schemas, service
+
+router = APIRouter(
+    prefix="/v1/evaluation-settings",
+    route_class=ApiRoute,
+    tags=["evaluations"],
+    dependencies=[Depends(require_roles("school_leader", "trust_admin"))],
+)
+
+
+@router.get(
+    "",
+    response_model=schemas.SettingsRead,
+    summary="The trust's evaluation settings",
+    description="The hourly cost of staff time that value for money prices participants' "
+    "hours with (null until set).",
+)
+async def get_settings(session: SessionDep, principal: PrincipalDep) -> Any:
+    return await service.get_settings(session, principal=principal)
+
+
+@router.put(
+    "",
+    response_model=schemas.SettingsRead,
+    summary="Set the trust's evaluation settings",
+    description="Trust admins only. Every value-for-money figure uses the new hourly cost.",
+    responses=problems(403, described={403: "Only trust admins set these."}),
+)
+async def put_settings(
+    data: schemas.SettingsIn, session: SessionDep, principal: PrincipalDep
+) -> Any:
+    return await service.set_settings(session, principal=principal, data=data)
