@@ -287,8 +287,6 @@ class SourceHours(TenantMixin, Base):
 
 # Participant voice, coaching, providers, follow-ups, evaluation plans, measures with their
 # observations and outcome evidence (audit rounds, case pupils), the trust's CPD offer and the
-# QA metrics release log live beside the core tables.
-from cpd_evaluation.models import measures, metrics, offer, plans, voice  # noqa: E402,F401
-
-# An evaluation's organisational support records and the trust's costing settings.
-from cpd_evaluation.models import evidence  # noqa: E402,F401
+# QA metrics release log live beside the core tables; so do an evaluation's organisational
+# support records and the trust's costing settings (evidence).
+from cpd_evaluation.models import evidence, measures, metrics, offer, plans, voice  # noqa: E402,F401
