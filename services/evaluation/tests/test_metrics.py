@@ -207,9 +207,17 @@ async def test_shares_of_activities_evaluated_and_with_pupil_outcomes(
     await api.post(
         f"/v1/measures/{measure['id']}/observations",
         "admin",
-        {"observations": [pupil(f"P{i}", "short_term", 25 + i) for i in range(12)]},
+        {"observations": [pupil(f"P{i}", "short_term", 25 + i + i % 3) for i in range(12)]},
     )
     got = cells((await pull(demo, qa)).json())
+    # The programme's effect size is the impact analysis's own (one plan: the median is it).
+    impact = await api.get(f"{PLANS}/{north['id']}/impact", "admin")
+    (comparison,) = impact["measures"][0]["comparisons"]
+    g = round(comparison["effect_size"]["value"], 2)
+    assert got[("trust", "median_effect_size", None)]["value"] == g
+    assert got[(str(NORTHFIELD), "median_effect_size", None)]["value"] == g
+    # Southbank's reactions-only plan has none; with Northfield's released, nothing to hide.
+    assert got[(str(SOUTHBANK), "median_effect_size", None)]["symbol"] == "[x]"
     # One of the year's three activities on either count.
     for metric in ("evaluated_beyond_reactions_share", "pupil_outcome_evidence_share"):
         assert got[("trust", metric, None)]["value"] == 33
@@ -281,7 +289,7 @@ async def test_every_pull_is_in_the_trust_admins_release_log(demo: Stack, api: A
     assert entry["definitions"]["staff"] == 1 and entry["cells_released"] > 0
     withheld = {(w["area"], w["metric"], w["rule"]) for w in entry["withheld"]}
     assert (westgate, "staff", "small_group") in withheld
-    assert ("trust", "median_effect_size", "not_available") in withheld
+    assert ("trust", "median_effect_size", "not_available") in withheld  # no plans here
     # The withheld list is exactly what the pull showed as withheld.
     shown = {key for key, f in cells(first).items() if f["symbol"] is not None}
     assert {(w["area"], w["metric"], w["principle"]) for w in entry["withheld"]} == shown

@@ -70,7 +70,9 @@ async def test_demo_qa_client_gets_real_figures(demo: Stack) -> None:
         got[("trust", "values_practice_gap", "4")]["value"]
         > got[("trust", "values_practice_gap", "6")]["value"]
     )
-    assert got[("trust", "median_effect_size", None)]["symbol"] == "[x]"
+    # Released once the demo holds evaluated programmes with an effect size, [x] before.
+    effect = got[("trust", "median_effect_size", None)]
+    assert effect["symbol"] == "[x]" or isinstance(effect["value"], float), effect
     assert_not_recoverable(release)
     for person in PEOPLE:
         assert person.name not in resp.text and str(person.id) not in resp.text

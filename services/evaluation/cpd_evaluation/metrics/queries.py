@@ -11,6 +11,7 @@ numbers, only rounded and suppressed differently.
 
 from __future__ import annotations
 
+import statistics
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -31,6 +32,8 @@ from sqlalchemy.types import Uuid
 
 from cpd_evaluation.dashboards import service as dashboards
 from cpd_evaluation.entitlement import service as entitlement_service
+from cpd_evaluation.impact import service as impact_service
+from cpd_evaluation.impact.schemas import ImpactRead
 from cpd_evaluation.metrics.definitions import definitions
 from cpd_evaluation.metrics.disclosure import Cell
 from cpd_evaluation.metrics.schemas import MetricDefinition
@@ -233,6 +236,68 @@ async def _gaps(
     return {(r.school_id, r.principle): r for r in rows}
 
 
+PHASE_ORDER = {"short_term": 1, "medium_term": 2}
+
+
+def _plan_effect(impact: ImpactRead) -> tuple[float, int] | None:
+    """A programme's effect size: for each measure, Hedges' g from the baseline to the latest
+    phase that has one (signed so that positive is better), then the median over its measures;
+    with the most subjects any of them was computed from. None without an effect size (the
+    impact analysis gives none below 10 subjects)."""
+    effects: list[float] = []
+    subjects = 0
+    for measure in impact.measures:
+        found = [
+            c
+            for c in measure.comparisons
+            if c.from_phase == "baseline" and c.effect_size is not None
+        ]
+        if not found:
+            continue
+        latest = max(found, key=lambda c: PHASE_ORDER.get(c.to_phase, 0))
+        assert latest.effect_size is not None
+        sign = 1.0 if measure.higher_is_better else -1.0
+        effects.append(sign * latest.effect_size.value)
+        subjects = max(subjects, *(arm.n for arm in latest.arms))
+    return (statistics.median(effects), subjects) if effects else None
+
+
+async def _effect_sizes(
+    session: AsyncSession, trust_id: uuid.UUID, year: AcademicYear, school_ids: list[uuid.UUID]
+) -> dict[Area, tuple[float, int]]:
+    """Per area: the median effect size over the evaluated programmes (plans covering an
+    activity of the year in that area) with one, and the most subjects behind any of them.
+    Each plan's impact comes from the impact analysis itself (``impact.service``), so the
+    figure follows its honesty rules."""
+    rows = await session.execute(
+        select(EvaluationPlan, Activity.school_ids)
+        .join(EvaluationPlanActivity, EvaluationPlanActivity.plan_id == EvaluationPlan.id)
+        .join(Activity, Activity.id == EvaluationPlanActivity.activity_id)
+        .where(
+            EvaluationPlan.trust_id == trust_id,
+            Activity.status == "active",
+            dashboards.attributed_in_year(year),
+        )
+        .order_by(EvaluationPlan.id)
+    )
+    plans: dict[uuid.UUID, EvaluationPlan] = {}
+    plan_schools: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for plan, schools in rows:
+        plans[plan.id] = plan
+        plan_schools.setdefault(plan.id, set()).update(schools)
+    per_area: dict[Area, list[tuple[float, int]]] = {}
+    for plan_id, plan in plans.items():
+        effect = _plan_effect(await impact_service.plan_impact(session, plan))
+        if effect is None:
+            continue
+        for area in (None, *(s for s in school_ids if s in plan_schools[plan_id])):
+            per_area.setdefault(area, []).append(effect)
+    return {
+        area: (statistics.median(e for e, _ in effects), max(n for _, n in effects))
+        for area, effects in per_area.items()
+    }
+
+
 def _principles() -> list[str]:
     return [str(i) for i in range(1, 9)]
 
@@ -244,6 +309,7 @@ async def cells(
     staff = await _staff(session, trust_id, year, school_ids)
     activities, people = await _activities(session, trust_id, year, school_ids)
     gaps = await _gaps(session, trust_id, year, school_ids)
+    effects = await _effect_sizes(session, trust_id, year, school_ids)
     areas: list[Area] = [None, *school_ids]
     out: list[Cell] = []
     for area in areas:
@@ -304,13 +370,17 @@ async def cells(
                     + ("in the trust." if area is None else "scoped to this school alone."),
                 )
             )
+        effect = effects.get(area)
         out.append(
             Cell(
                 area,
                 _metric("median_effect_size"),
-                None,
-                None,
-                note="Programme impact (effect sizes) is not computed by the platform yet.",
+                None if effect is None else effect[0],
+                None if effect is None else effect[1],
+                note=None
+                if effect is not None
+                else "No evaluated programme of the period has an effect size (the impact "
+                "analysis gives one from 10 subjects measured at baseline and after).",
             )
         )
     return out
