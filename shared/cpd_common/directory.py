@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common import revocation
+from cpd_common import events, revocation
 from cpd_common.events.catalogue import (
     ClientRevoked,
     Event,
@@ -74,6 +74,7 @@ def directory_handlers(
     before_erased: Handler | None = None,
     on_erased: Handler | None = None,
     scrub_name: NameScrubber | None = None,
+    erasure_completed: type[Event] | None = None,
 ) -> dict[type[Event], Handler]:
     """Handlers for the directory events, upserting into the service's own projection tables.
 
@@ -83,7 +84,8 @@ def directory_handlers(
     out of its free text (:func:`cpd_common.erasure.scrub_name`), then ``before_erased``
     (which still sees the projection row), deletes the row, and runs ``on_erased`` so the
     service can remove or anonymise what else it holds about them, all in the same
-    transaction.
+    transaction, which finally adds ``erasure_completed`` (the service's confirmation event,
+    e.g. ``AuditErasureCompleted``) to the outbox: the gateway's erasure report shows it.
     """
 
     async def person_upserted(session: AsyncSession, event: CloudEvent, p: PersonUpserted) -> None:
@@ -180,6 +182,13 @@ def directory_handlers(
         await session.execute(delete(person_model).where(person_model.id == p.person_id))
         if on_erased is not None:
             await on_erased(session, event, p)
+        if erasure_completed is not None:
+            events.add(
+                session,
+                erasure_completed.model_validate(
+                    {"person_id": p.person_id, "trust_id": p.trust_id}
+                ),
+            )
 
     async def client_revoked(session: AsyncSession, event: CloudEvent, c: ClientRevoked) -> None:
         await revocation.record(

@@ -38,6 +38,7 @@ def subscriptions() -> list[Subscription]:
                 revocation_model=TokenRevocation,
                 on_erased=on_erased,
                 scrub_name=scrub_erased_name,
+                erasure_completed=catalogue.AuditErasureCompleted,
             ),
         ),
     ]

@@ -45,6 +45,7 @@ def directory_subscription_handlers() -> dict[type[Event], Handler]:
         revocation_model=TokenRevocation,
         before_erased=before_erased,
         on_erased=erasure.erase_participation,
+        erasure_completed=catalogue.EvaluationErasureCompleted,
     )
 
 

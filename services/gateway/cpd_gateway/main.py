@@ -117,7 +117,7 @@ def create_app(
         routers=[identity_router, directory_router, sessions_router, account_router],
         on_startup=[startup],
         on_shutdown=[shutdown],
-        dead_letters=False,
+        dead_letters=True,
         readiness=[services_ready],
         public_metrics=False,
     )

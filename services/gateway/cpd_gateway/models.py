@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
 from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
@@ -35,6 +36,14 @@ class Base(DeclarativeBase):
 
 class OutboxEvent(OutboxMixin, Base):
     __tablename__ = "outbox"
+
+
+class InboxEntry(InboxMixin, Base):
+    __tablename__ = "inbox"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letters"
 
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
@@ -197,3 +206,15 @@ class PasswordReset(IdMixin, TenantMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ErasureConfirmation(Base):
+    """A service's word that it finished erasing a person (its ``*.erasure.completed`` event;
+    the gateway's own is written with the erasure): the erasure report's rows."""
+
+    __tablename__ = "erasure_confirmations"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+    trust_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -41,6 +41,7 @@ def directory_subscription_handlers() -> dict[type[Event], Handler]:
         revocation_model=TokenRevocation,
         scrub_name=scrub_name,
         on_erased=replace_erased,
+        erasure_completed=catalogue.LessonStudyErasureCompleted,
     )
 
 

@@ -122,6 +122,39 @@ class SchoolUpserted(Event, type="cpd.directory.school.upserted", version=1, sub
     phase: str | None = None
 
 
+# ---- erasure confirmations (each service, read by the gateway's erasure report) ----------
+
+
+class AuditErasureCompleted(
+    Event, type="cpd.audit.erasure.completed", version=1, subject="person_id"
+):
+    """The audit service finished erasing a person (after `directory.person.erased`).
+
+    Published in the same transaction as the erasure, so it is never told before it is done."""
+
+    person_id: uuid.UUID
+
+
+class LessonStudyErasureCompleted(
+    Event, type="cpd.lessonstudy.erasure.completed", version=1, subject="person_id"
+):
+    """The lesson study service finished erasing a person (after `directory.person.erased`).
+
+    Published in the same transaction as the erasure, so it is never told before it is done."""
+
+    person_id: uuid.UUID
+
+
+class EvaluationErasureCompleted(
+    Event, type="cpd.evaluation.erasure.completed", version=1, subject="person_id"
+):
+    """The evaluation service finished erasing a person (after `directory.person.erased`).
+
+    Published in the same transaction as the erasure, so it is never told before it is done."""
+
+    person_id: uuid.UUID
+
+
 # ---- audit ------------------------------------------------------------------------------
 
 

@@ -229,16 +229,6 @@ async def update_person(
     return resource_response(_person(person, await people.has_login(session, person.id)))
 
 
-def _erasure(person: Person) -> schemas.ErasureRead:
-    assert person.erased_at is not None
-    return schemas.ErasureRead(
-        person_id=person.id,
-        status="erased",
-        erased_at=person.erased_at,
-        services_notified=erasure.SERVICES_NOTIFIED,
-    )
-
-
 @router.post(
     "/people/{person_id}/erase",
     status_code=202,
@@ -252,7 +242,7 @@ def _erasure(person: Person) -> schemas.ErasureRead:
 async def erase_person(person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Any:
     person = await people.get_person(session, person_id, principal=principal)
     person = await erasure.erase_person(session, person, principal=principal)
-    return _erasure(person)
+    return await erasure.report(session, person)
 
 
 @router.get(
@@ -266,7 +256,7 @@ async def erasure_status(person_id: uuid.UUID, session: SessionDep, principal: P
     person = await people.get_person(session, person_id, principal=principal)
     if person.erased_at is None:
         raise NotFound("This person has not been erased.")
-    return _erasure(person)
+    return await erasure.report(session, person)
 
 
 # ---- groups ---------------------------------------------------------------------------------

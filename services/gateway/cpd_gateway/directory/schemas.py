@@ -110,11 +110,22 @@ class PersonRead(OutputModel):
     updated_at: datetime
 
 
+class ErasureServiceRead(OutputModel):
+    service: str
+    status: Literal["pending", "confirmed"]
+    confirmed_at: datetime | None = Field(description="When the service finished erasing.")
+
+
 class ErasureRead(OutputModel):
     person_id: uuid.UUID
     status: Literal["erased"]
     erased_at: datetime
     services_notified: list[str]
+    complete: bool = Field(description="Every service has confirmed.")
+    services: list[ErasureServiceRead] = Field(
+        description="Each service (the gateway included): pending until it publishes that it "
+        "finished erasing (`cpd.<service>.erasure.completed`), then confirmed with the time."
+    )
 
 
 class GroupCreate(InputModel):
