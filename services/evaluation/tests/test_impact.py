@@ -14,6 +14,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
+from cpd_evaluation.impact import service as impact_service
 from cpd_evaluation.models.measures import AuditRound, AuditRoundItem, PlanAuditRounds
 from cpd_local.stack import Stack
 
@@ -173,6 +174,18 @@ async def test_thresholds_9_and_29_subjects(demo: Stack, api: Api) -> None:
     assert thirty["effect_size"] is not None and codes(thirty) == []
     assert "caution" not in thirty["reading"]
 
+    # The headline effects other figures use (QA feed, value for money): none from 9 pupils.
+    async with demo.session("evaluation") as session:
+        effects = await impact_service.programme_effects(session, [uuid.UUID(plan_id)])
+    by_measure = {str(e.measure_id): e for e in effects}
+    assert set(by_measure) == {
+        measures[name]["measure_id"]
+        for name in ("Ten pupils", "Twenty-nine pupils", "Thirty pupils")
+    }
+    headline = by_measure[measures["Thirty pupils"]["measure_id"]]
+    assert (headline.from_phase, headline.to_phase, headline.n) == ("baseline", "medium_term", 30)
+    assert headline.effect_size == pytest.approx(thirty["effect_size"]["value"], abs=1e-4)
+
 
 async def test_cpd_group_against_a_comparison_group(demo: Stack, api: Api) -> None:
     rng = np.random.default_rng(2026)
@@ -221,6 +234,12 @@ async def test_cpd_group_against_a_comparison_group(demo: Stack, api: Api) -> No
     assert effect["standard_error"] == pytest.approx(se, abs=0.003)
     assert effect["value"] > 0
     assert "decline" in result["reading"]
+
+    # As a headline, oriented so that positive is an improvement: fewer points is better.
+    async with demo.session("evaluation") as session:
+        [headline] = await impact_service.programme_effects(session, [uuid.UUID(plan_id)])
+    assert headline.design == "groups_change" and headline.n == 30
+    assert headline.effect_size == pytest.approx(-effect["value"], abs=1e-4)
 
 
 async def test_gaps_between_pupil_groups(demo: Stack, api: Api) -> None:

@@ -69,6 +69,19 @@ class EffectSizeRead(BaseModel):
     )
 
 
+def effect_read(effect: stats.EffectSize) -> EffectSizeRead:
+    return EffectSizeRead(
+        design=effect.design,
+        value=round(effect.g, 4),
+        d=round(effect.d, 4),
+        standard_error=round(effect.se, 4),
+        ci_low=round(effect.ci_low, 4),
+        ci_high=round(effect.ci_high, 4),
+        confidence=effect.confidence,
+        magnitude=stats.magnitude(effect.g),
+    )
+
+
 class GapSide(BaseModel):
     n: int
     mean_before: float

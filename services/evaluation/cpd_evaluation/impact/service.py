@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_evaluation.impact import queries, schemas, stats
-from cpd_evaluation.models.measures import AuditRound, Measure, PlanAuditRounds
+from cpd_evaluation.impact import perception, queries, schemas, stats
+from cpd_evaluation.models.measures import Measure
 from cpd_evaluation.models.plans import EvaluationPlan
 
 PHASE_WORDS = {"baseline": "baseline", "short_term": "short-term", "medium_term": "medium-term"}
@@ -58,8 +60,66 @@ async def plan_impact(session: AsyncSession, plan: EvaluationPlan) -> schemas.Im
             )
             for m in measures
         ],
-        perception=await perception_impact(session, plan.id),
+        perception=await perception.perception_impact(session, plan.id),
     )
+
+
+@dataclass(frozen=True)
+class ProgrammeEffect:
+    """A measure's headline effect size, oriented so that positive is an improvement: from
+    baseline to medium term when that pair has one, else to short term. For figures across
+    programmes (the QA feed's median effect size, value for money per 0.1 SD)."""
+
+    plan_id: uuid.UUID
+    measure_id: uuid.UUID
+    subjects: str
+    from_phase: str
+    to_phase: str
+    design: stats.Design
+    effect_size: float
+    n: int
+
+
+HEADLINE_PAIRS = (("baseline", "medium_term"), ("baseline", "short_term"))
+
+
+async def programme_effects(
+    session: AsyncSession, plan_ids: Sequence[uuid.UUID]
+) -> list[ProgrammeEffect]:
+    """Each measure of these plans that has an effect size (at least ``MIN_SUBJECTS`` in
+    every group measured at both points, and some spread), one SQL pass for all of them.
+    The caller scopes ``plan_ids`` to what it may see."""
+    if not plan_ids:
+        return []
+    measures = (
+        await session.scalars(
+            select(Measure).where(Measure.plan_id.in_(plan_ids)).order_by(Measure.id)
+        )
+    ).all()
+    arms: dict[PairKey, list[queries.ArmRow]] = defaultdict(list)
+    for row in await queries.arm_rows(session, [m.id for m in measures]):
+        arms[(row.measure_id, row.from_phase, row.to_phase)].append(row)
+    out: list[ProgrammeEffect] = []
+    for measure in measures:
+        for from_phase, to_phase in HEADLINE_PAIRS:
+            key = (measure.id, from_phase, to_phase)
+            pair = analyse_pair(key, arms[key]) if key in arms else None
+            if pair is None or pair.effect is None:
+                continue
+            out.append(
+                ProgrammeEffect(
+                    plan_id=measure.plan_id,
+                    measure_id=measure.id,
+                    subjects=measure.subjects,
+                    from_phase=from_phase,
+                    to_phase=to_phase,
+                    design=pair.design,
+                    effect_size=pair.effect.g if measure.higher_is_better else -pair.effect.g,
+                    n=pair.smallest,
+                )
+            )
+            break
+    return out
 
 
 # ---- one measure, one phase pair --------------------------------------------------------------
@@ -87,19 +147,6 @@ def _attrition(row: queries.ArmRow) -> schemas.Attrition:
     )
 
 
-def effect_read(effect: stats.EffectSize) -> schemas.EffectSizeRead:
-    return schemas.EffectSizeRead(
-        design=effect.design,
-        value=round(effect.g, 4),
-        d=round(effect.d, 4),
-        standard_error=round(effect.se, 4),
-        ci_low=round(effect.ci_low, 4),
-        ci_high=round(effect.ci_high, 4),
-        confidence=effect.confidence,
-        magnitude=stats.magnitude(effect.g),
-    )
-
-
 def _attrition_notice(row: queries.ArmRow, *, subjects: str, to_phase: str) -> schemas.Notice:
     return schemas.Notice(
         code="attrition",
@@ -110,49 +157,69 @@ def _attrition_notice(row: queries.ArmRow, *, subjects: str, to_phase: str) -> s
     )
 
 
-def _comparison(
-    measure: Measure, key: PairKey, rows: list[queries.ArmRow], gap_rows: list[queries.GapRow]
-) -> schemas.PhaseComparison:
-    _, from_phase, to_phase = key
-    subjects = "pupils" if measure.subjects == "pupils" else "staff"
+@dataclass(frozen=True)
+class PairAnalysis:
+    """One measure's phase pair: the design, the arms, the sample check on the smallest
+    group measured at both points and, when the check and the spread allow, the effect."""
+
+    design: stats.Design
+    cpd: queries.ArmRow
+    comparison: queries.ArmRow | None
+    smallest: int
+    check: stats.SampleCheck
+    effect: stats.EffectSize | None
+
+    @property
+    def measured(self) -> list[queries.ArmRow]:
+        if self.design == "paired_change" or self.comparison is None:
+            return [self.cpd]
+        return [self.cpd, self.comparison]
+
+
+def analyse_pair(key: PairKey, rows: list[queries.ArmRow]) -> PairAnalysis:
     by_arm = {row.arm: row for row in rows}
     cpd = by_arm.get("cpd") or _empty_arm(key, "cpd")
     comparison = by_arm.get("comparison")
     design: stats.Design = (
         "groups_change" if comparison is not None and comparison.n > 0 else "paired_change"
     )
+    sizes = [cpd.n] if design == "paired_change" or comparison is None else [cpd.n, comparison.n]
+    check = stats.check_sample(*sizes)
+    effect = None if check == "too_few_subjects" else _effect(design, cpd, comparison)
+    return PairAnalysis(design, cpd, comparison, min(sizes), check, effect)
+
+
+def _comparison(
+    measure: Measure, key: PairKey, rows: list[queries.ArmRow], gap_rows: list[queries.GapRow]
+) -> schemas.PhaseComparison:
+    _, from_phase, to_phase = key
+    subjects = "pupils" if measure.subjects == "pupils" else "staff"
+    pair = analyse_pair(key, rows)
+    design, cpd, comparison = pair.design, pair.cpd, pair.comparison
+    effect, check, smallest = pair.effect, pair.check, pair.smallest
     warnings = [
         _attrition_notice(row, subjects=subjects, to_phase=to_phase)
         for row in rows
         if row.missing_after
     ]
-    measured: list[queries.ArmRow | None] = (
-        [cpd] if design == "paired_change" else [cpd, comparison]
-    )
-    sizes = [row.n for row in measured if row is not None]
-    smallest = min(sizes)
-    check = stats.check_sample(*sizes)
-    effect: stats.EffectSize | None = None
     if check == "too_few_subjects":
-        warnings.append(_too_few(measured, subjects=subjects))
-    else:
-        effect = _effect(design, cpd, comparison)
-        if effect is None:
-            warnings.append(
-                schemas.Notice(
-                    code="no_variation",
-                    message="The values do not vary, so there is nothing to standardise the "
-                    "change by: no effect size.",
-                )
+        warnings.append(_too_few(pair.measured, subjects=subjects))
+    elif effect is None:
+        warnings.append(
+            schemas.Notice(
+                code="no_variation",
+                message="The values do not vary, so there is nothing to standardise the "
+                "change by: no effect size.",
             )
-        elif check == "small_sample":
-            warnings.append(
-                schemas.Notice(
-                    code="small_sample",
-                    message=f"Only {smallest} {subjects} in the smallest group measured at both "
-                    f"points (under {stats.SMALL_SAMPLE}): the effect size is unreliable.",
-                )
+        )
+    elif check == "small_sample":
+        warnings.append(
+            schemas.Notice(
+                code="small_sample",
+                message=f"Only {smallest} {subjects} in the smallest group measured at both "
+                f"points (under {stats.SMALL_SAMPLE}): the effect size is unreliable.",
             )
+        )
     if effect is not None:
         reading = stats.read_effect(
             effect, higher_is_better=measure.higher_is_better, n=smallest, subjects=subjects
@@ -175,7 +242,7 @@ def _comparison(
         design_label=stats.DESIGN_LABELS[design],
         arms=[_arm(row) for row in (cpd, comparison) if row is not None],
         attrition=[_attrition(row) for row in (cpd, comparison) if row is not None],
-        effect_size=effect_read(effect) if effect is not None else None,
+        effect_size=schemas.effect_read(effect) if effect is not None else None,
         reading=reading,
         warnings=warnings,
         gaps=_gaps(gap_rows, higher_is_better=measure.higher_is_better, arm_n=cpd.n)
@@ -206,8 +273,8 @@ def _empty_arm(key: PairKey, arm: str) -> queries.ArmRow:
     )
 
 
-def _too_few(measured: list[queries.ArmRow | None], *, subjects: str) -> schemas.Notice:
-    parts = [f"{row.n} in the {ARM_WORDS[row.arm]}" for row in measured if row is not None]
+def _too_few(measured: list[queries.ArmRow], *, subjects: str) -> schemas.Notice:
+    parts = [f"{row.n} in the {ARM_WORDS[row.arm]}" for row in measured]
     return schemas.Notice(
         code="too_few_subjects",
         message=f"{subjects.capitalize()} measured at both points: {', '.join(parts)}. Under "
@@ -319,137 +386,3 @@ def _complements(years: list[queries.GapRow], withheld: set[str], arm_n: int) ->
         extra.append(shown.pop(0).value)
         parts += 1
     return extra
-
-
-# ---- staff perception: two audit rounds ------------------------------------------------------
-
-
-async def perception_impact(
-    session: AsyncSession, plan_id: uuid.UUID
-) -> schemas.PerceptionImpact | None:
-    """The per-item change between the plan's baseline and outcome audit rounds (design
-    ``audit_aggregates``), or None when the plan names no pair."""
-    pair = await session.get(PlanAuditRounds, plan_id)
-    if pair is None:
-        return None
-    rounds = {
-        r.audit_id: r
-        for r in await session.scalars(
-            select(AuditRound).where(
-                AuditRound.audit_id.in_([pair.baseline_audit_id, pair.outcome_audit_id])
-            )
-        )
-    }
-    baseline, outcome = rounds.get(pair.baseline_audit_id), rounds.get(pair.outcome_audit_id)
-    rows = await queries.perception_rows(
-        session,
-        baseline_audit_id=pair.baseline_audit_id,
-        outcome_audit_id=pair.outcome_audit_id,
-    )
-    return schemas.PerceptionImpact(
-        baseline_audit_id=pair.baseline_audit_id,
-        outcome_audit_id=pair.outcome_audit_id,
-        title=next((r.title for r in (outcome, baseline) if r is not None), ""),
-        baseline_respondents=baseline.respondent_count if baseline else None,
-        outcome_respondents=outcome.respondent_count if outcome else None,
-        items=[perception_item(row) for row in rows],
-    )
-
-
-def perception_item(row: queries.PerceptionRow) -> schemas.PerceptionItem:
-    """One item's change from per-round aggregates: Hedges' g from summary statistics."""
-    practice = (
-        row.baseline_mean is None
-        and row.outcome_mean is None
-        and (row.baseline_mean_practice is not None or row.outcome_mean_practice is not None)
-    )
-    if practice:
-        before = schemas.RoundFigures(
-            n=row.baseline_n, mean=row.baseline_mean_practice, sd=row.baseline_sd_practice
-        )
-        after = schemas.RoundFigures(
-            n=row.outcome_n, mean=row.outcome_mean_practice, sd=row.outcome_sd_practice
-        )
-    else:
-        before = schemas.RoundFigures(n=row.baseline_n, mean=row.baseline_mean, sd=row.baseline_sd)
-        after = schemas.RoundFigures(n=row.outcome_n, mean=row.outcome_mean, sd=row.outcome_sd)
-    item = schemas.PerceptionItem(
-        item_key=row.item_key,
-        facet="practice" if practice else "score",
-        baseline=before,
-        outcome=after,
-        reading="",
-        warnings=[],
-    )
-    withheld = _perception_withheld(row)
-    if withheld is not None or None in (before.n, before.mean, after.n, after.mean):
-        item.withheld = withheld or "no_figures"
-        item.reading = (
-            "The audit released no figures for this item in both rounds, so there is no "
-            "change to report."
-        )
-        return item
-    assert before.n is not None and after.n is not None
-    assert before.mean is not None and after.mean is not None
-    item.mean_change = after.mean - before.mean
-    check = stats.check_sample(before.n, after.n)
-    smallest = min(before.n, after.n)
-    if check == "too_few_subjects":
-        item.warnings.append(
-            schemas.Notice(
-                code="too_few_subjects",
-                message=f"Respondents: {before.n} at baseline, {after.n} after. Under "
-                f"{stats.MIN_SUBJECTS} an effect size would mislead, so only the raw change "
-                "is given.",
-            )
-        )
-        item.reading = stats.read_raw_change(
-            item.mean_change,
-            higher_is_better=True,
-            n=smallest,
-            subjects="respondents",
-            counted="in the smaller round",
-        )
-        return item
-    effect = stats.between_groups(
-        stats.Summary(after.n, after.mean, after.sd or 0.0),
-        stats.Summary(before.n, before.mean, before.sd or 0.0),
-        design="audit_aggregates",
-    )
-    if effect is None:
-        item.warnings.append(
-            schemas.Notice(
-                code="no_variation",
-                message="Every respondent gave the same answer: no effect size.",
-            )
-        )
-        item.reading = stats.read_raw_change(
-            item.mean_change,
-            higher_is_better=True,
-            n=smallest,
-            subjects="respondents",
-            counted="in the smaller round",
-            too_few=False,
-        )
-        return item
-    if check == "small_sample":
-        item.warnings.append(
-            schemas.Notice(
-                code="small_sample",
-                message=f"Only {smallest} respondents in the smaller round (under "
-                f"{stats.SMALL_SAMPLE}): the effect size is unreliable.",
-            )
-        )
-    item.effect_size = effect_read(effect)
-    item.reading = stats.read_effect(
-        effect, higher_is_better=True, n=smallest, subjects="respondents"
-    )
-    return item
-
-
-def _perception_withheld(row: queries.PerceptionRow) -> str | None:
-    if not row.in_baseline:
-        return "not_in_baseline_round"
-    if not row.in_outcome:
-        return "not_in_outcome_round"
-    return row.baseline_withheld or row.outcome_withheld
