@@ -157,6 +157,7 @@ async def test_levels_two_to_four_are_counts(demo: Stack, api: Api) -> None:
         "shared_as_evidence": 2,
         "shared_noting_pupil_effect": 1,
         "private": 1,
+        "staff_measures": [],
     }
     assert ev["organisational_support"] == {
         "records": 2,

@@ -49,6 +49,9 @@ class Learning(BaseModel):
         description="Shared entries that say what happened for pupils."
     )
     private: int
+    staff_measures: list[MeasureCounts] = Field(
+        description="Staff confidence and staff survey measures of the plan."
+    )
 
 
 class Support(BaseModel):
@@ -72,10 +75,17 @@ class Coaching(BaseModel):
     sessions_noting_impact: int
 
 
-class ObservationMeasure(BaseModel):
+class MeasureCounts(BaseModel):
+    """A measure of the plan and how many values each phase holds (figures: ``/impact``)."""
+
     measure_id: uuid.UUID
     name: str
-    observations: dict[str, int] = Field(description="Values recorded per phase.")
+    kind: str
+    subjects: str
+    higher_is_better: bool
+    baseline: int
+    short_term: int
+    medium_term: int
 
 
 class UseOfLearning(BaseModel):
@@ -86,24 +96,16 @@ class UseOfLearning(BaseModel):
     gap_tasks_done: int
     impact_reports: int = Field(description="Delegates who reported the impact on their practice.")
     coaching: Coaching
-    observation_measures: list[ObservationMeasure] = Field(
-        description="Measures rating practice by observation, with how many values per phase."
+    observation_measures: list[MeasureCounts] = Field(
+        description="Measures rated by observation, with how many values per phase."
     )
 
 
-class OutcomeMeasure(BaseModel):
-    measure_id: uuid.UUID
-    name: str
-    kind: str
-    subjects: str
-    higher_is_better: bool
-    observations: dict[str, int] = Field(description="Values recorded per phase.")
-
-
 class PupilOutcomes(BaseModel):
-    """Level 5: the plan's measures (impact: ``/v1/evaluations/{id}/impact``)."""
+    """Level 5: the plan's pupil measures other than observations (their impact:
+    ``/v1/evaluations/{id}/impact``)."""
 
-    measures: list[OutcomeMeasure]
+    measures: list[MeasureCounts]
 
 
 class Evidence(BaseModel):
@@ -138,16 +140,22 @@ class Costs(BaseModel):
 
 
 class EffectValue(BaseModel):
-    """What one measure's effect cost: the cost per pupil for each 0.1 standard deviation of
-    improvement. Null, with the reason, when there is nothing honest to price."""
+    """What one pupil measure's change from the baseline cost: the cost per pupil for each 0.1
+    standard deviation of improvement. Null, with the reason, when there is nothing honest to
+    price (no improvement, or pupils reached unknown)."""
 
     measure_id: uuid.UUID
     name: str
     from_phase: str
     to_phase: str
-    effect_size: float
+    design: str
+    effect_size: float = Field(description="Hedges' g, later minus earlier (see `/impact`).")
     ci_low: float
     ci_high: float
+    improvement: float = Field(
+        description="The effect in the direction of better (the sign flipped when lower is better)."
+    )
+    interval_includes_zero: bool
     cost_per_pupil_per_tenth_sd: float | None
     reason: str | None = None
 

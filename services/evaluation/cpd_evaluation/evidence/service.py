@@ -25,14 +25,17 @@ from cpd_evaluation.evidence.schemas import (
     Coaching,
     Evidence,
     Learning,
+    MeasureCounts,
     PupilOutcomes,
     Reactions,
     Support,
     UseOfLearning,
 )
 from cpd_evaluation.feedback import service as feedback_service
+from cpd_evaluation.measures import service as measures_service
 from cpd_evaluation.models import Activity, Participant
 from cpd_evaluation.models.evidence import SupportRecord
+from cpd_evaluation.models.measures import Measure
 from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 from cpd_evaluation.models.voice import (
     CoachingAgreement,
@@ -42,6 +45,26 @@ from cpd_evaluation.models.voice import (
 )
 
 DELEGATE = Participant.role != "facilitator"
+STAFF_LEARNING_KINDS = ("staff_confidence", "staff_survey_item")
+
+
+async def plan_measures(session: AsyncSession, plan: EvaluationPlan) -> list[MeasureCounts]:
+    measures = list(
+        await session.scalars(measures_service.list_query(plan).order_by(Measure.name, Measure.id))
+    )
+    return [
+        MeasureCounts(
+            measure_id=m.id,
+            name=m.name,
+            kind=m.kind,
+            subjects=m.subjects,
+            higher_is_better=m.higher_is_better,
+            baseline=m.observations.baseline,
+            short_term=m.observations.short_term,
+            medium_term=m.observations.medium_term,
+        )
+        for m in await measures_service.measure_reads(session, measures)
+    ]
 
 
 async def plan_activities(session: AsyncSession, plan: EvaluationPlan) -> list[Activity]:
@@ -92,7 +115,9 @@ async def reactions(session: AsyncSession, activities: Sequence[Activity]) -> Re
     return combined
 
 
-async def learning(session: AsyncSession, activity_ids: list[uuid.UUID]) -> Learning:
+async def learning(
+    session: AsyncSession, activity_ids: list[uuid.UUID], measures: list[MeasureCounts]
+) -> Learning:
     shared, noting, private = (
         await session.execute(
             select(
@@ -105,7 +130,10 @@ async def learning(session: AsyncSession, activity_ids: list[uuid.UUID]) -> Lear
         )
     ).one()
     return Learning(
-        shared_as_evidence=int(shared), shared_noting_pupil_effect=int(noting), private=int(private)
+        shared_as_evidence=int(shared),
+        shared_noting_pupil_effect=int(noting),
+        private=int(private),
+        staff_measures=[m for m in measures if m.kind in STAFF_LEARNING_KINDS],
     )
 
 
@@ -125,7 +153,9 @@ async def support(session: AsyncSession, plan: EvaluationPlan) -> Support:
     )
 
 
-async def use_of_learning(session: AsyncSession, activity_ids: list[uuid.UUID]) -> UseOfLearning:
+async def use_of_learning(
+    session: AsyncSession, activity_ids: list[uuid.UUID], measures: list[MeasureCounts]
+) -> UseOfLearning:
     delegates, gap_set, gap_done, reports = (
         await session.execute(
             select(
@@ -165,19 +195,24 @@ async def use_of_learning(session: AsyncSession, activity_ids: list[uuid.UUID]) 
             sessions_reviewing_evidence=int(evidence),
             sessions_noting_impact=int(impact),
         ),
-        observation_measures=[],
+        observation_measures=[m for m in measures if m.kind == "observation_rating"],
     )
 
 
 async def evidence(session: AsyncSession, plan: EvaluationPlan) -> Evidence:
     activities = await plan_activities(session, plan)
     ids = [a.id for a in activities]
+    measures = await plan_measures(session, plan)
     return Evidence(
         evaluation_id=plan.id,
         levels_planned=list(plan.levels),
         reactions=await reactions(session, activities),
-        learning=await learning(session, ids),
+        learning=await learning(session, ids, measures),
         organisational_support=await support(session, plan),
-        use_of_knowledge_and_skills=await use_of_learning(session, ids),
-        pupil_outcomes=PupilOutcomes(measures=[]),
+        use_of_knowledge_and_skills=await use_of_learning(session, ids, measures),
+        pupil_outcomes=PupilOutcomes(
+            measures=[
+                m for m in measures if m.subjects == "pupils" and m.kind != "observation_rating"
+            ]
+        ),
     )

@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_evaluation.evaluation_settings.service import hourly_staff_cost
-from cpd_evaluation.evidence.schemas import Costs, ValueForMoney
+from cpd_evaluation.evidence.schemas import Costs, EffectValue, ValueForMoney
+from cpd_evaluation.impact import service as impact_service
+from cpd_evaluation.impact import stats
 from cpd_evaluation.models import Activity, Participant
 from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 from cpd_evaluation.participants.hours import hours_subquery
@@ -80,6 +82,11 @@ async def value_for_money(session: AsyncSession, plan: EvaluationPlan) -> ValueF
     if plan.pupils_reached is None:
         notes.append("The plan does not say how many pupils the CPD reaches (pupils_reached).")
     per_pupil = _per(total, plan.pupils_reached)
+    effects = await _effects(
+        session,
+        plan,
+        per_pupil=total / Decimal(plan.pupils_reached) if plan.pupils_reached else None,
+    )
     return ValueForMoney(
         evaluation_id=plan.id,
         costs=Costs(
@@ -99,23 +106,55 @@ async def value_for_money(session: AsyncSession, plan: EvaluationPlan) -> ValueF
         per_participant=_per(total, int(participants)),
         per_participant_hour=_per(total, hours),
         per_pupil=per_pupil,
-        effects=[],
-        effects_reason="No effect size to price yet: the impact analysis has none for this "
-        "plan's pupil measures.",
+        effects=effects,
+        effects_reason=None
+        if effects
+        else "No effect size to price: no pupil measure has values at the baseline and a later "
+        f"point for at least {stats.MIN_SUBJECTS} pupils (see /impact).",
         notes=notes,
     )
 
 
+async def _effects(
+    session: AsyncSession, plan: EvaluationPlan, *, per_pupil: Decimal | None
+) -> list[EffectValue]:
+    """Each pupil measure's change from the baseline that has an effect size, priced."""
+    impact = await impact_service.plan_impact(session, plan)
+    out: list[EffectValue] = []
+    for measure in impact.measures:
+        if measure.subjects != "pupils":
+            continue
+        for comparison in measure.comparisons:
+            effect = comparison.effect_size
+            if effect is None or comparison.from_phase != "baseline":
+                continue
+            improvement = effect.value if measure.higher_is_better else -effect.value
+            cost, reason = price_effect(per_pupil=per_pupil, improvement=improvement)
+            out.append(
+                EffectValue(
+                    measure_id=measure.measure_id,
+                    name=measure.name,
+                    from_phase=comparison.from_phase,
+                    to_phase=comparison.to_phase,
+                    design=comparison.design,
+                    effect_size=effect.value,
+                    ci_low=effect.ci_low,
+                    ci_high=effect.ci_high,
+                    improvement=improvement,
+                    interval_includes_zero=effect.ci_low <= 0 <= effect.ci_high,
+                    cost_per_pupil_per_tenth_sd=cost,
+                    reason=reason,
+                )
+            )
+    return out
+
+
 def price_effect(
-    *,
-    per_pupil: Decimal | None,
-    effect: float,
-    higher_is_better: bool,
+    *, per_pupil: Decimal | None, improvement: float
 ) -> tuple[float | None, str | None]:
     """Cost per pupil for each 0.1 SD of improvement, or why there is none."""
-    improvement = Decimal(str(effect if higher_is_better else -effect))
     if per_pupil is None:
         return None, "Pupils reached is not known, so there is no cost per pupil."
     if improvement <= 0:
-        return None, "No improvement to price: the effect is zero or in the wrong direction."
-    return money(per_pupil / (improvement / TENTH_SD)), None
+        return None, "No improvement to price: the change is zero or in the wrong direction."
+    return money(per_pupil / (Decimal(str(improvement)) / TENTH_SD)), None
