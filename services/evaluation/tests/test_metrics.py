@@ -338,3 +338,22 @@ async def test_csv_holds_the_same_cells_as_json(demo: Stack, api: Api) -> None:
     )
     assert prefers_json.headers["content-type"].startswith("application/json")
     assert prefers_json.json()["trust_id"] == as_json["trust_id"]
+
+
+async def test_a_revoked_qa_client_gets_nothing_and_leaves_no_release(
+    demo: Stack, api: Api
+) -> None:
+    created = await api.post(
+        "/v1/clients", "admin", {"name": "Inspection body", "roles": ["qa_reader"]}
+    )
+    token = await demo.client_token(created["client_id"], created["client_secret"])
+    qa = {"Authorization": f"Bearer {token}"}
+    await pull(demo, qa)
+    await api.delete(f"/v1/clients/{created['id']}", "admin")
+    await demo.settle()
+    # The evaluation service refuses the token itself, with or without the gateway.
+    await pull(demo, qa, expect=401)
+    direct = await demo.services["evaluation"].client.get("/v1/metrics", headers=qa)
+    assert direct.status_code == 401
+    log = (await api.get("/v1/metrics/releases", "admin"))["items"]
+    assert [e["client_id"] for e in log] == [created["client_id"]]
