@@ -12,7 +12,9 @@ Three designs, each named in the API by its ``Design`` code:
   with n - 1 degrees of freedom, and a variance that accounts for the correlation ``r`` between
   the two measurements: V(d) = (1/n + d^2 / 2n) * 2(1 - r).
 - ``groups_change``: the CPD group against a comparison group, Hedges' g on each subject's
-  change, from ``statsmodels.stats.meta_analysis.effectsize_smd``.
+  change, from ``statsmodels.stats.meta_analysis.effectsize_smd``. Standardised by the SD of
+  the changes (as the design label tells the reader): a comparison group controls for what
+  would have happened anyway, and the change removes baseline differences between the arms.
 - ``audit_aggregates``: the baseline round against the outcome round of an audit item, from
   per-round aggregates of anonymous (so unpaired) respondents: Hedges' g from summary
   statistics, the same statsmodels function.
@@ -35,8 +37,10 @@ Design = Literal["paired_change", "groups_change", "audit_aggregates"]
 DESIGN_LABELS: dict[str, str] = {
     "paired_change": "Same subjects measured twice: standardised mean change for paired data "
     "(Hedges-corrected, allowing for the correlation between the two measurements)",
-    "groups_change": "CPD group against a comparison group: Hedges' g on the change between "
-    "the two groups",
+    "groups_change": "CPD group against a comparison group: Hedges' g on each subject's change, "
+    "between the two groups (standardised by the spread of the changes, which is narrower "
+    "than the spread of scores when scores are stable, so the figure runs larger than one "
+    "standardised by the scores)",
     "audit_aggregates": "Audit rounds before and after: Hedges' g from each round's summary "
     "statistics (respondents are anonymous, so not paired)",
 }
