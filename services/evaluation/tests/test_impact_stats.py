@@ -5,7 +5,9 @@ References:
   the worked example for independent groups (means 103 and 100, SDs 5.5 and 4.5, 50 per group:
   d = 0.5970, SE(d) = 0.2044, J = 0.9923, g = 0.5924, SE(g) = 0.2028) and for matched groups
   (mean change 5, SD of the change 10, r = 0.5, n = 50: d = 0.5, SE(d) = 0.15, J = 0.9846,
-  g = 0.4923, SE(g) = 0.1477), published to four decimals.
+  g = 0.4923, SE(g) = 0.1477), published to four decimals; and the matched-groups method on a
+  second case (mean change 3, SD of the change 5.5, r = 0.7, n = 50: d = 0.4225,
+  SE(d) = 0.1143).
 - Lakens (2013), Calculating and reporting effect sizes, Frontiers in Psychology 4:863: the
   movie ratings of ten people (means 8.7 and 7.7, SDs 0.82 and 0.95): d_s = d_av = 1.13 and
   Hedges' g_s = 1.08, published to two decimals.
@@ -55,6 +57,21 @@ def test_paired_change_matches_borenstein_matched_groups_example() -> None:
     assert effect.se == pytest.approx(0.1477, abs=5e-5)
     assert effect.ci_low == pytest.approx(0.4923 - 1.96 * 0.1477, abs=5e-4)
     assert effect.ci_high == pytest.approx(0.4923 + 1.96 * 0.1477, abs=5e-4)
+
+
+def test_paired_change_matches_the_matched_groups_exercise_with_r_07() -> None:
+    # The same chapter's method on a second case (as set in teaching material built on it):
+    # mean change 3, SD of the change 5.5, r = 0.7, n = 50: S_within = 5.5 / sqrt(2 * 0.3)
+    # = 7.1005, d = 0.4225, SE(d) = 0.1143.
+    s_within = 5.5 / np.sqrt(2 * (1 - 0.7))
+    data = stats.Paired(
+        before=stats.Summary(50, 100.0, s_within), after=stats.Summary(50, 103.0, s_within), r=0.7
+    )
+    effect = stats.paired_change(data)
+    assert effect is not None
+    assert s_within == pytest.approx(7.1005, abs=5e-5)
+    assert effect.d == pytest.approx(0.4225, abs=5e-5)
+    assert effect.se / stats.hedges_correction(49) == pytest.approx(0.1143, abs=5e-5)
 
 
 def test_paired_change_standardises_like_lakens_d_av() -> None:

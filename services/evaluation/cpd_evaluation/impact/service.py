@@ -6,7 +6,8 @@ in staff perception between the plan's baseline and outcome audit rounds.
 
 The honesty rules live here: below ``stats.MIN_SUBJECTS`` no effect size, only the raw
 change; below ``stats.SMALL_SAMPLE`` a warning; attrition always counted and named; a pupil
-group under ``stats.MIN_GROUP`` (or a rest that small) withheld with its reason.
+group under ``stats.MIN_GROUP`` (or a rest that small) withheld with its reason, and a year
+group that would give a withheld one back by subtraction withheld too.
 """
 
 from __future__ import annotations
