@@ -10,6 +10,7 @@ from cpd_evaluation.activities.router import router as activities_router
 from cpd_evaluation.budgets.router import router as budgets_router
 from cpd_evaluation.calendar.router import router as calendar_router
 from cpd_evaluation.career_stages.router import router as career_stages_router
+from cpd_evaluation.case_pupils.router import router as case_pupils_router
 from cpd_evaluation.coaching.router import router as coaching_router
 from cpd_evaluation.cpd_requests.router import router as cpd_requests_router
 from cpd_evaluation.dashboards.router import router as dashboards_router
@@ -24,6 +25,7 @@ from cpd_evaluation.measures.router import router as measures_router
 from cpd_evaluation.metrics.router import router as metrics_router
 from cpd_evaluation.observations.router import router as observations_router
 from cpd_evaluation.participants.router import router as participants_router
+from cpd_evaluation.perception.router import router as perception_router
 from cpd_evaluation.programmes.router import router as programmes_router
 from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
@@ -65,6 +67,8 @@ def create_app(
             evaluations_router,
             measures_router,
             observations_router,
+            perception_router,
+            case_pupils_router,
             impact_router,
             career_stages_router,
             programmes_router,

@@ -2,7 +2,8 @@
 
 Consumes the directory (people with FTE and start dates, schools, erasure), the audit
 service's needs and closed rounds, and the lesson study service's lesson studies, enquiries
-and learning communities (which become activities); tells follow-ups as they fall due.
+and learning communities (which become activities) and research lessons (case pupils'
+outcomes); tells follow-ups as they fall due.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from cpd_common.events.inbox import Handler, Subscription
 from cpd_common.worker import PeriodicTask, run_worker
 from cpd_evaluation import voice_erasure
 from cpd_evaluation.activities import from_lessonstudy
+from cpd_evaluation.case_pupils import projection as case_pupils
 from cpd_evaluation.cpd_requests import erasure as offer_erasure
 from cpd_evaluation.follow_ups import service as follow_ups_service
+from cpd_evaluation.measures import erasure as measures_erasure
 from cpd_evaluation.models import Person, School, TokenRevocation
 from cpd_evaluation.participants import erasure
 from cpd_evaluation.projections import audit_closed, need_recorded
@@ -33,6 +36,7 @@ async def before_erased(
     await voice_erasure.erase_voice(session, event, payload)
     await erasure.scrub_erased_name(session, event, payload)
     await offer_erasure.erase_person(session, payload.person_id, payload.trust_id)
+    await measures_erasure.erase_staff_data(session, event, payload)
 
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:
@@ -68,6 +72,13 @@ def subscriptions() -> list[Subscription]:
             durable="evaluation-lessonstudy",
             filter_subject="cpd.lessonstudy.>",
             handlers=dict(from_lessonstudy.HANDLERS),
+        ),
+        # Case pupils' outcomes: a durable of their own, so the projection fills from the
+        # stream's start wherever it is deployed, and a failure there never holds up hours.
+        Subscription(
+            durable="evaluation-case-pupils",
+            filter_subject=catalogue.LessonCompleted.nats_subject,
+            handlers={catalogue.LessonCompleted: case_pupils.lesson_completed},
         ),
     ]
 

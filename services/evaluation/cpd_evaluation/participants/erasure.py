@@ -12,6 +12,7 @@ from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_evaluation import voice_erasure
+from cpd_evaluation.measures import erasure as measures_erasure
 from cpd_evaluation.models import Activity, Participant, Person
 from cpd_evaluation.participants import service as participants_service
 from cpd_evaluation.terms import ERASED_NAME
@@ -42,7 +43,11 @@ async def scrub_erased_name(
         trust_id=payload.trust_id,
         columns=[
             FreeText(table, column)
-            for table, columns in {**_TEXT_COLUMNS, **voice_erasure.TEXT_COLUMNS}.items()
+            for table, columns in {
+                **_TEXT_COLUMNS,
+                **voice_erasure.TEXT_COLUMNS,
+                **measures_erasure.TEXT_COLUMNS,
+            }.items()
             for column in columns
         ],
         replacement=ERASED_NAME,
