@@ -13,8 +13,8 @@ from cpd_common.errors import PreconditionFailed, problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
+from cpd_evaluation.impact import perception as impact_perception
 from cpd_evaluation.impact import schemas as impact_schemas
-from cpd_evaluation.impact import service as impact_service
 from cpd_evaluation.models.measures import PlanAuditRounds
 from cpd_evaluation.perception import schemas, service
 from cpd_evaluation.perception.errors import NoAuditRounds
@@ -107,7 +107,7 @@ async def get_perception(
     plan_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     plan = await get_plan(session, plan_id, principal=principal)
-    perception = await impact_service.perception_impact(session, plan.id)
+    perception = await impact_perception.perception_impact(session, plan.id)
     if perception is None:
         raise NoAuditRounds(
             "The plan names no baseline and outcome audit rounds; "
