@@ -96,9 +96,9 @@ async def _activities(
     """Per area: the year's activities (how many, how many evaluated beyond reactions, with
     pupil-outcome evidence, lesson studies completed), and the people behind them (everyone
     taking part; the members of the completed lesson studies)."""
-    covered = EvaluationPlanActivity.activity_id == Activity.id
+    in_plan = EvaluationPlanActivity.activity_id == Activity.id
     beyond = exists().where(
-        covered,
+        in_plan,
         EvaluationPlan.id == EvaluationPlanActivity.plan_id,
         EvaluationPlan.levels.overlap(BEYOND_REACTIONS),
     )
@@ -113,7 +113,7 @@ async def _activities(
         CasePupilLesson, CasePupilLesson.study_id == PlanLessonStudy.study_id
     )
     pupil = exists().where(
-        covered,
+        in_plan,
         or_(
             EvaluationPlanActivity.plan_id.in_(measured),
             EvaluationPlanActivity.plan_id.in_(case_pupils),
