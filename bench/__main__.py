@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import event_lag, hop, memory, observations_upload, read, write
+from bench import event_lag, hop, login_burst, memory, observations_upload, read, write
 from bench.config import Config
 from bench.env import environment, loadavg
 from bench.procs import Procs
@@ -34,6 +34,7 @@ from bench.stack import Stack, log, repo_root
 BENCHMARKS = (
     "gateway_hop",
     "read_endpoint",
+    "login_burst",
     "event_lag",
     "observations_upload",
     "write_endpoint",
@@ -45,6 +46,7 @@ RUNNERS = {
     "event_lag": event_lag.run,
     "write_endpoint": write.run,
     "observations_upload": observations_upload.run,
+    "login_burst": login_burst.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
