@@ -30,6 +30,7 @@ from cpd_evaluation.programmes.router import router as programmes_router
 from cpd_evaluation.providers.router import router as providers_router
 from cpd_evaluation.records.router import router as records_router
 from cpd_evaluation.reflections.router import router as reflections_router
+from cpd_evaluation.reports.router import router as reports_router
 from cpd_evaluation.settings import Settings
 from cpd_evaluation.support.router import router as support_router
 
@@ -79,6 +80,7 @@ def create_app(
             support_router,
             evidence_router,
             evaluation_settings_router,
+            reports_router,
         ],
         jwks_client=jwks_client,
     )
