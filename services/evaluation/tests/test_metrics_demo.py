@@ -1,14 +1,21 @@
 """The demo QA client (``demo-qa``) gets real figures on the demo trust through the gateway:
 the demo audits, lesson studies and CPD year seeded as ``make up`` seeds them, and a closed
-audit round reaching the service as ``cpd.audit.audit.closed.v1``."""
+audit round reaching the service as ``cpd.audit.audit.closed.v1`` (once, however often it is
+delivered or replayed)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+import uuid
+
+from sqlalchemy import delete, select
 
 from cpd_audit import demo as audit_demo
+from cpd_common.events import CATALOGUE
+from cpd_common.testing.api import outbox as service_outbox
 from cpd_demo.trust import NORTHFIELD, OAKRIDGE, PEOPLE, SOUTHBANK
 from cpd_evaluation import demo as evaluation_demo
+from cpd_evaluation.models import InboxEntry
 from cpd_evaluation.models.measures import AuditRound, AuditRoundItem
 from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
@@ -38,7 +45,8 @@ async def test_demo_qa_client_gets_real_figures(demo: Stack) -> None:
     assert sorted(i.item_key for i in items) == [str(k) for k in range(1, 9)]
     assert all(i.gap is not None and i.n for i in items)
 
-    resp = await demo.gateway.get("/v1/metrics", headers=await client_headers(demo))
+    qa = await client_headers(demo)
+    resp = await demo.gateway.get("/v1/metrics", headers=qa)
     assert resp.status_code == 200, resp.text
     release = resp.json()
     got = cells(release)
@@ -76,3 +84,28 @@ async def test_demo_qa_client_gets_real_figures(demo: Stack) -> None:
     assert_not_recoverable(release)
     for person in PEOPLE:
         assert person.name not in resp.text and str(person.id) not in resp.text
+
+    # The close event delivered again, and replayed past the inbox, changes nothing.
+    (closed,) = await service_outbox(demo, "audit", "cpd.audit.audit.closed.v1")
+    js = await demo.js()
+    for replay in (False, True):
+        if replay:
+            async with demo.session("evaluation") as session:
+                await session.execute(delete(InboxEntry))
+                await session.commit()
+        await js.publish(
+            CATALOGUE[closed["type"]].nats_subject,
+            json.dumps(closed).encode(),
+            headers={"Nats-Msg-Id": str(uuid.uuid4())},
+        )
+        await demo.settle()
+        async with demo.session("evaluation") as session:
+            assert len((await session.scalars(select(AuditRound))).all()) == 1
+            again = (await session.scalars(select(AuditRoundItem))).all()
+        assert sorted((i.item_key, i.n, i.gap) for i in again) == sorted(
+            (i.item_key, i.n, i.gap) for i in items
+        )
+    after = cells((await demo.gateway.get("/v1/metrics", headers=qa)).json())
+    assert {k: v for k, v in after.items() if k[1] == "values_practice_gap"} == {
+        k: v for k, v in got.items() if k[1] == "values_practice_gap"
+    }
