@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from cpd_evaluation.measures.schemas import MAX_MAGNITUDE
 from cpd_evaluation.models.measures import Measure
-from cpd_evaluation.observations.errors import InvalidUpload
+from cpd_evaluation.observations.errors import InvalidUpload, UploadTooLarge
 from cpd_evaluation.observations.pseudonyms import PUPIL_ID_RULE, pseudonym, valid_pupil_id
 from cpd_evaluation.observations.schemas import YEAR_GROUP_PATTERN, ObservationIn
 from cpd_evaluation.terms.measures import OBSERVATION_GROUPS, PHASES
@@ -314,10 +314,7 @@ def read_csv(raw: bytes, reader: RowReader) -> list[Row]:
         if not "".join(cells).strip():
             continue  # a blank line (spreadsheets leave them at the end)
         if len(rows) + len(problems.rows) >= MAX_CSV_ROWS:
-            raise InvalidUpload(
-                f"A CSV upload holds at most {MAX_CSV_ROWS} rows; split the file.",
-                errors=[{"loc": "body", "msg": "too many rows"}],
-            )
+            raise UploadTooLarge(f"A CSV upload holds at most {MAX_CSV_ROWS} rows; split the file.")
         if len(cells) != width:
             problems.add(line, "row", f"has {len(cells)} cells; the header has {width}")
             continue
