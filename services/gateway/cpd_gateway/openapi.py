@@ -107,7 +107,34 @@ def merge(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) 
             tags.setdefault(tag["name"], tag)
     if tags:
         merged["tags"] = list(tags.values())
+    _edge_responses(paths, has_problem="Problem" in schemas)
     return merged
+
+
+METHODS = frozenset({"get", "put", "post", "patch", "delete", "head", "options"})
+EDGE = {
+    "413": "The body is larger than the limit (1 MiB; `text/csv` uploads 20 MiB).",
+    "429": "Too many requests (`RateLimit-*` headers); wait `Retry-After` seconds.",
+}
+
+
+def _edge_responses(paths: dict[str, Any], *, has_problem: bool) -> None:
+    """What the edge may answer for any operation: 413 (body limit) where a body is taken,
+    429 (rate limit) where a token is sent."""
+    content = (
+        {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        if has_problem
+        else {"application/problem+json": {"schema": {"type": "object"}}}
+    )
+    for item in paths.values():
+        for method, op in item.items():
+            if method not in METHODS or not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            if "requestBody" in op:
+                responses.setdefault("413", {"description": EDGE["413"], "content": content})
+            if op.get("security"):
+                responses.setdefault("429", {"description": EDGE["429"], "content": content})
 
 
 async def fetch_service_docs(upstreams: Upstreams) -> dict[str, dict[str, Any]]:

@@ -131,3 +131,13 @@ async def test_limits_can_be_switched_off(
         for _ in range(3):
             resp = await stack.gateway.get("/v1/trusts", headers=admin)
             assert resp.status_code == 200 and "ratelimit-limit" not in resp.headers
+
+
+async def test_the_merged_api_document_names_the_edge_answers(seeded: Stack) -> None:
+    doc = (await seeded.gateway.get("/openapi.json")).json()
+    people = doc["paths"]["/v1/people"]
+    assert {"413", "429"} <= set(people["post"]["responses"])
+    assert "429" in people["get"]["responses"] and "413" not in people["get"]["responses"]
+    # The token endpoint takes a body but no token: its 429 is the sign-in throttle's.
+    token = doc["paths"]["/auth/token"]["post"]["responses"]
+    assert {"413", "429"} <= set(token)
