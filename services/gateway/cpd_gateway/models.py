@@ -13,10 +13,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -88,6 +90,15 @@ class Person(IdMixin, TenantMixin, TimestampMixin, Base):
 
     # Emails are login names: unique across the platform (stored lower-cased).
     __table_args__ = (UniqueConstraint("email", name="uq_people_email"),)
+
+
+# The people picker finds names by their start within a trust (``LIKE 'jo%'`` on lower(name)).
+Index(
+    "ix_people_trust_id_name_search",
+    Person.trust_id,
+    func.lower(Person.name).label("lower_name"),
+    postgresql_ops={"lower_name": "text_pattern_ops"},
+)
 
 
 class Account(Base):

@@ -15,10 +15,16 @@ from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Unprocessable
 from cpd_common.events import catalogue
+from cpd_common.pagination import sort_param, text_search
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.directory.trusts import require_admin
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import Account, Person, School, TokenRevocation
+
+# ``?sort=`` of ``GET /v1/people`` (names sort without regard to case).
+SORTS = sort_param(
+    {"name": func.lower(Person.name), "created_at": Person.created_at},
+)
 
 
 def people_query(
@@ -27,8 +33,12 @@ def people_query(
     school_id: uuid.UUID | None = None,
     staff_group: str | None = None,
     active: bool | None = None,
+    q: str | None = None,
 ) -> Select[Any]:
     stmt = select(Person).where(Person.trust_id == principal.trust_id)
+    search = text_search(q, Person.name, Person.email, Person.department, Person.external_id)
+    if search is not None:
+        stmt = stmt.where(search)
     if not principal.is_trust_admin:
         if "school_leader" in principal.roles and principal.school_ids:
             stmt = stmt.where(Person.school_ids.overlap(list(principal.school_ids)))

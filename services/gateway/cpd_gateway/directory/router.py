@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from cpd_common.auth import PrincipalDep
@@ -14,8 +14,8 @@ from cpd_common.db import SessionDep
 from cpd_common.errors import NotFound, problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
-from cpd_common.pagination import Page, PageDep, paginate
-from cpd_gateway.directory import clients, erasure, groups, people, schemas, trusts
+from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, page_params, paginate
+from cpd_gateway.directory import clients, erasure, groups, people, picker, schemas, trusts
 from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.models import ApiClient, Group, Person, School
 
@@ -153,20 +153,23 @@ def _person(person: Person, login: bool) -> schemas.PersonRead:
     tags=["directory"],
     summary="Staff of your trust",
     description="Trust admins see everyone in the trust, school leaders the people of their schools, "
-    "others only themselves.",
+    "others only themselves. `q` searches name, email, department and external id; to find "
+    "colleagues by name, use `GET /v1/people/search`.",
 )
 async def list_people(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
+    sort: Annotated[SortKey, Depends(people.SORTS)],
+    q: SearchDep = None,
     school_id: Annotated[uuid.UUID | None, Query()] = None,
     staff_group: Annotated[str | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,
 ) -> Any:
     stmt = people.people_query(
-        principal=principal, school_id=school_id, staff_group=staff_group, active=active
+        principal=principal, school_id=school_id, staff_group=staff_group, active=active, q=q
     )
-    rows, cursor = await paginate(session, stmt, Person.id, page)
+    rows, cursor = await paginate(session, stmt, Person.id, page, sort=sort)
     logins = await people.logins_of(session, [r.id for r in rows])
     return Page[schemas.PersonRead](
         items=[_person(r, r.id in logins) for r in rows], next_cursor=cursor
@@ -192,6 +195,34 @@ async def create_person(
         person = await people.create_person(session, data, principal=principal)
     return resource_response(
         _person(person, bool(data.password)), status_code=201, location=f"/v1/people/{person.id}"
+    )
+
+
+@router.get(
+    "/people/search",
+    response_model=Page[schemas.Colleague],
+    tags=["directory"],
+    summary="Find colleagues by name (people picker)",
+    description=(
+        "For choosing a person (a lesson-study member, a mentor to share a career plan with): "
+        "active colleagues of your schools (a trust admin: of the trust) whose name has a word "
+        "starting with `q` (at least 2 characters; several words must all match). Answers "
+        "only id, display name and the schools you share, ordered by name."
+    ),
+    responses=problems(403),
+)
+async def search_people(
+    session: SessionDep,
+    principal: PrincipalDep,
+    q: Annotated[str, Query(min_length=2, max_length=100, description="Start of a name")],
+    limit: Annotated[int, Query(ge=1, le=50, description="Page size (max 50)")] = 20,
+    cursor: Annotated[str | None, Query(description="Opaque cursor from next_cursor")] = None,
+) -> Any:
+    page = page_params(limit=limit, cursor=cursor)
+    stmt = picker.colleagues_query(principal=principal, q=q)
+    rows, next_cursor = await paginate(session, stmt, Person.id, page, sort=picker.BY_NAME)
+    return Page[schemas.Colleague](
+        items=await picker.colleagues(session, rows, principal=principal), next_cursor=next_cursor
     )
 
 

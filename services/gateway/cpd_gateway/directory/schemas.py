@@ -202,3 +202,16 @@ class ClientCreated(ClientRead):
 class ClientSecretRotated(ClientCreated):
     """The new secret (shown once). The previous one keeps working until
     ``previous_secret_expires_at``, so the client's deployments can be updated first."""
+
+
+class SchoolRef(OutputModel):
+    id: uuid.UUID
+    name: str
+
+
+class Colleague(OutputModel):
+    """What the people picker shows of a person, and nothing more."""
+
+    id: uuid.UUID
+    display_name: str
+    schools: list[SchoolRef]
