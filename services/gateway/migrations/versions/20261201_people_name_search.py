@@ -1,7 +1,7 @@
 """people picker: an index on (trust_id, lower(name)) for finding names by their start
 
 Revision ID: 20261201_people_name_search
-Revises: 20261201_client_limits_rotation
+Revises: 20261201_erasure_confirmations
 Create Date: 2026-12-01 07:50:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261201_people_name_search"
-down_revision: str | None = "20261201_client_limits_rotation"
+down_revision: str | None = "20261201_erasure_confirmations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
