@@ -1,7 +1,8 @@
 """The demo CPD year at Oakridge, loaded from ``demo.yaml`` and written through the service
 functions as the API would (so the outbox holds the events real use would produce):
 providers, courses with gap tasks, an INSET day, coaching and mentoring pairs with their logs,
-feedback and reflections. The lesson studies arrive from the lesson study service by events.
+feedback and reflections, and evaluated programmes (:mod:`cpd_evaluation.demo_evaluations`).
+The lesson studies arrive from the lesson study service by events.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, CostsIn, SessionIn
 from cpd_evaluation.coaching import schemas as coaching_schemas
 from cpd_evaluation.coaching import service as coaching_service
+from cpd_evaluation.demo_evaluations import people as evaluation_people
+from cpd_evaluation.demo_evaluations import seed_evaluations
 from cpd_evaluation.feedback import service as feedback_service
 from cpd_evaluation.feedback.schemas import FeedbackCreate
 from cpd_evaluation.models import Activity, ActivitySession, Person, School
@@ -56,7 +59,7 @@ def people() -> set[str]:
         keys |= {r["mentor"] for r in a.get("reflections", []) if r.get("mentor")}
     for p in c["coaching"]:
         keys |= {p["recorded_by"], p["coach"], p["coachee"]}
-    return keys
+    return keys | evaluation_people(c)
 
 
 def _principal(key: str) -> Principal:
@@ -109,6 +112,7 @@ async def seed_demo(session: AsyncSession) -> None:
         await _activity(session, a, providers)
     for pair in c["coaching"]:
         await _coaching(session, pair)
+    await seed_evaluations(session, c)
 
 
 async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[str, Any]) -> None:
