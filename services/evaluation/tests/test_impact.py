@@ -6,20 +6,18 @@ thresholds (9 subjects: no effect size; 29: a warning), attrition counted, pupil
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 from cpd_evaluation.impact import service as impact_service
-from cpd_evaluation.models.measures import AuditRound, AuditRoundItem, PlanAuditRounds
 from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 from .test_evaluation_plans import PLANS, new_activity, plan_body
+from .test_outcome_evidence import closed_round, publish
 
 Row = dict[str, Any]
 
@@ -341,9 +339,7 @@ async def test_access_follows_the_plan(demo: Stack, api: Api) -> None:
 
 async def test_staff_perception_from_two_audit_rounds(demo: Stack, api: Api) -> None:
     plan_id = await new_plan(api)
-    trust_id = PEOPLE_BY_KEY["n-head"].trust_id
     baseline_id, outcome_id = uuid.uuid4(), uuid.uuid4()
-    closed = datetime(2026, 3, 1, tzinfo=UTC)
     # Borenstein's independent-groups example on a 1-5 scale (standardised, it is the same:
     # d = 0.5970, g = 0.5924); a values-and-practice item; an item too few answered; an item
     # the audit withheld at baseline; an item only in the later round.
@@ -362,36 +358,16 @@ async def test_staff_perception_from_two_audit_rounds(demo: Stack, api: Api) -> 
             {"item_key": "1e", "n": 20, "mean": 3.1, "sd": 0.5},
         ],
     }
-    async with demo.session("evaluation") as session:
-        for audit_id, respondents in ((baseline_id, 52), (outcome_id, 50)):
-            session.add(
-                AuditRound(
-                    audit_id=audit_id,
-                    trust_id=trust_id,
-                    instrument_id=uuid.uuid4(),
-                    instrument_key="cpd-quality",
-                    instrument_version=1,
-                    title="CPD quality framework",
-                    scope_kind="school",
-                    school_ids=[NORTHFIELD],
-                    respondent_count=respondents,
-                    min_group_size=5,
-                    closed_at=closed,
-                )
-            )
-        await session.flush()
-        for audit_id, rows in items.items():
-            for position, row in enumerate(rows):
-                session.add(AuditRoundItem(audit_id=audit_id, position=position, **row))
-        session.add(
-            PlanAuditRounds(
-                plan_id=uuid.UUID(plan_id),
-                trust_id=trust_id,
-                baseline_audit_id=baseline_id,
-                outcome_audit_id=outcome_id,
-            )
-        )
-        await session.commit()
+    # The rounds arrive as the audit service's close events; the plan names them as a pair.
+    instrument = uuid.uuid4()
+    await publish(
+        demo,
+        "audit",
+        closed_round(baseline_id, instrument, items[baseline_id], respondents=52),
+        closed_round(outcome_id, instrument, items[outcome_id], respondents=50),
+    )
+    pair = {"baseline_audit_id": str(baseline_id), "outcome_audit_id": str(outcome_id)}
+    await api.put(f"{PLANS}/{plan_id}/audit-rounds", "n-head", pair)
 
     perception = (await impact(api, plan_id))["perception"]
     assert perception["baseline_audit_id"] == str(baseline_id)
