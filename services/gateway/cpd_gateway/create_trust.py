@@ -93,7 +93,10 @@ async def create_trust(
 
 
 def parser(prog: str = "python -m cpd_gateway.create_trust") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0].strip("`: "))
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Set up a new trust and its first trust admin (prints a one-time setup token).",
+    )
     add_arguments(p)
     return p
 
