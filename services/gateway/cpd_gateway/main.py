@@ -28,6 +28,7 @@ from cpd_gateway.identity.throttle import LoginThrottle
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
 from cpd_gateway.ratelimit import RateLimitMiddleware
 from cpd_gateway.sessions.router import router as sessions_router
+from cpd_gateway.scim.router import router as scim_router
 from cpd_gateway.settings import Settings
 
 log = logging.getLogger("cpd.gateway")
@@ -114,7 +115,7 @@ def create_app(
         settings,
         title="CPD platform gateway",
         description=DESCRIPTION,
-        routers=[identity_router, directory_router, sessions_router, account_router],
+        routers=[identity_router, directory_router, sessions_router, account_router, scim_router],
         on_startup=[startup],
         on_shutdown=[shutdown],
         dead_letters=True,

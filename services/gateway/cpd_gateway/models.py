@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -58,6 +59,11 @@ class Trust(IdMixin, TimestampMixin, Base):
     __tablename__ = "trusts"
 
     name: Mapped[str] = mapped_column(String(200))
+    # What SCIM DELETE (an HR system de-provisioning someone) does after deactivating them:
+    # "deactivate" keeps the record, "erase" runs right-to-erasure at once.
+    deprovisioning: Mapped[str] = mapped_column(
+        String(20), default="deactivate", server_default="deactivate"
+    )
 
 
 class School(IdMixin, TenantMixin, TimestampMixin, Base):
@@ -87,9 +93,34 @@ class Person(IdMixin, TenantMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     external_id: Mapped[str | None] = mapped_column(String(200))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Provisioning (SCIM, CSV import): the HR system's user name and staff number, the name
+    # in parts, and when the HR system de-provisioned the person (SCIM DELETE), after which
+    # SCIM answers 404 for them while the directory keeps them, inactive.
+    user_name: Mapped[str | None] = mapped_column(String(320))
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    employee_number: Mapped[str | None] = mapped_column(String(100))
+    deprovisioned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    # Emails are login names: unique across the platform (stored lower-cased).
-    __table_args__ = (UniqueConstraint("email", name="uq_people_email"),)
+    __table_args__ = (
+        # Emails are login names: unique across the platform (stored lower-cased).
+        UniqueConstraint("email", name="uq_people_email"),
+        # What an HR system matches people by: one person per user name / external id.
+        Index(
+            "uq_people_trust_user_name",
+            "trust_id",
+            func.lower(user_name),
+            unique=True,
+            postgresql_where=text("user_name IS NOT NULL"),
+        ),
+        Index(
+            "uq_people_trust_external_id",
+            "trust_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
 
 
 # The people picker finds names by their start within a trust (``LIKE 'jo%'`` on lower(name)).
@@ -123,6 +154,8 @@ class Group(IdMixin, TenantMixin, TimestampMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     school_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     member_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    # The HR system's id of the group (SCIM externalId).
+    external_id: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApiClient(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -33,6 +33,16 @@ GATEWAY_PATHS = {
     "/v1/groups/{group_id}": {"get", "patch", "delete"},
     "/v1/clients": {"get", "post"},
     "/v1/clients/{client_id}": {"get", "delete"},
+    # SCIM 2.0, served by the gateway itself (DESIGN.md section 8).
+    "/scim/v2/ServiceProviderConfig": {"get"},
+    "/scim/v2/ResourceTypes": {"get"},
+    "/scim/v2/Schemas": {"get"},
+    "/scim/v2/Users": {"get", "post"},
+    "/scim/v2/Users/.search": {"post"},
+    "/scim/v2/Users/{user_id}": {"get", "put", "patch", "delete"},
+    "/scim/v2/Groups": {"get", "post"},
+    "/scim/v2/Groups/.search": {"post"},
+    "/scim/v2/Groups/{group_id}": {"get", "put", "patch", "delete"},
 }
 
 

@@ -22,7 +22,7 @@ from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
 from cpd_gateway.directory import schemas
-from cpd_gateway.directory.trusts import require_admin
+from cpd_gateway.directory.trusts import require_people_manager
 from cpd_gateway.models import Account, ErasureConfirmation, Group, Person, TokenRevocation
 
 ERASED_NAME = "Erased person"
@@ -46,7 +46,7 @@ FREE_TEXT = (
 async def erase_person(session: AsyncSession, person: Person, *, principal: Principal) -> Person:
     """Right to erasure: blank every personal field, drop the login and group memberships,
     and tell every service (``directory.person.erased``) to delete or anonymise theirs."""
-    require_admin(principal)
+    require_people_manager(principal)
     if person.erased_at is not None:
         return person
     await revocation.record(
@@ -76,6 +76,10 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
     person.email = None
     person.department = None
     person.external_id = None
+    person.user_name = None
+    person.given_name = None
+    person.family_name = None
+    person.employee_number = None
     person.start_date = None
     person.line_manager_id = None
     person.roles = []

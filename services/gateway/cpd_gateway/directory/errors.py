@@ -25,6 +25,14 @@ class EmailTaken(Conflict):
     code, title = "email-unusable", "Email cannot be used"
 
 
+class UserNameTaken(Conflict):
+    title = "User name already in use"
+
+
+class ExternalIdTaken(Conflict):
+    title = "External id already in use"
+
+
 class ClientIdTaken(Conflict):
     title = "client_id already in use"
 

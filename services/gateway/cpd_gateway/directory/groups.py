@@ -14,13 +14,13 @@ from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.directory.people import check_references
-from cpd_gateway.directory.trusts import require_admin
+from cpd_gateway.directory.trusts import manages_people, require_people_manager
 from cpd_gateway.models import Group, Person
 
 
 def groups_query(*, principal: Principal) -> Select[Any]:
     stmt = select(Group).where(Group.trust_id == principal.trust_id)
-    if not principal.is_trust_admin:
+    if not manages_people(principal):
         if "school_leader" not in principal.roles:
             raise Forbidden("Only leaders and trust admins can see groups.")
         stmt = stmt.where(
@@ -31,7 +31,7 @@ def groups_query(*, principal: Principal) -> Select[Any]:
 
 async def get_group(session: AsyncSession, group_id: uuid.UUID, *, principal: Principal) -> Group:
     group = None
-    if principal.has_any("trust_admin", "school_leader"):
+    if manages_people(principal) or principal.has_any("school_leader"):
         group = await session.scalar(groups_query(principal=principal).where(Group.id == group_id))
     if group is None:
         raise errors.GroupNotFound()
@@ -60,7 +60,7 @@ async def _check_members(session: AsyncSession, trust_id: uuid.UUID, ids: list[u
 async def create_group(
     session: AsyncSession, data: schemas.GroupCreate, *, principal: Principal
 ) -> Group:
-    require_admin(principal)
+    require_people_manager(principal)
     await check_references(
         session,
         trust_id=principal.trust_id,
@@ -78,7 +78,7 @@ async def create_group(
 async def update_group(
     session: AsyncSession, group: Group, data: schemas.GroupUpdate, *, principal: Principal
 ) -> Group:
-    require_admin(principal)
+    require_people_manager(principal)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("member_ids") is not None:
         await _check_members(session, group.trust_id, changes["member_ids"])
@@ -93,5 +93,5 @@ async def update_group(
 
 
 async def delete_group(session: AsyncSession, group: Group, *, principal: Principal) -> None:
-    require_admin(principal)
+    require_people_manager(principal)
     await session.delete(group)

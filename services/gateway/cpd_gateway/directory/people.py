@@ -4,20 +4,23 @@ change narrows what someone may do. Every change publishes ``directory.person.up
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import Select, any_, exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, revocation
 from cpd_common.auth import Principal
-from cpd_common.db import one_of_a_kind, utcnow
-from cpd_common.errors import Unprocessable
+from cpd_common.db import utcnow
+from cpd_common.errors import Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
 from cpd_gateway.directory import errors, schemas
-from cpd_gateway.directory.trusts import require_admin
+from cpd_gateway.directory.trusts import manages_people, require_people_manager
 from cpd_gateway.identity import service as identity
 from cpd_gateway.models import Account, Person, School, TokenRevocation
 
@@ -39,7 +42,7 @@ def people_query(
     search = text_search(q, Person.name, Person.email, Person.department, Person.external_id)
     if search is not None:
         stmt = stmt.where(search)
-    if not principal.is_trust_admin:
+    if not manages_people(principal):
         if "school_leader" in principal.roles and principal.school_ids:
             stmt = stmt.where(Person.school_ids.overlap(list(principal.school_ids)))
         else:
@@ -142,10 +145,55 @@ async def _check_email(
         raise _email_taken()
 
 
+async def _check_provisioning_ids(
+    session: AsyncSession,
+    trust_id: uuid.UUID,
+    *,
+    user_name: str | None,
+    external_id: str | None,
+    person_id: uuid.UUID | None = None,
+) -> None:
+    """What an HR system matches people by is one person's in a trust."""
+    if user_name:
+        other = select(Person.id).where(
+            Person.trust_id == trust_id, func.lower(Person.user_name) == user_name.lower()
+        )
+        if person_id is not None:
+            other = other.where(Person.id != person_id)
+        if await session.scalar(select(exists(other))):
+            raise _user_name_taken()
+    if external_id:
+        other = select(Person.id).where(
+            Person.trust_id == trust_id, Person.external_id == external_id
+        )
+        if person_id is not None:
+            other = other.where(Person.id != person_id)
+        if await session.scalar(select(exists(other))):
+            raise _external_id_taken()
+
+
+@contextlib.asynccontextmanager
+async def _one_person_each(session: AsyncSession) -> AsyncIterator[None]:
+    """The unique constraints (email platform-wide; user name and external id per trust) hold
+    the rules under concurrency: a lost race answers the same 409 as the check before it."""
+    try:
+        async with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        violated = str(exc.orig)
+        if "uq_people_trust_user_name" in violated:
+            raise _user_name_taken() from exc
+        if "uq_people_trust_external_id" in violated:
+            raise _external_id_taken() from exc
+        raise _email_taken() from exc
+
+
 async def create_person(
     session: AsyncSession, data: schemas.PersonCreate, *, principal: Principal
 ) -> Person:
-    require_admin(principal)
+    require_people_manager(principal)
     if data.password and not data.email:
         raise Unprocessable(
             "A login needs an email.",
@@ -159,13 +207,15 @@ async def create_person(
     )
     email = data.email.lower() if data.email else None
     await _check_email(session, email)
+    await _check_provisioning_ids(
+        session, principal.trust_id, user_name=data.user_name, external_id=data.external_id
+    )
     person = Person(
         trust_id=principal.trust_id,
         **data.model_dump(exclude={"password", "email"}),
         email=email,
     )
-    # The unique constraints on emails (people and accounts) hold the rule under concurrency.
-    async with one_of_a_kind(session, _email_taken()):
+    async with _one_person_each(session):
         session.add(person)
         await session.flush()
         if data.password and email:
@@ -183,10 +233,24 @@ def _email_taken() -> errors.EmailTaken:
     )
 
 
+def _user_name_taken() -> errors.UserNameTaken:
+    return errors.UserNameTaken(
+        "Another person of this trust already has this user name.",
+        errors=[{"loc": "body.user_name", "msg": "already in use"}],
+    )
+
+
+def _external_id_taken() -> errors.ExternalIdTaken:
+    return errors.ExternalIdTaken(
+        "Another person of this trust already has this external id.",
+        errors=[{"loc": "body.external_id", "msg": "already in use"}],
+    )
+
+
 async def update_person(
     session: AsyncSession, person: Person, data: schemas.PersonUpdate, *, principal: Principal
 ) -> Person:
-    require_admin(principal)
+    require_people_manager(principal)
     if person.erased_at is not None:
         raise errors.PersonErased("This person was erased; nothing about them can change.")
     changes = data.model_dump(exclude_unset=True)
@@ -201,6 +265,13 @@ async def update_person(
     if changes.get("email"):
         changes["email"] = changes["email"].lower()
         await _check_email(session, changes["email"], person_id=person.id)
+    await _check_provisioning_ids(
+        session,
+        person.trust_id,
+        user_name=changes.get("user_name"),
+        external_id=changes.get("external_id"),
+        person_id=person.id,
+    )
     before = (list(person.roles or []), list(person.school_ids or []), person.active)
     for key, value in changes.items():
         if key in {"name", "school_ids", "roles", "active"} and value is None:
@@ -218,7 +289,7 @@ async def update_person(
         await identity.set_password(session, person, email=person.email, password=password)
     elif account is not None and person.email and account.email != person.email:
         account.email = person.email
-    async with one_of_a_kind(session, _email_taken()):
+    async with _one_person_each(session):
         await session.flush()
     person_event(session, person)
     return person

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from cpd_common.auth import PrincipalDep
+from cpd_common.auth import Principal, PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.errors import NotFound, problems
+from cpd_common.errors import Forbidden, NotFound, problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, page_params, paginate
@@ -19,7 +19,20 @@ from cpd_gateway.directory import clients, erasure, groups, people, picker, sche
 from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.models import ApiClient, Group, Person, School
 
-router = APIRouter(prefix="/v1", route_class=ApiRoute)
+
+async def _not_provisioning_clients(principal: PrincipalDep) -> Principal:
+    """HR systems keep people in step through ``/scim/v2`` and ``/v1/imports/people`` only
+    (docs/provisioning.md); the directory's REST API is for people and their admins."""
+    if trusts.is_provisioning_client(principal):
+        raise Forbidden(
+            "HR integration clients provision people through /scim/v2 or /v1/imports/people."
+        )
+    return principal
+
+
+router = APIRouter(
+    prefix="/v1", route_class=ApiRoute, dependencies=[Depends(_not_provisioning_clients)]
+)
 
 NOT_FOUND = problems(404, described={404: "Not found (or in another trust)"})
 PRECONDITIONS = problems(412, 428)

@@ -20,14 +20,22 @@ Email = Annotated[
 Phase = Literal["nursery", "primary", "secondary", "all_through", "special", "post16", "other"]
 
 
+Deprovisioning = Literal["deactivate", "erase"]
+
+
 class TrustRead(OutputModel):
     id: uuid.UUID
     name: str
+    deprovisioning: Deprovisioning = Field(
+        description="What an HR system's SCIM DELETE does after deactivating the person: "
+        "`deactivate` keeps the record, `erase` runs right-to-erasure at once."
+    )
     created_at: datetime
 
 
 class TrustUpdate(InputModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    deprovisioning: Deprovisioning | None = None
 
 
 class SchoolCreate(InputModel):
@@ -65,6 +73,15 @@ class PersonCreate(InputModel):
     roles: list[PersonRole] = Field(default_factory=lambda: list[PersonRole](["staff"]))
     active: bool = True
     external_id: str | None = Field(default=None, max_length=200)
+    user_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=320,
+        description="The HR system's user name (SCIM userName)",
+    )
+    given_name: str | None = Field(default=None, max_length=100)
+    family_name: str | None = Field(default=None, max_length=100)
+    employee_number: str | None = Field(default=None, max_length=100, description="Staff number")
     password: str | None = Field(
         default=None,
         min_length=12,
@@ -86,6 +103,15 @@ class PersonUpdate(InputModel):
     roles: list[PersonRole] | None = None
     active: bool | None = None
     external_id: str | None = Field(default=None, max_length=200)
+    user_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=320,
+        description="The HR system's user name (SCIM userName)",
+    )
+    given_name: str | None = Field(default=None, max_length=100)
+    family_name: str | None = Field(default=None, max_length=100)
+    employee_number: str | None = Field(default=None, max_length=100, description="Staff number")
     password: str | None = Field(default=None, min_length=12, max_length=200)
 
 
@@ -104,6 +130,10 @@ class PersonRead(OutputModel):
     roles: list[str]
     active: bool
     external_id: str | None
+    user_name: str | None
+    given_name: str | None
+    family_name: str | None
+    employee_number: str | None
     has_login: bool = False
     erased_at: datetime | None
     created_at: datetime
@@ -133,6 +163,7 @@ class GroupCreate(InputModel):
     description: str | None = Field(default=None, max_length=2000)
     school_id: uuid.UUID | None = None
     member_ids: list[uuid.UUID] = Field(default_factory=list)
+    external_id: str | None = Field(default=None, max_length=200)
 
 
 class GroupUpdate(InputModel):
@@ -140,6 +171,7 @@ class GroupUpdate(InputModel):
     description: str | None = Field(default=None, max_length=2000)
     school_id: uuid.UUID | None = None
     member_ids: list[uuid.UUID] | None = None
+    external_id: str | None = Field(default=None, max_length=200)
 
 
 class GroupRead(OutputModel):
@@ -149,6 +181,7 @@ class GroupRead(OutputModel):
     description: str | None
     school_id: uuid.UUID | None
     member_ids: list[uuid.UUID]
+    external_id: str | None
     created_at: datetime
     updated_at: datetime
 

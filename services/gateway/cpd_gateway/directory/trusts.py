@@ -1,4 +1,5 @@
-"""The trust and its schools, and the rule that only a trust admin changes the directory.
+"""The trust and its schools, and who changes the directory: trust admins, and for people
+and groups also the trust's HR integration clients (through SCIM and the CSV import).
 A school change publishes ``directory.school.upserted``."""
 
 from __future__ import annotations
@@ -17,10 +18,26 @@ from cpd_common.events import catalogue
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.models import School, Trust
 
+PROVISIONING_ROLE = "hr_integration"
+
 
 def require_admin(principal: Principal) -> None:
     if not principal.is_trust_admin:
         raise Forbidden("Only a trust admin can change the directory.")
+
+
+def is_provisioning_client(principal: Principal) -> bool:
+    """An HR system's API client: it keeps the trust's people and groups in step."""
+    return principal.client_id is not None and PROVISIONING_ROLE in principal.roles
+
+
+def manages_people(principal: Principal) -> bool:
+    return principal.is_trust_admin or is_provisioning_client(principal)
+
+
+def require_people_manager(principal: Principal) -> None:
+    if not manages_people(principal):
+        raise Forbidden("Only a trust admin or the trust's HR integration can change people.")
 
 
 async def get_trust(session: AsyncSession, trust_id: uuid.UUID, *, principal: Principal) -> Trust:
@@ -34,7 +51,10 @@ async def update_trust(
     session: AsyncSession, trust: Trust, data: schemas.TrustUpdate, *, principal: Principal
 ) -> Trust:
     require_admin(principal)
-    trust.name = data.name
+    if data.name is not None:
+        trust.name = data.name
+    if data.deprovisioning is not None:
+        trust.deprovisioning = data.deprovisioning
     await session.flush()
     return trust
 
