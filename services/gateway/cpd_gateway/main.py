@@ -27,8 +27,8 @@ from cpd_gateway.identity.router import router as identity_router
 from cpd_gateway.identity.throttle import LoginThrottle
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
 from cpd_gateway.ratelimit import RateLimitMiddleware
-from cpd_gateway.sessions.router import router as sessions_router
 from cpd_gateway.scim.router import router as scim_router
+from cpd_gateway.sessions.router import router as sessions_router
 from cpd_gateway.settings import Settings
 
 log = logging.getLogger("cpd.gateway")

@@ -30,9 +30,8 @@ async def _not_provisioning_clients(principal: PrincipalDep) -> Principal:
     return principal
 
 
-router = APIRouter(
-    prefix="/v1", route_class=ApiRoute, dependencies=[Depends(_not_provisioning_clients)]
-)
+router = APIRouter(prefix="/v1", route_class=ApiRoute)
+PEOPLE_ONLY = [Depends(_not_provisioning_clients)]
 
 NOT_FOUND = problems(404, described={404: "Not found (or in another trust)"})
 PRECONDITIONS = problems(412, 428)
@@ -162,6 +161,7 @@ def _person(person: Person, login: bool) -> schemas.PersonRead:
 
 @router.get(
     "/people",
+    dependencies=PEOPLE_ONLY,
     response_model=Page[schemas.PersonRead],
     tags=["directory"],
     summary="Staff of your trust",
@@ -191,6 +191,7 @@ async def list_people(
 
 @router.post(
     "/people",
+    dependencies=PEOPLE_ONLY,
     status_code=201,
     response_model=schemas.PersonRead,
     tags=["directory"],
@@ -241,6 +242,7 @@ async def search_people(
 
 @router.get(
     "/people/{person_id}",
+    dependencies=PEOPLE_ONLY,
     response_model=schemas.PersonRead,
     tags=["directory"],
     responses=NOT_FOUND,
@@ -254,6 +256,7 @@ async def get_person(
 
 @router.patch(
     "/people/{person_id}",
+    dependencies=PEOPLE_ONLY,
     response_model=schemas.PersonRead,
     tags=["directory"],
     responses={**NOT_FOUND, **EMAIL_PROBLEMS},
@@ -275,6 +278,7 @@ async def update_person(
 
 @router.post(
     "/people/{person_id}/erase",
+    dependencies=PEOPLE_ONLY,
     status_code=202,
     response_model=schemas.ErasureRead,
     tags=["directory"],
@@ -291,6 +295,7 @@ async def erase_person(person_id: uuid.UUID, session: SessionDep, principal: Pri
 
 @router.get(
     "/people/{person_id}/erasure",
+    dependencies=PEOPLE_ONLY,
     response_model=schemas.ErasureRead,
     tags=["directory"],
     responses=NOT_FOUND,
@@ -308,6 +313,7 @@ async def erasure_status(person_id: uuid.UUID, session: SessionDep, principal: P
 
 @router.get(
     "/groups",
+    dependencies=PEOPLE_ONLY,
     response_model=Page[schemas.GroupRead],
     tags=["directory"],
     summary="Groups of people",
@@ -319,7 +325,13 @@ async def list_groups(session: SessionDep, principal: PrincipalDep, page: PageDe
     )
 
 
-@router.post("/groups", status_code=201, response_model=schemas.GroupRead, tags=["directory"])
+@router.post(
+    "/groups",
+    status_code=201,
+    response_model=schemas.GroupRead,
+    tags=["directory"],
+    dependencies=PEOPLE_ONLY,
+)
 async def create_group(
     data: schemas.GroupCreate, session: SessionDep, principal: PrincipalDep
 ) -> Response:
@@ -330,7 +342,11 @@ async def create_group(
 
 
 @router.get(
-    "/groups/{group_id}", response_model=schemas.GroupRead, tags=["directory"], responses=NOT_FOUND
+    "/groups/{group_id}",
+    response_model=schemas.GroupRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+    dependencies=PEOPLE_ONLY,
 )
 async def get_group(group_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
     group = await groups.get_group(session, group_id, principal=principal)
@@ -338,7 +354,11 @@ async def get_group(group_id: uuid.UUID, session: SessionDep, principal: Princip
 
 
 @router.patch(
-    "/groups/{group_id}", response_model=schemas.GroupRead, tags=["directory"], responses=NOT_FOUND
+    "/groups/{group_id}",
+    response_model=schemas.GroupRead,
+    tags=["directory"],
+    responses=NOT_FOUND,
+    dependencies=PEOPLE_ONLY,
 )
 async def update_group(
     group_id: uuid.UUID,
@@ -355,6 +375,7 @@ async def update_group(
 
 @router.delete(
     "/groups/{group_id}",
+    dependencies=PEOPLE_ONLY,
     status_code=204,
     tags=["directory"],
     responses={**NOT_FOUND, **PRECONDITIONS},

@@ -26,9 +26,14 @@ from scim2_models import (
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
+from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.scim import discovery, errors, service
 from cpd_gateway.scim.models import Group as ScimGroup
 from cpd_gateway.scim.models import ScimUser
+
+# Any User write can set the sign-in email: each is counted against the caller's allowance
+# of refused emails, so SCIM is no way round the probe limit of /v1/people.
+ANY_EMAIL = "(any)"
 
 
 class ScimResponse(JSONResponse):
@@ -265,7 +270,8 @@ async def create_user(request: Request, session: SessionDep, scope: ScopeDep) ->
     payload = ScimUser.model_validate(
         await _json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
     )
-    person = await service.create_user(session, payload, scope=scope)
+    async with email_probes(request, scope.principal, ANY_EMAIL):
+        person = await service.create_user(session, payload, scope=scope)
     created = await service.user(session, person, scope=scope)
     return _answer(created, status_code=201, context=Context.RESOURCE_CREATION_RESPONSE)
 
@@ -308,7 +314,8 @@ async def replace_user(
     )
     person = await service.get_user(session, user_id, scope=scope, for_update=True)
     _check_version(request, await service.user(session, person, scope=scope))
-    person = await service.replace_user(session, person, payload, scope=scope)
+    async with email_probes(request, scope.principal, ANY_EMAIL):
+        person = await service.replace_user(session, person, payload, scope=scope)
     replaced = await service.user(session, person, scope=scope)
     return _answer(replaced, context=Context.RESOURCE_REPLACEMENT_RESPONSE)
 
@@ -334,7 +341,8 @@ async def patch_user(
     parameters = _parameters(ScimUser, attributes, excluded_attributes)
     person = await service.get_user(session, user_id, scope=scope, for_update=True)
     _check_version(request, await service.user(session, person, scope=scope))
-    person = await service.patch_user(session, person, patch, scope=scope)
+    async with email_probes(request, scope.principal, ANY_EMAIL):
+        person = await service.patch_user(session, person, patch, scope=scope)
     patched = await service.user(session, person, scope=scope)
     return _answer(patched, context=Context.RESOURCE_PATCH_RESPONSE, parameters=parameters)
 
