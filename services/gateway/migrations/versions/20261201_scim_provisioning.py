@@ -3,7 +3,7 @@ people (one person per user name and per external id in a trust), external ids o
 and each trust's de-provisioning policy
 
 Revision ID: 20261201_scim_provisioning
-Revises: 20261201_erasure_confirmations
+Revises: 20261201_people_name_search
 Create Date: 2026-12-01 07:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_scim_provisioning"
-down_revision: str | None = "20261201_erasure_confirmations"
+down_revision: str | None = "20261201_people_name_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
