@@ -4,12 +4,15 @@ stored or echoed in clear), one value per subject and phase, and paging."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from typing import Any
 
 from sqlalchemy import func, select, text
 
+from cpd_common.testing.concurrency import one_winner, race
+from cpd_demo.trust import RIVERSIDE_HIGH
 from cpd_evaluation.models.measures import Measure, Observation, PseudonymSecret
 from cpd_local.stack import Stack
 
@@ -343,3 +346,47 @@ async def test_observations_page_by_cursor_and_filter_by_phase(demo: Stack, api:
     assert len(medium) == 4
     one = await api.get(url, "n-head", params={"subject_key": medium[0]["subject_key"]})
     assert {o["phase"] for o in one["items"]} == {"baseline", "medium_term"}
+
+
+async def test_pseudonyms_agree_within_a_trust_and_differ_between_trusts(
+    demo: Stack, api: Api
+) -> None:
+    """Two first uploads of a trust at once agree on its secret; another trust's secret gives
+    another pseudonym for the same pupil id, so trusts cannot link pupils."""
+    plan = await new_plan(api)
+    first, second = await new_measure(api, plan), await new_measure(api, plan, name="Other")
+    one = {"observations": [pupil("A123456789012", "baseline", 20)]}
+    headers = await api.headers("n-head")
+    responses = await asyncio.gather(
+        *(
+            demo.gateway.post(f"/v1/measures/{m}/observations", json=one, headers=headers)
+            for m in (first, second)
+        )
+    )
+    assert [r.status_code for r in responses] == [201, 201], [r.text for r in responses]
+    keys = [
+        (await api.get(f"/v1/measures/{m}/observations", "n-head"))["items"][0]["subject_key"]
+        for m in (first, second)
+    ]
+    assert keys[0] == keys[1]
+
+    activity = await api.create_activity("r-admin", school_ids=[str(RIVERSIDE_HIGH)])
+    foreign_plan = str((await api.post(PLANS, "r-admin", plan_body(activity["id"])))["id"])
+    foreign = await new_measure(api, foreign_plan, "r-admin")
+    await api.post(f"/v1/measures/{foreign}/observations", "r-admin", one)
+    theirs = (await api.get(f"/v1/measures/{foreign}/observations", "r-admin"))["items"]
+    assert theirs[0]["subject_key"] != keys[0]
+    async with demo.session("evaluation") as session:
+        assert await session.scalar(select(func.count()).select_from(PseudonymSecret)) == 2
+
+
+async def test_the_same_upload_sent_twice_at_once_is_stored_once(demo: Stack, api: Api) -> None:
+    mid = await new_measure(api, await new_plan(api))
+    batch = {"observations": [pupil(f"Q{i}", "baseline", i) for i in range(50)]}
+    headers = await api.headers("n-head")
+    responses, _ = await race(
+        3,
+        lambda: demo.gateway.post(f"/v1/measures/{mid}/observations", json=batch, headers=headers),
+    )
+    one_winner(responses)
+    assert await count(demo, Observation) == 50

@@ -25,6 +25,18 @@ async def test_merged_openapi_has_the_evaluation_paths(stack: Stack) -> None:
         ("/v1/evaluations", "get"),
         ("/v1/evaluations/{plan_id}", "patch"),
         ("/v1/evaluations/{plan_id}", "delete"),
+        ("/v1/evaluations/{plan_id}/measures", "post"),
+        ("/v1/evaluations/{plan_id}/measures/{measure_id}", "patch"),
+        ("/v1/measures/{measure_id}/observations", "post"),
+        ("/v1/measures/{measure_id}/observations", "get"),
+        ("/v1/evaluations/{plan_id}/audit-rounds", "put"),
+        ("/v1/evaluations/{plan_id}/perception", "get"),
+        ("/v1/evaluations/{plan_id}/lesson-studies", "put"),
+        ("/v1/evaluations/{plan_id}/case-pupils", "get"),
         ("/v1/evaluations/{plan_id}/impact", "get"),
     ]:
         assert method in paths.get(path, {}), f"{method.upper()} {path} missing"
+    # The upload documents both bodies it takes.
+    upload = paths["/v1/measures/{measure_id}/observations"]["post"]["requestBody"]["content"]
+    assert set(upload) == {"application/json", "text/csv"}
+    assert "observations" in upload["application/json"]["schema"]["properties"]
