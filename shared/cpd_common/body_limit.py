@@ -104,10 +104,24 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge as exc:
-            if started:  # the app answered already (it streamed before reading it all)
-                return
-            await self._refuse(scope, receive, send, 413, too_large(exc.limit))
+        except BodyTooLarge:
+            await self._too_large(scope, receive, send, limit, started=started)
+        except BaseExceptionGroup as group:
+            # Raised inside a task group (a streaming response reading the body as it goes).
+            matched, rest = group.split(BodyTooLarge)
+            if matched is None or rest is not None:
+                raise
+            await self._too_large(scope, receive, send, limit, started=started)
+
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, *, started: bool
+    ) -> None:
+        if started:
+            # The app answered already (it streamed before reading the whole body): end that
+            # answer where it stands rather than send a second one.
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+        await self._refuse(scope, receive, send, 413, too_large(limit))
 
     async def _refuse(
         self, scope: Scope, receive: Receive, send: Send, status: int, detail: str
