@@ -19,6 +19,7 @@ from cpd_evaluation import voice_erasure
 from cpd_evaluation.activities import from_lessonstudy
 from cpd_evaluation.case_pupils import projection as case_pupils
 from cpd_evaluation.cpd_requests import erasure as offer_erasure
+from cpd_evaluation.evaluations import erasure as plans_erasure
 from cpd_evaluation.follow_ups import service as follow_ups_service
 from cpd_evaluation.measures import erasure as measures_erasure
 from cpd_evaluation.models import Person, School, TokenRevocation
@@ -37,6 +38,7 @@ async def before_erased(
     await erasure.scrub_erased_name(session, event, payload)
     await offer_erasure.erase_person(session, payload.person_id, payload.trust_id)
     await measures_erasure.erase_staff_data(session, event, payload)
+    await plans_erasure.erase_person(session, event, payload)
 
 
 def directory_subscription_handlers() -> dict[type[Event], Handler]:

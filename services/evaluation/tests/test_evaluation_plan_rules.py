@@ -5,12 +5,13 @@ and the ``evaluation.reported`` event."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from cpd_common.events import catalogue
-from cpd_demo.trust import NORTHFIELD, OAKRIDGE, SOUTHBANK
+from cpd_demo.trust import NORTHFIELD, OAKRIDGE, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_evaluation.follow_ups.service import announce_due
 from cpd_evaluation.models.plans import EvaluationPlan, EvaluationPlanActivity
 from cpd_local.stack import Stack
@@ -213,3 +214,40 @@ async def test_reaching_reported_publishes_once(demo: Stack, api: Api) -> None:
     assert data["school_ids"] == sorted([str(NORTHFIELD), str(SOUTHBANK)])
     assert data["levels"] == plan["levels"]
     assert data["reported_at"].startswith(reported["updated_at"][:19])
+
+
+async def test_erasure_reaches_plans_and_support(demo: Stack, api: Api) -> None:
+    erased = PEOPLE_BY_KEY["n-deputy"]
+    aid = await new_activity(api)
+    plan = await api.post(
+        PLANS,
+        "n-deputy",
+        plan_body(
+            aid,
+            title=f"Questioning with {erased.name}",
+            baseline={"quantitative": [f"{erased.name}'s reasoning test"]},
+            medium_term_data={"quantitative": [f"{erased.name}'s reasoning test"]},
+            responsible_id=str(erased.id),
+        ),
+    )
+    path = f"{PLANS}/{plan['id']}"
+    record = await api.post(
+        f"{path}/support", "n-deputy", {"notes": f"{erased.name} ran the twilight session"}
+    )
+    resp = await demo.gateway.post(
+        f"/v1/people/{erased.id}/erase", headers=await api.headers("admin")
+    )
+    assert resp.status_code == 202, resp.text
+    await demo.settle()
+
+    after = await api.get(path, "n-head")
+    assert (after["created_by"], after["responsible_id"]) == (None, None)
+    assert after["title"] == "Questioning with a former participant"
+    assert after["baseline"]["quantitative"] == ["a former participant's reasoning test"]
+    assert after["warnings"] == []  # the outcome data still mirrors the baseline
+    support = await api.get(f"{path}/support/{record['id']}", "n-head")
+    assert support["recorded_by"] is None
+    assert support["notes"] == "a former participant ran the twilight session"
+    async with demo.session("evaluation") as session:
+        stored = await session.get(EvaluationPlan, uuid.UUID(plan["id"]))
+        assert stored is not None and erased.name not in str(stored.baseline_data)

@@ -12,6 +12,7 @@ from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_evaluation import voice_erasure
+from cpd_evaluation.evaluations import erasure as plans_erasure
 from cpd_evaluation.measures import erasure as measures_erasure
 from cpd_evaluation.models import Activity, Participant, Person
 from cpd_evaluation.participants import service as participants_service
@@ -49,7 +50,8 @@ async def scrub_erased_name(
                 **measures_erasure.TEXT_COLUMNS,
             }.items()
             for column in columns
-        ],
+        ]
+        + plans_erasure.FREE_TEXT,
         replacement=ERASED_NAME,
     )
 
