@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
 from cpd_demo import trust as demo_data
+from cpd_evaluation import demo_offer
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, CostsIn, SessionIn
 from cpd_evaluation.coaching import schemas as coaching_schemas
@@ -59,7 +60,7 @@ def people() -> set[str]:
         keys |= {r["mentor"] for r in a.get("reflections", []) if r.get("mentor")}
     for p in c["coaching"]:
         keys |= {p["recorded_by"], p["coach"], p["coachee"]}
-    return keys | evaluation_people(c)
+    return keys | evaluation_people(c) | demo_offer.people()
 
 
 def _principal(key: str) -> Principal:
@@ -113,6 +114,7 @@ async def seed_demo(session: AsyncSession) -> None:
     for pair in c["coaching"]:
         await _coaching(session, pair)
     await seed_evaluations(session, c)
+    await demo_offer.seed_offer(session)
 
 
 async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[str, Any]) -> None:

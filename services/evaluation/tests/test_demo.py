@@ -75,3 +75,27 @@ async def test_demo_year_reads_back_through_the_api(demo: Stack, api: Api) -> No
     assert trust["activities"]["lesson_studies_running"] == 1
     school = await api.get(f"/v1/dashboards/schools/{NORTHFIELD}", "n-gov")
     assert school["activities"]["activities"] > 0
+
+
+async def test_demo_offer_reads_back(demo: Stack, api: Api) -> None:
+    async with demo.session("evaluation") as session:
+        assert await evaluation_demo.projection_ready(session)
+        await evaluation_demo.seed_demo(session)
+        await session.commit()
+    offer = (await api.get("/v1/programmes?limit=200", "n-t2"))["items"]
+    assert len(offer) >= 10
+    ladder = {s["key"] for s in (await api.get("/v1/career-stages", "n-t2"))["items"]}
+    assert {k for p in offer for k in p["stage_keys"]} == ladder
+    mine = await api.get("/v1/programmes?for_my_stage=true", "n-t2")
+    assert any(p["title"].startswith("Early-career") for p in mine["items"])
+    statuses = {
+        q["status"] for q in (await api.get("/v1/cpd-requests?limit=200", "admin"))["items"]
+    }
+    assert statuses == {"submitted", "approved", "declined", "cancelled"}
+    assert len((await api.get("/v1/cpd-requests?awaiting_me=true", "s-head"))["items"]) == 2
+    assert len((await api.get("/v1/cpd-requests?awaiting_me=true", "admin"))["items"]) == 4
+    budgets = await api.get("/v1/budgets", "admin")
+    assert all(s["amount"] is not None for s in budgets["schools"])
+    assert float(budgets["committed"]) > 0
+    calendar = await api.get("/v1/calendar?scope=trust", "n-t1")
+    assert len(calendar["entries"]) >= 15
