@@ -119,6 +119,7 @@ async def test_what_is_due_for_me_and_my_schools(demo: Stack, api: Api) -> None:
         "evaluation_short_term": 0,
         "evaluation_medium_term": 0,
         "evaluation_report": 0,
+        "request_decision": 0,
         "overdue": 4,
     }
     admin = await api.get("/v1/follow-ups", "admin")

@@ -198,6 +198,8 @@ async def test_publishing_a_run_records_its_activity_once(api: Api) -> None:
     )
     # A programme with runs is kept.
     await api.delete(f"/v1/programmes/{p['id']}", "admin", expect=409)
+    # The run's activity goes with the run (cancel it), not by deleting the activity.
+    await api.delete(f"/v1/activities/{r['activity_id']}", "admin", expect=409)
 
 
 async def _ask(api: Api, who: str, run_id: str, **fields: Any) -> dict[str, Any]:
@@ -498,3 +500,37 @@ async def test_erasure_removes_the_persons_requests(api: Api, demo: Stack) -> No
     # The school's budget still counts the place that was approved.
     budget = await api.get(f"/v1/budgets/{NORTHFIELD}/2026-27", "n-head")
     assert Decimal(budget["committed"]) == Decimal("250")
+
+
+async def test_requests_wait_in_the_deciders_follow_ups(api: Api) -> None:
+    p = await programme(api)
+    r = await run(api, p["id"])
+    q = await _ask(api, "n-t2", r["id"])
+    study = await api.post(
+        "/v1/cpd-requests",
+        "n-head",
+        {
+            "kind": "study",
+            "institution": "X",
+            "course": "NPQ for heads",
+            "starts_on": "2027-01-10",
+            "ends_on": "2027-02-10",
+            "cost": "0",
+        },
+    )
+
+    def decisions(follow: dict[str, Any]) -> list[str | None]:
+        return [i["request_id"] for i in follow["items"] if i["kind"] == "request_decision"]
+
+    # Leaders of the requester's school and trust admins decide; the requester never does.
+    assert decisions(await api.get("/v1/follow-ups", "n-head")) == [q["id"]]
+    assert set(decisions(await api.get("/v1/follow-ups", "n-deputy"))) == {q["id"], study["id"]}
+    assert set(decisions(await api.get("/v1/follow-ups", "admin"))) == {q["id"], study["id"]}
+    assert decisions(await api.get("/v1/follow-ups", "s-head")) == []
+    assert decisions(await api.get("/v1/follow-ups", "n-t2")) == []
+    schools = {s["school_id"]: s for s in (await api.get("/v1/follow-ups", "admin"))["schools"]}
+    assert schools[str(NORTHFIELD)]["request_decision"] == 2
+    await api.post(
+        f"/v1/cpd-requests/{q['id']}/decision", "n-head", {"decision": "approve"}, expect=200
+    )
+    assert decisions(await api.get("/v1/follow-ups", "n-head")) == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
@@ -21,6 +21,7 @@ from cpd_evaluation.activities.errors import (
 )
 from cpd_evaluation.activities.schemas import ActivityCreate, ActivityUpdate, CostsIn
 from cpd_evaluation.models import Activity, ActivityNeed, Need, Participant, School
+from cpd_evaluation.models.offer import ProgrammeRun
 from cpd_evaluation.participants import service as participants_service
 from cpd_evaluation.providers import service as providers_service
 
@@ -217,6 +218,11 @@ async def delete_activity(session: AsyncSession, activity: Activity) -> None:
     if activity.source != "manual":
         raise ManagedElsewhere(
             "This activity comes from a lesson study and cannot be deleted here."
+        )
+    if await session.scalar(select(exists().where(ProgrammeRun.activity_id == activity.id))):
+        raise ManagedElsewhere(
+            "This activity is a published run of the trust's CPD offer; cancel the run "
+            "(/v1/programmes/{id}/runs/{run_id}/cancel) instead."
         )
     participants = list(
         await session.scalars(select(Participant).where(Participant.activity_id == activity.id))

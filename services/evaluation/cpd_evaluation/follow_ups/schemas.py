@@ -23,6 +23,9 @@ class FollowUpItem(BaseModel):
         description="The evaluation plan of an `evaluation_*` item; null otherwise."
     )
     evaluation_title: str | None
+    request_id: uuid.UUID | None = Field(
+        None, description="The request for CPD of a `request_decision` item; null otherwise."
+    )
     due_on: date
     overdue: bool
 
@@ -39,6 +42,7 @@ class SchoolFollowUps(BaseModel):
     evaluation_short_term: int
     evaluation_medium_term: int
     evaluation_report: int
+    request_decision: int
     overdue: int
 
 

@@ -8,6 +8,7 @@ The open items, derived (never stored) from what was recorded:
 - ``coaching_session``: the next session the pair set in the latest entry of their log.
 - ``feedback``: a participant who has not given feedback while the window is open; due on the
   last session.
+- ``request_decision``: a submitted request for CPD, due from whoever decides it.
 - ``evaluation_baseline``, ``evaluation_short_term``, ``evaluation_medium_term``,
   ``evaluation_report``: an evaluation plan's data point (or report) with a due date whose
   status has not reached it; due from the plan's person responsible, counted for the plan's
@@ -28,8 +29,10 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Select,
+    String,
     Subquery,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -50,7 +53,8 @@ from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
 from cpd_evaluation.follow_ups.schemas import FollowUpItem, FollowUps, SchoolFollowUps
-from cpd_evaluation.models import Activity, Participant, School
+from cpd_evaluation.models import Activity, Participant, Person, School
+from cpd_evaluation.models.offer import CpdRequest, Programme, ProgrammeRun
 from cpd_evaluation.models.plans import EvaluationPlan
 from cpd_evaluation.models.voice import (
     CoachingAgreement,
@@ -65,6 +69,9 @@ from cpd_evaluation.terms.voice import (
     FOLLOW_UP_KINDS,
     IMPACT_REPORT_AFTER_DAYS,
 )
+
+# A request for CPD is due a decision a week after it was made (or by its first day).
+REQUEST_DECISION_DAYS = 7
 
 # Facilitators run the training; they owe no gap task, impact report or feedback.
 DELEGATE = Participant.role != "facilitator"
@@ -95,6 +102,48 @@ def _plan_items() -> list[Select[Any]]:
             )
         )
     return out
+
+
+def _request_items() -> Select[Any]:
+    """A submitted request for CPD, due from each person who may decide it (a leader of the
+    requester's school, or the trust team for trust-funded places; never the requester), a
+    week after it was made or by its first day, whichever is sooner."""
+    decider = and_(
+        Person.trust_id == CpdRequest.trust_id,
+        Person.active,
+        CpdRequest.person_id.is_distinct_from(Person.id),
+        or_(
+            Person.roles.contains(["trust_admin"]),
+            and_(
+                ~CpdRequest.decided_by_trust,
+                Person.roles.contains(["school_leader"]),
+                Person.school_ids.contains(array([CpdRequest.school_id], type_=Uuid)),
+            ),
+        ),
+    )
+    return (
+        select(
+            literal("request_decision"),
+            CpdRequest.id,
+            ProgrammeRun.activity_id,
+            CpdRequest.trust_id,
+            Person.id,
+            cast(
+                func.least(
+                    cast(CpdRequest.created_at, Date) + REQUEST_DECISION_DAYS,
+                    CpdRequest.starts_on,
+                ),
+                Date,
+            ),
+            func.coalesce(Programme.title, CpdRequest.course),
+            array([CpdRequest.school_id], type_=Uuid),
+        )
+        .select_from(CpdRequest)
+        .outerjoin(ProgrammeRun, ProgrammeRun.id == CpdRequest.run_id)
+        .outerjoin(Programme, Programme.id == ProgrammeRun.programme_id)
+        .join(Person, decider)
+        .where(CpdRequest.status == "submitted")
+    )
 
 
 def open_items(*, today: date) -> Subquery:
@@ -208,9 +257,9 @@ def open_items(*, today: date) -> Subquery:
             ~exists().where(Feedback.participant_id == Participant.id),
         )
     )
-    return union_all(gap_task, impact_report, coaching, feedback, *_plan_items()).subquery(
-        "follow_ups"
-    )
+    return union_all(
+        gap_task, impact_report, coaching, feedback, *_plan_items(), _request_items()
+    ).subquery("follow_ups")
 
 
 async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> FollowUps:
@@ -233,8 +282,9 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
                 item_id=r.item_id,
                 activity_id=r.activity_id,
                 activity_title=r.title if r.activity_id else None,
-                evaluation_id=None if r.activity_id else r.item_id,
-                evaluation_title=None if r.activity_id else r.title,
+                evaluation_id=r.item_id if r.kind.startswith("evaluation_") else None,
+                evaluation_title=r.title if r.kind.startswith("evaluation_") else None,
+                request_id=r.item_id if r.kind == "request_decision" else None,
                 due_on=r.due_on,
                 overdue=r.due_on < today,
             )
@@ -250,6 +300,14 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
                 func.unnest(items_q.c.school_ids).label("school_id"),
                 items_q.c.kind,
                 items_q.c.due_on,
+                # What one count is: an item per person it is due from, but a request once
+                # however many may decide it.
+                case(
+                    (items_q.c.kind == "request_decision", cast(items_q.c.item_id, String)),
+                    else_=cast(items_q.c.item_id, String)
+                    + ":"
+                    + func.coalesce(cast(items_q.c.person_id, String), ""),
+                ).label("counted"),
             )
             .where(items_q.c.trust_id == principal.trust_id)
             .subquery("per_school")
@@ -259,8 +317,8 @@ async def follow_ups_for(session: AsyncSession, *, principal: Principal) -> Foll
             select(
                 per_school.c.school_id,
                 per_school.c.kind,
-                func.count(),
-                func.count().filter(per_school.c.due_on < today),
+                func.count(per_school.c.counted.distinct()),
+                func.count(per_school.c.counted.distinct()).filter(per_school.c.due_on < today),
             )
             .where(per_school.c.school_id.in_(school_ids))
             .group_by(per_school.c.school_id, per_school.c.kind)
@@ -295,7 +353,12 @@ async def announce_due(session: AsyncSession, *, today: date | None = None) -> i
             items_q.c.school_ids,
             func.array_remove(func.array_agg(items_q.c.person_id), None).label("person_ids"),
         )
-        .where(items_q.c.due_on <= today, items_q.c.due_on > today - timedelta(days=365))
+        .where(
+            items_q.c.due_on <= today,
+            items_q.c.due_on > today - timedelta(days=365),
+            # Deciders hear of a request when it is made (request.submitted), not again here.
+            items_q.c.kind != "request_decision",
+        )
         .group_by(
             items_q.c.kind,
             items_q.c.item_id,

@@ -34,7 +34,7 @@ from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin
 from cpd_evaluation.models import Base, _one_of
-from cpd_evaluation.terms.voice import FOLLOW_UP_KINDS, PROVIDER_KINDS
+from cpd_evaluation.terms.voice import NOTICE_KINDS, PROVIDER_KINDS
 
 # ---- participant voice --------------------------------------------------------------------
 
@@ -172,7 +172,7 @@ class FollowUpNotice(TenantMixin, Base):
     per item and due date, inserted with the event, so restarts and replicas tell it once."""
 
     __tablename__ = "follow_up_notices"
-    __table_args__ = (CheckConstraint(_one_of("kind", FOLLOW_UP_KINDS), name="kind"),)
+    __table_args__ = (CheckConstraint(_one_of("kind", NOTICE_KINDS), name="kind"),)
 
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
     item_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

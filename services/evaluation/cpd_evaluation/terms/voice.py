@@ -17,8 +17,11 @@ FollowUpKind = Literal[
     "evaluation_short_term",
     "evaluation_medium_term",
     "evaluation_report",
+    "request_decision",
 ]
 FOLLOW_UP_KINDS: tuple[str, ...] = FollowUpKind.__args__  # type: ignore[attr-defined]
+# Kinds the worker tells as they fall due (one notice each); a request is told when made.
+NOTICE_KINDS = tuple(k for k in FOLLOW_UP_KINDS if k != "request_decision")
 
 # Activities whose learning log is walled off from appraisal.
 COACHING_KINDS = ("coaching", "mentoring", "peer_coaching")
