@@ -86,6 +86,17 @@ async def test_a_good_csv_is_stored_with_pseudonyms_and_flags(demo: Stack, api: 
     assert values == {31.0, 45.0, 38.0}
     assert await stored(demo) == 3
 
+    # Downloaded, the data comes back by pseudonym only.
+    export = await api.call("GET", f"/v1/measures/{mid}/observations.csv", "n-head")
+    assert export.headers["content-type"].startswith("text/csv")
+    lines = export.text.splitlines()
+    assert lines[0] == "subject_key,phase,value,date,disadvantaged,send,year_group,group"
+    assert len(lines) == 4 and "A10000000000" not in export.text
+    assert {line.split(",")[2] for line in lines[1:]} == {"31", "45", "38"}
+    assert sorted(line.split(",")[7] for line in lines[1:]) == ["comparison", "cpd", "cpd"]
+    await api.call("GET", f"/v1/measures/{mid}/observations.csv", "n-gov", expect=403)
+    await api.call("GET", f"/v1/measures/{mid}/observations.csv", "r-admin", expect=404)
+
 
 async def test_one_bad_row_stores_nothing_and_each_bad_row_is_named(demo: Stack, api: Api) -> None:
     mid = await new_measure(api, await new_plan(api))
@@ -138,6 +149,8 @@ async def test_columns_that_name_a_pupil_are_refused(demo: Stack, api: Api) -> N
     assert "pupil_id instead" in resp["errors"][0]["msg"]
     await upload(api, mid, "", expect=422)
     await upload(api, mid, b"pupil_id,phase,value\n\xff\xfe,baseline,3\n", expect=422)
+    nul = await upload(api, mid, b"pupil_id,phase,value\nA1\x00,baseline,3\n", expect=422)
+    assert "NUL" in nul["errors"][0]["msg"]
     assert await stored(demo) == 0
 
 

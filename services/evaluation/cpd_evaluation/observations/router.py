@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.errors import Forbidden, problems
+from cpd_common.http import etag_of
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.evaluations.access import PLAN_READERS
 from cpd_evaluation.measures import service as measures_service
 from cpd_evaluation.models.measures import Observation
-from cpd_evaluation.observations import pseudonyms, rows, schemas, service
+from cpd_evaluation.observations import export, pseudonyms, rows, schemas, service
 from cpd_evaluation.observations.errors import UnsupportedUpload, UploadTooLarge
 from cpd_evaluation.terms.measures import Phase
 
@@ -168,6 +169,38 @@ async def upload_observations(
         result.model_dump(mode="json"),
         status_code=201,
         headers={"Location": f"{PREFIX}/{measure.id}/observations"},
+    )
+
+
+@router.get(
+    "/{measure_id}/observations.csv",
+    summary="A measure's observations as CSV",
+    description="Every observation (or one phase's), by phase then as recorded: "
+    "`subject_key` (pupils by pseudonym only), `phase`, `value`, `date`, `disadvantaged`, "
+    "`send`, `year_group`, `group`. For leaders and trust admins.",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "One row per observation."},
+        **problems(403, 404, described=OBSERVATION_PROBLEMS),
+    },
+)
+async def observations_csv(
+    measure_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    phase: Annotated[Phase | None, Query()] = None,
+) -> Response:
+    measure = await measures_service.get_measure(session, measure_id, principal=principal)
+    if not service.can_read_rows(principal):
+        raise Forbidden(OBSERVATION_PROBLEMS[403])
+    body = await export.to_csv(session, measure, phase=phase)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="observations-{measure.id}.csv"',
+            "ETag": etag_of({"csv": body}),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from cpd_common.input_guard import NUL_MESSAGE
 from cpd_evaluation.measures.schemas import MAX_MAGNITUDE
 from cpd_evaluation.models.measures import Measure
 from cpd_evaluation.observations.errors import InvalidUpload, UploadTooLarge
@@ -152,9 +153,10 @@ def _read_header(header: list[str], *, subjects: str) -> list[str]:
 
 
 def decode(raw: bytes) -> str:
+    # The shared input guard checks JSON and form bodies; a CSV is checked here, alike.
     if b"\x00" in raw:
         raise InvalidUpload(
-            "The CSV holds NUL characters.", errors=[{"loc": "body", "msg": "NUL character"}]
+            "The CSV holds NUL characters.", errors=[{"loc": "body", "msg": NUL_MESSAGE}]
         )
     try:
         return raw.decode("utf-8-sig")
