@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cpd_audit.audits import schemas, service
 from cpd_common.auth import PrincipalDep
@@ -13,7 +13,7 @@ from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
-from cpd_common.pagination import Page, PageDep
+from cpd_common.pagination import Page, PageDep, SearchDep, SortKey
 
 router = APIRouter(prefix="/v1/audits", route_class=ApiRoute, tags=["audits"])
 
@@ -51,13 +51,16 @@ async def create_audit(
     summary="List audits",
     description="Audits you may see, filtered; `?awaiting_me=true` lists those waiting for "
     "your response. Each carries `me`, your own part in it (whether you were in its frozen "
-    "audience and have responded), shown to you alone. " + VISIBILITY,
+    "audience and have responded), shown to you alone. `q` searches title and description. "
+    + VISIBILITY,
     responses=problems(403, 422),
 )
 async def list_audits(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
+    sort: Annotated[SortKey, Depends(service.SORTS)],
+    q: SearchDep = None,
     status: Annotated[schemas.AuditStatus | None, Query()] = None,
     school_id: Annotated[uuid.UUID | None, Query(description="Audits covering this school")] = None,
     instrument_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -73,6 +76,8 @@ async def list_audits(
         session,
         principal=principal,
         page=page,
+        sort=sort,
+        q=q,
         status=status,
         school_id=school_id,
         instrument_id=instrument_id,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, false, not_, or_, select
+from sqlalchemy import and_, delete, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import audience, schemas
@@ -26,7 +26,7 @@ from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.events import catalogue
-from cpd_common.pagination import PageParams, paginate
+from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
 
 WITHHELD_PRIMARY = "fewer than {k} respondents"
 WITHHELD_COMPLEMENTARY = (
@@ -106,11 +106,24 @@ async def get_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Pr
     return audit
 
 
+# ``?sort=`` of ``GET /v1/audits``.
+SORTS = sort_param(
+    {
+        "title": func.lower(Audit.title),
+        "created_at": Audit.created_at,
+        "opens_on": Audit.opens_on,
+        "closes_on": Audit.closes_on,
+    }
+)
+
+
 async def list_audits(
     session: AsyncSession,
     *,
     principal: Principal,
     page: PageParams,
+    sort: SortKey = ID_ORDER,
+    q: str | None = None,
     status: str | None = None,
     school_id: uuid.UUID | None = None,
     instrument_id: uuid.UUID | None = None,
@@ -118,6 +131,9 @@ async def list_audits(
 ) -> tuple[list[Audit], str | None]:
     require_person_role(principal)
     stmt = select(Audit).where(_visible(principal))
+    search = text_search(q, Audit.title, Audit.description)
+    if search is not None:
+        stmt = stmt.where(search)
     if awaiting_me is not None:
         # Open, in my frozen audience, not answered by me: only ever about the caller.
         mine = audience.awaiting(principal.person_id) if principal.person_id else false()
@@ -132,7 +148,7 @@ async def list_audits(
                 select(InstrumentVersion.id).where(InstrumentVersion.instrument_id == instrument_id)
             )
         )
-    return await paginate(session, stmt, Audit.id, page)
+    return await paginate(session, stmt, Audit.id, page, sort=sort)
 
 
 async def instrument_of(

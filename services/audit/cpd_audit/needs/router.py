@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cpd_audit.needs import schemas, service
 from cpd_common.auth import PrincipalDep
@@ -14,7 +14,7 @@ from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
-from cpd_common.pagination import Page, PageDep
+from cpd_common.pagination import Page, PageDep, SearchDep, SortKey
 
 router = APIRouter(prefix="/v1/needs", route_class=ApiRoute, tags=["needs"])
 accept_router = APIRouter(prefix="/v1/audits", route_class=ApiRoute, tags=["needs"])
@@ -56,13 +56,16 @@ async def record_need(
     "",
     response_model=Page[schemas.NeedRead],
     summary="List needs",
-    description="The needs register, filtered; only the needs you may see. " + VISIBILITY,
+    description="The needs register, filtered; only the needs you may see. `q` searches "
+    "title, description and team name. " + VISIBILITY,
     responses=problems(403, 422),
 )
 async def list_needs(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
+    sort: Annotated[SortKey, Depends(service.SORTS)],
+    q: SearchDep = None,
     school_id: Annotated[uuid.UUID | None, Query(description="Only this school's needs")] = None,
     level: Annotated[schemas.NeedLevel | None, Query()] = None,
     status: Annotated[schemas.NeedStatus | None, Query()] = None,
@@ -77,6 +80,8 @@ async def list_needs(
         session,
         principal=principal,
         page=page,
+        sort=sort,
+        q=q,
         school_id=school_id,
         level=level,
         status=status,

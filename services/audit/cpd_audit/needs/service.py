@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,7 @@ from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
-from cpd_common.pagination import PageParams, paginate
+from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
 
 
 def _mentees(principal: Principal) -> Any:
@@ -80,11 +80,25 @@ async def get_need(session: AsyncSession, need_id: uuid.UUID, *, principal: Prin
     return need
 
 
+# ``?sort=`` of ``GET /v1/needs``: ``priority`` puts high first, then medium, then low.
+SORTS = sort_param(
+    {
+        "title": func.lower(Need.title),
+        "priority": case({"high": 0, "medium": 1, "low": 2}, value=Need.priority, else_=3),
+        "status": Need.status,
+        "created_at": Need.created_at,
+        "updated_at": Need.updated_at,
+    }
+)
+
+
 async def list_needs(
     session: AsyncSession,
     *,
     principal: Principal,
     page: PageParams,
+    sort: SortKey = ID_ORDER,
+    q: str | None = None,
     school_id: uuid.UUID | None = None,
     level: str | None = None,
     status: str | None = None,
@@ -95,6 +109,9 @@ async def list_needs(
 ) -> tuple[list[Need], str | None]:
     require_planning_role(principal)
     stmt = select(Need).where(visible(principal))
+    search = text_search(q, Need.title, Need.description, Need.team_name)
+    if search is not None:
+        stmt = stmt.where(search)
     if school_id is not None:
         stmt = stmt.where(Need.school_id == school_id)
     if level is not None:
@@ -113,7 +130,7 @@ async def list_needs(
             .where(NeedAuditItem.need_id == Need.id, NeedAuditItem.audit_id == audit_id)
             .exists()
         )
-    return await paginate(session, stmt, Need.id, page)
+    return await paginate(session, stmt, Need.id, page, sort=sort)
 
 
 async def audit_links(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.events import catalogue
+from cpd_common.pagination import sort_param, text_search
 from cpd_evaluation.activities.access import visible_to
 from cpd_evaluation.activities.errors import ActivityNotFound
 from cpd_evaluation.activities.schemas import ActivityRead, CostsRead, SessionRead
@@ -61,10 +62,25 @@ def list_query(
                 Participant.activity_id == Activity.id, Participant.person_id == person_id
             )
         )
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(Activity.title.ilike(pattern, escape="\\"))
+    search = text_search(q, Activity.title, Activity.subject, Activity.focus)
+    if search is not None:
+        stmt = stmt.where(search)
     return stmt
+
+
+# ``?sort=`` of ``GET /v1/activities``: ``first_session`` is the day of its first session
+# (activities without sessions come last either way).
+SORTS = sort_param(
+    {
+        "title": func.lower(Activity.title),
+        "first_session": select(func.min(ActivitySession.held_on))
+        .where(ActivitySession.activity_id == Activity.id)
+        .correlate(Activity)
+        .scalar_subquery(),
+        "created_at": Activity.created_at,
+        "updated_at": Activity.updated_at,
+    }
+)
 
 
 def total_cost(activity: Activity) -> Decimal:

@@ -6,14 +6,14 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import Unprocessable
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
-from cpd_common.pagination import Page, PageDep, paginate
+from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, paginate
 from cpd_evaluation.activities import reads, schemas, service
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import (
@@ -37,12 +37,14 @@ router = APIRouter(
     summary="List activities you can see",
     description="Trust admins see every activity of the trust, leaders those of their schools, "
     "staff those they take part in or recorded. Filters combine; `date_from`/`date_to` keep "
-    "activities whose sessions overlap the range; `q` searches titles (case-insensitive).",
+    "activities whose sessions overlap the range; `q` searches title, subject and focus "
+    "(every word, any case).",
 )
 async def list_activities(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
+    sort: Annotated[SortKey, Depends(reads.SORTS)],
     school_id: Annotated[uuid.UUID | None, Query(description="Activities of this school")] = None,
     kind: Annotated[ActivityKind | None, Query()] = None,
     provider_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -55,12 +57,7 @@ async def list_activities(
         uuid.UUID | None, Query(description="Activities this person takes part in")
     ] = None,
     status: Annotated[ActivityStatus | None, Query()] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            min_length=1, max_length=200, pattern=r"^[^\x00]*$", description="Words in the title"
-        ),
-    ] = None,
+    q: SearchDep = None,
 ) -> Any:
     if date_from is not None and date_to is not None and date_from > date_to:
         raise Unprocessable(
@@ -79,7 +76,7 @@ async def list_activities(
         q=q,
         status=status,
     )
-    rows, cursor = await paginate(session, stmt, Activity.id, page)
+    rows, cursor = await paginate(session, stmt, Activity.id, page, sort=sort)
     return Page[schemas.ActivityRead](
         items=await reads.activity_reads(session, rows), next_cursor=cursor
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
-from cpd_common.pagination import Page, PageDep, paginate
+from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, paginate
 from cpd_lessonstudy.models import LessonStudy
 from cpd_lessonstudy.studies import schemas, service
 from cpd_lessonstudy.studies.routing import (
@@ -34,12 +34,15 @@ router = APIRouter(
     response_model=Page[schemas.StudyRead],
     summary="List lesson studies you can see",
     description="Your own studies, the studies of the schools you lead, or (trust admins) every "
-    "study of the trust. Filter by school, status, member (a person id) and subject.",
+    "study of the trust. Filter by school, status, member (a person id) and subject; `q` "
+    "searches title, subject, learning goal and research question.",
 )
 async def list_studies(
     session: SessionDep,
     principal: PrincipalDep,
     page: PageDep,
+    sort: Annotated[SortKey, Depends(service.SORTS)],
+    q: SearchDep = None,
     school_id: Annotated[
         uuid.UUID | None, Query(description="Studies involving this school")
     ] = None,
@@ -50,9 +53,14 @@ async def list_studies(
     ] = None,
 ) -> Any:
     stmt = service.list_query(
-        principal=principal, school_id=school_id, status=status, member=member, subject=subject
+        principal=principal,
+        school_id=school_id,
+        status=status,
+        member=member,
+        subject=subject,
+        q=q,
     )
-    rows, cursor = await paginate(session, stmt, LessonStudy.id, page)
+    rows, cursor = await paginate(session, stmt, LessonStudy.id, page, sort=sort)
     return Page[schemas.StudyRead](
         items=await service.study_reads(session, rows), next_cursor=cursor
     )

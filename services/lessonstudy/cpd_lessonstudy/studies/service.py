@@ -14,6 +14,7 @@ from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
+from cpd_common.pagination import sort_param, text_search
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
     CasePupil,
@@ -105,6 +106,17 @@ async def create_study(
     return study
 
 
+# ``?sort=`` of ``GET /v1/lesson-studies``.
+SORTS = sort_param(
+    {
+        "title": func.lower(LessonStudy.title),
+        "created_at": LessonStudy.created_at,
+        "updated_at": LessonStudy.updated_at,
+        "started_at": LessonStudy.started_at,
+    }
+)
+
+
 def list_query(
     *,
     principal: Principal,
@@ -112,10 +124,20 @@ def list_query(
     status: str | None = None,
     member: uuid.UUID | None = None,
     subject: str | None = None,
+    q: str | None = None,
 ) -> Select[LessonStudy]:
     stmt = select(LessonStudy).where(
         LessonStudy.trust_id == principal.trust_id, visible_to(principal)
     )
+    search = text_search(
+        q,
+        LessonStudy.title,
+        LessonStudy.subject,
+        LessonStudy.learning_goal,
+        LessonStudy.research_question,
+    )
+    if search is not None:
+        stmt = stmt.where(search)
     if school_id is not None:
         stmt = stmt.where(LessonStudy.school_ids.contains([school_id]))
     if status is not None:
