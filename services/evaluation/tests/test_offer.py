@@ -384,6 +384,7 @@ async def test_budget_figures_match_independent_sums(api: Api, demo: Stack) -> N
         expect=200,
     )
     budget = await api.get(f"/v1/budgets/{NORTHFIELD}/{year}", "n-head")
+    # The course released 12 hours of staff time: at no hourly cost set, it costs nothing here.
     spent = Decimal("450") + Decimal("20") + Decimal("360")
     committed = Decimal("150") + Decimal("250") + Decimal("400")
     assert Decimal(budget["spent"]) == spent
@@ -399,6 +400,10 @@ async def test_budget_figures_match_independent_sums(api: Api, demo: Stack) -> N
     }
     needs = {n["key"]: Decimal(n["committed"]) + Decimal(n["spent"]) for n in budget["by_need"]}
     assert needs == {"unassigned": spent + committed}
+    # With the trust's hourly staff cost set, the released time counts as spent too.
+    await api.put("/v1/evaluation-settings", "admin", {"hourly_staff_cost": "30.00"})
+    with_time = await api.get(f"/v1/budgets/{NORTHFIELD}/{year}", "n-head")
+    assert Decimal(with_time["spent"]) == spent + 12 * Decimal("30")
     side_by_side = await api.get(f"/v1/budgets?academic_year={year}", "admin")
     by_school = {s["school_id"]: s for s in side_by_side["schools"]}
     assert Decimal(by_school[str(SOUTHBANK)]["committed"]) == Decimal("150")

@@ -4,8 +4,9 @@ Spend lines, in one SQL union, each dated and charged to one school:
 - approved requests that the school pays (not trust-funded): their cost, committed until
   their last day has passed, then spent;
 - activities recorded by hand (not runs of the offer, whose cost arrives through the
-  requests that booked them), split equally between their schools: fees, materials and
-  supply cover, spent once they started, committed before.
+  requests that booked them), split equally between their schools: fees, materials, supply
+  cover and released staff time (its hours at the trust's hourly staff cost from
+  ``/v1/evaluation-settings``, when set), spent once they started, committed before.
 A line falls in the academic year of its first day. ``by_need`` splits a line equally
 between the needs it meets (``unassigned`` when none); ``by_format`` groups by programme
 format (recorded activities by the format their kind usually has; study as
@@ -37,6 +38,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, NotFound
 from cpd_evaluation.budgets.schemas import SchoolBudget, Spend, TrustBudgets
+from cpd_evaluation.evaluation_settings import service as settings_service
 from cpd_evaluation.models import Activity, ActivityNeed, School
 from cpd_evaluation.models.offer import Budget, CpdRequest, Programme, ProgrammeRun
 from cpd_evaluation.records.years import AcademicYear
@@ -64,7 +66,7 @@ def budget_schools(principal: Principal) -> Any:
     raise CannotSeeBudgets("School leaders and trust admins see and set CPD budgets.")
 
 
-def _lines(trust_id: uuid.UUID, year: AcademicYear, today: date) -> Any:
+def _lines(trust_id: uuid.UUID, year: AcademicYear, today: date, hourly: Decimal) -> Any:
     request_format = func.coalesce(Programme.format, literal(PROFESSIONAL_STUDY))
     requests = (
         select(
@@ -97,7 +99,12 @@ def _lines(trust_id: uuid.UUID, year: AcademicYear, today: date) -> Any:
         select(
             school.c.school_id,
             (
-                (Activity.fees + Activity.materials_cost + Activity.supply_cover_cost)
+                (
+                    Activity.fees
+                    + Activity.materials_cost
+                    + Activity.supply_cover_cost
+                    + Activity.release_time_hours * hourly
+                )
                 / func.cardinality(Activity.school_ids)
             ).label("amount"),
             (Activity.starts_on <= today).label("taken_place"),
@@ -133,7 +140,8 @@ async def figures(
     """Three round trips whatever the number of schools: totals, by format, by need."""
     today = today or utcnow().date()
     ids = [s for s, _ in schools]
-    lines = _lines(trust_id, year, today)
+    hourly = await settings_service.hourly_staff_cost(session, trust_id) or Decimal(0)
+    lines = _lines(trust_id, year, today, hourly)
     in_schools = lines.c.school_id.in_(ids or [uuid.UUID(int=0)])
     committed = func.coalesce(func.sum(lines.c.amount).filter(~lines.c.taken_place), 0)
     spent = func.coalesce(func.sum(lines.c.amount).filter(lines.c.taken_place), 0)
