@@ -64,13 +64,14 @@ async def test_demo_holds_two_evaluated_programmes(demo: Stack, api: Api) -> Non
     )
     small = behaviour["effect_size"]
     assert small is not None and small["ci_low"] < 0 < small["ci_high"], small
-    assert "cannot rule out" in behaviour["reading"]
+    assert "cannot rule out" in behaviour["reading"] and "improvement" in behaviour["reading"]
     assert "small_sample" in [w["code"] for w in behaviour["warnings"]]
 
     # Governors of the schools read the reports.
     report = await api.call("GET", f"{PLANS}/{maths}/report", "n-gov")
     assert "Does reasoning with representations" in report.text
     assert "standards committee" in report.text
+    assert "Disadvantaged pupils: gap to the others" in report.text
     await api.call("GET", f"{PLANS}/{maths}/report", "s-gov", expect=404)
     for gov in ("n-gov", "s-gov"):
         chart = await api.call("GET", f"{PLANS}/{calm}/report.svg", gov)

@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from cpd_evaluation.impact.schemas import PhaseComparison
+from cpd_evaluation.impact.schemas import GroupGap, PhaseComparison
 from cpd_evaluation.reports.service import ReportRecord
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -101,6 +101,9 @@ def signed(value: float | None) -> str:
     return f"{value:+.2f}".replace("-", "\u2212")
 
 
+FLAG_WORDS = {"disadvantaged": "Disadvantaged pupils", "send": "Pupils with SEND"}
+
+
 @dataclass(frozen=True)
 class ImpactLine:
     measure: str
@@ -115,6 +118,20 @@ class ImpactLine:
     ci_high: float | None
     reading: str
     warnings: list[str]
+    higher_is_better: bool = True
+    gaps: tuple[str, ...] = ()
+
+
+def _gap_line(gap: GroupGap) -> str:
+    who = FLAG_WORDS.get(gap.flag) or f"Year group {gap.value}"
+    if gap.withheld is not None or gap.gap_before is None or gap.gap_after is None:
+        return f"{who}: withheld, fewer than 5 pupils on one side."
+    verdict = "narrowed" if gap.narrowed else "did not narrow"
+    return (
+        f"{who}: gap to the others {signed(gap.gap_before)} before and "
+        f"{signed(gap.gap_after)} after (in the measure's units, positive when behind): "
+        f"it {verdict}."
+    )
 
 
 def _sizes(comparison: PhaseComparison) -> str:
@@ -146,6 +163,8 @@ def impact_lines(record: ReportRecord) -> list[ImpactLine]:
                     ci_high=effect.ci_high if effect is not None else None,
                     reading=c.reading,
                     warnings=[w.message for w in c.warnings],
+                    higher_is_better=measure.higher_is_better,
+                    gaps=tuple(_gap_line(g) for g in c.gaps if g.flag != "year_group"),
                 )
             )
     perception = record.impact.perception
@@ -177,6 +196,7 @@ def impact_lines(record: ReportRecord) -> list[ImpactLine]:
 @dataclass(frozen=True)
 class EffectRow:
     label: str
+    detail: str
     y: float
     x: float
     x_low: float
@@ -199,8 +219,14 @@ class CostBar:
     amount: str
 
 
+def _better(line: ImpactLine) -> tuple[float, float, float]:
+    """The effect and its interval turned so that right is always better."""
+    g, low, high = line.effect or 0.0, line.ci_low or 0.0, line.ci_high or 0.0
+    return (g, low, high) if line.higher_is_better else (-g, -high, -low)
+
+
 def _scale(lines: Sequence[ImpactLine]) -> tuple[float, float]:
-    values = [v for ln in lines for v in (ln.ci_low, ln.ci_high) if v is not None]
+    values = [v for ln in lines for v in _better(ln)[1:]]
     bound = max([1.0, *(abs(v) for v in values)])
     bound = float(int(bound * 2 + 0.999)) / 2  # round up to the next 0.5
     return -bound, bound
@@ -216,11 +242,12 @@ def chart_context(record: ReportRecord) -> dict[str, Any]:
     top = 90
     rows = [
         EffectRow(
-            label=f"{ln.measure} ({ln.phases})",
+            label=ln.measure,
+            detail=ln.phases + ("" if ln.higher_is_better else ", lower is better"),
             y=top + i * ROW_HEIGHT,
-            x=x_of(ln.effect or 0.0),
-            x_low=x_of(ln.ci_low or 0.0),
-            x_high=x_of(ln.ci_high or 0.0),
+            x=x_of(_better(ln)[0]),
+            x_low=x_of(_better(ln)[1]),
+            x_high=x_of(_better(ln)[2]),
         )
         for i, ln in enumerate(lines)
     ]
