@@ -244,3 +244,18 @@ def test_raw_change_reading_when_too_few() -> None:
     assert "Only 8 pupils" in text and "too few for an effect size" in text
     assert "an improvement" in text
     assert "no change to report" in stats.read_raw_change(None, higher_is_better=True, n=0)
+
+
+def test_reading_gives_the_raw_change_in_the_measures_units() -> None:
+    paired = stats.read_effect(
+        effect_of(0.45, 0.2, 0.7),
+        higher_is_better=True,
+        n=60,
+        change=stats.describe_change(4.8157),
+    )
+    assert paired.startswith("A small improvement: the mean rose by 4.82 (effect size +0.45")
+    assert stats.describe_change(-2.5) == "the mean fell by 2.50"
+    assert stats.describe_change(0.0) == "the mean did not change"
+    assert stats.describe_change(-1.25, compared=True) == (
+        "the CPD group's mean change was 1.25 below the comparison group's"
+    )

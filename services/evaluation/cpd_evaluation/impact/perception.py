@@ -131,7 +131,11 @@ def perception_item(row: queries.PerceptionRow) -> schemas.PerceptionItem:
         )
     item.effect_size = schemas.effect_read(effect)
     item.reading = stats.read_effect(
-        effect, higher_is_better=True, n=smallest, subjects="respondents"
+        effect,
+        higher_is_better=True,
+        n=smallest,
+        subjects="respondents",
+        change=stats.describe_change(item.mean_change),
     )
     return item
 

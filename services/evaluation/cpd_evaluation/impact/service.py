@@ -222,8 +222,15 @@ def _comparison(
             )
         )
     if effect is not None:
+        raw = _raw_change(design, cpd, comparison)
         reading = stats.read_effect(
-            effect, higher_is_better=measure.higher_is_better, n=smallest, subjects=subjects
+            effect,
+            higher_is_better=measure.higher_is_better,
+            n=smallest,
+            subjects=subjects,
+            change=None
+            if raw is None
+            else stats.describe_change(raw, compared=design == "groups_change"),
         )
     else:
         reading = stats.read_raw_change(

@@ -208,20 +208,40 @@ def _signed(value: float) -> str:
     return f"{value:+.2f}".replace("-", "\u2212")
 
 
+def describe_change(change: float, *, compared: bool = False) -> str:
+    """The raw change in the measure's own units: of the mean, or (``compared``) of the CPD
+    group's mean change against the comparison group's."""
+    if compared:
+        if change == 0:
+            return "the CPD group's mean changed as much as the comparison group's"
+        side = "above" if change > 0 else "below"
+        return f"the CPD group's mean change was {abs(change):.2f} {side} the comparison group's"
+    if change == 0:
+        return "the mean did not change"
+    return f"the mean {'rose' if change > 0 else 'fell'} by {abs(change):.2f}"
+
+
 def read_effect(
-    effect: EffectSize, *, higher_is_better: bool, n: int, subjects: str = "subjects"
+    effect: EffectSize,
+    *,
+    higher_is_better: bool,
+    n: int,
+    subjects: str = "subjects",
+    change: str | None = None,
 ) -> str:
     """One or two sentences a governor can read: size, direction and what the interval allows.
-    ``n`` is the smallest group's size, ``subjects`` names who was measured ("pupils")."""
+    ``n`` is the smallest group's size, ``subjects`` names who was measured ("pupils"),
+    ``change`` the raw change in words (:func:`describe_change`)."""
     size = magnitude(effect.g)
     figures = (
         f"(effect size {_signed(effect.g)}, 95% interval "
         f"{_signed(effect.ci_low)} to {_signed(effect.ci_high)})"
     )
+    raw = f": {change}" if change else ""
     if size == "negligible":
-        head = f"Little or no change {figures}."
+        head = f"Little or no change{raw} {figures}."
     else:
-        head = f"A {size} {_direction(effect.g, higher_is_better)} {figures}."
+        head = f"A {size} {_direction(effect.g, higher_is_better)}{raw} {figures}."
     if effect.ci_low <= 0 <= effect.ci_high:
         body = " The interval includes zero, so we cannot rule out no effect."
     else:
