@@ -317,7 +317,8 @@ async def test_the_plan_rules_decide_who_sees_and_records(demo: Stack, api: Api)
 
 
 async def test_observations_page_by_cursor_and_filter_by_phase(demo: Stack, api: Api) -> None:
-    mid = await new_measure(api, await new_plan(api))
+    plan = await new_plan(api)
+    mid = await new_measure(api, plan)
     url = f"/v1/measures/{mid}/observations"
     await api.post(
         url,
@@ -346,6 +347,21 @@ async def test_observations_page_by_cursor_and_filter_by_phase(demo: Stack, api:
     assert len(medium) == 4
     one = await api.get(url, "n-head", params={"subject_key": medium[0]["subject_key"]})
     assert {o["phase"] for o in one["items"]} == {"baseline", "medium_term"}
+
+    # A phase uploaded by mistake goes, with the measure's ETag in If-Match.
+    measure_url = f"{PLANS}/{plan}/measures/{mid}"
+    etag = (await api.call("GET", measure_url, "n-head")).headers["etag"]
+    gone = f"{url}?phase=medium_term"
+    await api.call("DELETE", gone, "n-head", expect=428)
+    await api.call("DELETE", gone, "n-head", headers={"If-Match": '"stale"'}, expect=412)
+    await api.call("DELETE", gone, "n-gov", headers={"If-Match": etag}, expect=403)
+    await api.call("DELETE", gone, "r-admin", headers={"If-Match": etag}, expect=404)
+    await api.call("DELETE", gone, "n-head", headers={"If-Match": etag}, expect=204)
+    assert (await api.get(measure_url, "n-head"))["observations"] == {
+        "baseline": 7,
+        "short_term": 0,
+        "medium_term": 0,
+    }
 
 
 async def test_pseudonyms_agree_within_a_trust_and_differ_between_trusts(

@@ -143,6 +143,9 @@ async def test_columns_that_name_a_pupil_are_refused(demo: Stack, api: Api) -> N
         api, mid, "pupil_id,phase,value,class,value\nA1,baseline,3,5B,3\n", expect=422
     )
     assert [e["loc"] for e in resp["errors"]] == ["body.header.4", "body.header.5"]
+    wide = "pupil_id,phase,value," + ",".join(f"c{i}" for i in range(40))
+    resp = await upload(api, mid, wide + "\n", expect=422)
+    assert resp["errors"] == [{"loc": "body.header", "msg": "too many columns"}]
     resp = await upload(api, mid, "pupil_id,value\nA1,3\n", expect=422)
     assert resp["errors"] == [{"loc": "body.header", "msg": "missing column phase"}]
     resp = await upload(api, mid, "person_id,phase,value\nx,baseline,3\n", expect=422)

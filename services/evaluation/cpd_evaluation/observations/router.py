@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.errors import Forbidden, problems
-from cpd_common.http import etag_of
+from cpd_common.http import etag_of, require_if_match
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.evaluations.access import PLAN_READERS
@@ -170,6 +170,31 @@ async def upload_observations(
         status_code=201,
         headers={"Location": f"{PREFIX}/{measure.id}/observations"},
     )
+
+
+@router.delete(
+    "/{measure_id}/observations",
+    status_code=204,
+    summary="Delete a measure's observations at one phase",
+    description="Takes back an upload made to the wrong phase (a corrected one can also "
+    "replace values with `replace=true`). `If-Match` carries the measure's ETag (from `GET "
+    "/v1/evaluations/{plan_id}/measures/{measure_id}`, whose counts per phase change with "
+    "every upload): 428 without it, 412 when the measure changed since.",
+    responses=problems(403, 404, 412, 428, described=OBSERVATION_PROBLEMS),
+)
+async def delete_observations(
+    measure_id: uuid.UUID,
+    phase: Annotated[Phase, Query(description="The phase whose values go.")],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    measure = await measures_service.get_measure(
+        session, measure_id, principal=principal, write=True
+    )
+    require_if_match(request, await measures_service.measure_read(session, measure))
+    await service.delete_phase(session, measure, phase=phase)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -27,6 +27,8 @@ from cpd_evaluation.terms.measures import OBSERVATION_GROUPS, PHASES
 # The most rows one CSV upload may carry, and the most problems one answer lists.
 MAX_CSV_ROWS = 200_000
 MAX_LISTED_ERRORS = 500
+# Every allowed column and a few to refuse by name.
+MAX_COLUMNS = 30
 
 ID_COLUMN = {"pupils": "pupil_id", "staff": "person_id"}
 COLUMNS = ("phase", "value", "date", "disadvantaged", "send", "year_group", "group")
@@ -118,6 +120,11 @@ def _read_header(header: list[str], *, subjects: str) -> list[str]:
     and a missing id, phase or value column."""
     id_column = ID_COLUMN[subjects]
     other_id = ID_COLUMN["staff" if subjects == "pupils" else "pupils"]
+    if len(header) > MAX_COLUMNS:
+        raise InvalidUpload(
+            f"The CSV has {len(header)} columns; it may have at most {MAX_COLUMNS}.",
+            errors=[{"loc": "body.header", "msg": "too many columns"}],
+        )
     columns = [ALIASES.get(_header_name(h), _header_name(h)) for h in header]
     errors = []
     seen: set[str] = set()
@@ -213,7 +220,7 @@ class RowReader:
         if abs(value) > MAX_MAGNITUDE:
             self.problems.add(line, "value", "value is too large")
             return None
-        if value.as_tuple().exponent < -6:  # type: ignore[operator]
+        if value.normalize().as_tuple().exponent < -6:  # type: ignore[operator]
             self.problems.add(line, "value", "value has more than 6 decimal places")
             return None
         return self.in_scale(line, value)

@@ -16,10 +16,11 @@ from typing import Any
 
 import asyncpg
 import uuid_utils
-from sqlalchemy import Select, exists, select, text
+from sqlalchemy import Select, delete, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import utcnow
 from cpd_evaluation.models import Person
 from cpd_evaluation.models.measures import Measure, Observation
 from cpd_evaluation.observations.errors import InvalidUpload, ObservationsExist
@@ -195,6 +196,15 @@ def _refuse_mixed_groups(rows: list[Row], mixed: set[str], problems: Problems) -
                 "the subject is in the other group at another phase; a subject stays in one "
                 "group (cpd or comparison)",
             )
+
+
+async def delete_phase(session: AsyncSession, measure: Measure, *, phase: str) -> None:
+    """``measure`` was fetched for writing (locked) by the caller."""
+    await session.execute(
+        delete(Observation).where(Observation.measure_id == measure.id, Observation.phase == phase)
+    )
+    measure.updated_at = utcnow()
+    await session.flush()
 
 
 def list_query(
