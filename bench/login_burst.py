@@ -50,6 +50,7 @@ async def run(stack: Stack, cfg: Config) -> dict[str, Any]:
     env.update(
         {
             "CPD_LOGIN_FAILURES_PER_ACCOUNT": "1000000000",
+            "CPD_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS": "1000000000",
             "CPD_LOGIN_FAILURES_PER_ADDRESS": "1000000000",
             "CPD_RATE_LIMIT_PERSON_PER_MINUTE": "100000000",
         }

@@ -126,6 +126,7 @@ def create_app(
     app.state.email_refusals = probes.refusal_counter(settings)
     app.state.login_throttle = LoginThrottle(
         per_account=settings.login_failures_per_account,
+        per_account_and_address=settings.login_failures_per_account_and_address,
         per_address=settings.login_failures_per_address,
         window_seconds=settings.login_failure_window_seconds,
     )

@@ -29,9 +29,11 @@ class Settings(ServiceSettings):
     # the cores sign-ins can take; past ``password_hash_queue`` waiting checks, 503.
     password_hash_workers: int = 0
     password_hash_queue: int = 64
-    # Failed sign-ins allowed per account and per client address; each allowance refills
-    # evenly over ``login_failure_window_seconds``. Past it: 429 with Retry-After.
-    login_failures_per_account: int = 10
+    # Failed sign-ins allowed per account from one address, per account from anywhere, and
+    # per client address; each allowance refills evenly over ``login_failure_window_seconds``.
+    # Past one: 429 with Retry-After (cpd_gateway.identity.throttle says why three).
+    login_failures_per_account_and_address: int = 10
+    login_failures_per_account: int = 100
     login_failures_per_address: int = 30
     login_failure_window_seconds: float = 600.0
     # Front-end sessions: each refresh token lives this long unused (it is replaced on every

@@ -59,6 +59,7 @@ async def test_a_burst_of_bad_logins_does_not_slow_other_requests(
         nats_clean,
         demo_specs,
         login_failures_per_account=10**6,
+        login_failures_per_account_and_address=10**6,
         login_failures_per_address=10**6,
     ) as stack:
         headers = await stack.auth(*ADMIN)
@@ -174,6 +175,25 @@ async def test_failures_for_one_account_are_throttled_from_any_address(
                     },
                 )
             )
+
+
+async def test_one_address_cannot_lock_a_person_out_elsewhere(
+    pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
+) -> None:
+    async with gateway(
+        pg_server, nats_clean, demo_specs, login_failures_per_account_and_address=3
+    ) as stack:
+        async with from_address(stack, "10.3.0.1") as attacker:
+            for _ in range(3):
+                resp = await attacker.post("/auth/token", data=login(TEACHER[0], "guess-guess"))
+                assert resp.status_code == 401, resp.text
+            # That address may not try this account any more, even with the right password ...
+            assert_429(await attacker.post("/auth/token", data=login(*TEACHER)))
+            # ... but may still sign in to another (its own) account.
+            assert (await attacker.post("/auth/token", data=login(*ADMIN))).status_code == 200
+        # The person signs in from where they are, as usual.
+        async with from_address(stack, "10.3.0.2") as teacher:
+            assert (await teacher.post("/auth/token", data=login(*TEACHER))).status_code == 200
 
 
 async def test_a_success_forgives_the_accounts_earlier_mistakes(

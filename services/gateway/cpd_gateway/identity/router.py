@@ -56,7 +56,7 @@ async def throttled(request: Request, *, account: str) -> AsyncIterator[None]:
     except Unauthorized:
         throttle.failed(account=account, address=address)
         raise
-    throttle.succeeded(account=account)
+    throttle.succeeded(account=account, address=address)
 
 
 @router.post(
