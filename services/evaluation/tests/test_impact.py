@@ -96,6 +96,7 @@ async def test_same_pupils_twice_with_attrition(demo: Stack, api: Api) -> None:
     }
     [measure] = body["measures"]
     assert measure["measure_id"] == measure_id and measure["higher_is_better"] is True
+    assert measure["subjects_per_phase"] == {"baseline": 40, "short_term": 37, "medium_term": 0}
     assert [(c["from_phase"], c["to_phase"]) for c in measure["comparisons"]] == [
         ("baseline", "short_term")
     ]
@@ -325,6 +326,12 @@ async def test_access_follows_the_plan(demo: Stack, api: Api) -> None:
     plan_id = await new_plan(api)
     path = f"{PLANS}/{plan_id}/impact"
     assert (await impact(api, plan_id))["measures"] == []
+    # A measure with only its baseline so far: held, but nothing to compare yet.
+    measure_id = await new_measure(api, plan_id, "Times tables check")
+    await upload(api, measure_id, pupils("baseline", [12, 15, 18]))
+    [measure] = (await impact(api, plan_id))["measures"]
+    assert measure["subjects_per_phase"] == {"baseline": 3, "short_term": 0, "medium_term": 0}
+    assert measure["comparisons"] == []
     await api.call("GET", path, "n-gov")
     # Staff are refused before any lookup; another school's leader and another trust see
     # nothing, exactly as for a missing plan.

@@ -189,6 +189,27 @@ async def gap_rows(session: AsyncSession, measure_ids: Sequence[uuid.UUID]) -> l
     return [GapRow(**row) for row in result.mappings()]
 
 
+_HELD = """
+    SELECT measure_id, phase, count(*) AS n
+    FROM observations
+    WHERE measure_id = ANY(:measure_ids)
+    GROUP BY measure_id, phase
+"""
+
+
+async def subjects_per_phase(
+    session: AsyncSession, measure_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, int]]:
+    """How many subjects each measure holds a value for at each phase."""
+    if not measure_ids:
+        return {}
+    stmt = text(_HELD).bindparams(*_params())
+    out: dict[uuid.UUID, dict[str, int]] = {}
+    for row in (await session.execute(stmt, {"measure_ids": list(measure_ids)})).mappings():
+        out.setdefault(row["measure_id"], {})[row["phase"]] = int(row["n"])
+    return out
+
+
 _PERCEPTION = """
     WITH b AS (SELECT * FROM audit_round_items WHERE audit_id = :baseline_audit_id),
          o AS (SELECT * FROM audit_round_items WHERE audit_id = :outcome_audit_id)

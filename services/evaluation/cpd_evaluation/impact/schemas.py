@@ -121,12 +121,22 @@ class PhaseComparison(BaseModel):
     gaps: list[GroupGap] = Field(description="Only for pupil measures.")
 
 
+class PhaseCounts(BaseModel):
+    baseline: int = 0
+    short_term: int = 0
+    medium_term: int = 0
+
+
 class MeasureImpact(BaseModel):
     measure_id: uuid.UUID
     name: str
     kind: str
     subjects: str
     higher_is_better: bool
+    subjects_per_phase: PhaseCounts = Field(
+        description="Subjects with a value at each phase: a pair is compared once both of its "
+        "phases hold data."
+    )
     comparisons: list[PhaseComparison] = Field(
         description="Each phase pair with values at both phases."
     )

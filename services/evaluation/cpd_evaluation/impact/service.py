@@ -41,6 +41,7 @@ async def plan_impact(session: AsyncSession, plan: EvaluationPlan) -> schemas.Im
     arms: dict[PairKey, list[queries.ArmRow]] = defaultdict(list)
     for arm_row in await queries.arm_rows(session, ids):
         arms[(arm_row.measure_id, arm_row.from_phase, arm_row.to_phase)].append(arm_row)
+    held = await queries.subjects_per_phase(session, ids)
     gaps: dict[PairKey, list[queries.GapRow]] = defaultdict(list)
     for gap_row in await queries.gap_rows(session, ids):
         gaps[(gap_row.measure_id, gap_row.from_phase, gap_row.to_phase)].append(gap_row)
@@ -53,6 +54,7 @@ async def plan_impact(session: AsyncSession, plan: EvaluationPlan) -> schemas.Im
                 kind=m.kind,
                 subjects=m.subjects,
                 higher_is_better=m.higher_is_better,
+                subjects_per_phase=schemas.PhaseCounts(**held.get(m.id, {})),
                 comparisons=[
                     _comparison(m, key, rows, gaps.get(key, []))
                     for key, rows in arms.items()
