@@ -30,6 +30,7 @@ from cpd_gateway.ratelimit import RateLimitMiddleware
 from cpd_gateway.scim.router import router as scim_router
 from cpd_gateway.sessions.router import router as sessions_router
 from cpd_gateway.settings import Settings
+from cpd_gateway.sso.router import router as sso_router
 
 log = logging.getLogger("cpd.gateway")
 
@@ -115,7 +116,14 @@ def create_app(
         settings,
         title="CPD platform gateway",
         description=DESCRIPTION,
-        routers=[identity_router, directory_router, sessions_router, account_router, scim_router],
+        routers=[
+            identity_router,
+            directory_router,
+            sessions_router,
+            account_router,
+            scim_router,
+            sso_router,
+        ],
         on_startup=[startup],
         on_shutdown=[shutdown],
         dead_letters=True,

@@ -262,3 +262,43 @@ class ErasureConfirmation(Base):
     service: Mapped[str] = mapped_column(String(40), primary_key=True)
     trust_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SsoConfig(IdMixin, TenantMixin, TimestampMixin, Base):
+    """A trust's OpenID Connect provider: the gateway is its client. The secret is never
+    answered by the API."""
+
+    __tablename__ = "sso_configs"
+    __table_args__ = (UniqueConstraint("trust_id", name="uq_sso_configs_trust_id"),)
+
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
+    # The ID token claim matched against people's external_id (Entra ID: "oid").
+    external_id_claim: Mapped[str] = mapped_column(String(60), default="sub")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SsoLogin(IdMixin, TenantMixin, Base):
+    """One sign-in through a trust's provider: what the gateway sent (state, nonce, its PKCE
+    verifier), what the app asked for (its redirect URI, state and PKCE challenge), and, after
+    the provider answered, the person and the one-time code the app exchanges for tokens."""
+
+    __tablename__ = "sso_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    client_id: Mapped[str] = mapped_column(String(100))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    client_state: Mapped[str | None] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

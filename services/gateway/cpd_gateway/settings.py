@@ -55,3 +55,10 @@ class Settings(ServiceSettings):
     # Refused emails (already used in some trust) each caller may meet before a 429.
     email_refusals_per_caller: int = 10
     email_refusal_window_seconds: float = 600.0
+    # Single sign-on: the gateway's public base URL (the identity provider sends people back
+    # to <public_url>/auth/sso/callback, the redirect URI to register there), how long a
+    # sign-in may take at the provider, and how long the one-time code for the app lives.
+    public_url: str = "http://127.0.0.1:8000"
+    sso_login_ttl_seconds: int = 600
+    sso_code_ttl_seconds: int = 60
+    sso_http_timeout_seconds: float = 5.0

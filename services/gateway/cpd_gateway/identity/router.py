@@ -20,6 +20,7 @@ from cpd_gateway.identity import keys, service
 from cpd_gateway.identity.throttle import LoginThrottle
 from cpd_gateway.sessions import errors as session_errors
 from cpd_gateway.sessions import service as sessions
+from cpd_gateway.sso import service as sso
 
 router = APIRouter(tags=["auth"])
 
@@ -74,7 +75,9 @@ async def throttled(request: Request, *, account: str) -> AsyncIterator[None]:
         "`refresh_token`: `grant_type=refresh_token` with `refresh_token` and the same "
         "`client_id` exchanges it, once, for a new access token and a new refresh token. "
         "Replaying a refresh token that was already exchanged revokes the whole session "
-        "(401). `POST /auth/logout` ends a session. See docs/api-conventions.md."
+        "(401). `POST /auth/logout` ends a session. `grant_type=authorization_code` exchanges "
+        "the one-time code of a single sign-on (`GET /auth/sso/authorize`) with `code`, "
+        "`code_verifier`, `client_id` and `redirect_uri`. See docs/api-conventions.md."
     ),
     responses={
         401: {"description": "Credentials not valid"},
@@ -91,6 +94,9 @@ async def token(
     client_secret: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
+    code: Annotated[str | None, Form()] = None,
+    code_verifier: Annotated[str | None, Form()] = None,
+    redirect_uri: Annotated[str | None, Form()] = None,
 ) -> Any:
     settings = request.app.state.settings
     refresh: str | None = None
@@ -129,6 +135,25 @@ async def token(
             # Answered, not raised: the revocation of the session must be committed.
             return error_response(exc, request=request)
         claims = {**service.person_claims(person), "sid": str(sign_in.id)}
+    elif grant_type == "authorization_code":
+        # The one-time code of a single sign-on (GET /auth/sso/authorize).
+        if not code:
+            raise Unprocessable(
+                "code is required for grant_type=authorization_code.",
+                errors=[{"loc": "body.code", "msg": "field required"}],
+            )
+        try:
+            sign_in, person, refresh = await sso.redeem(
+                session,
+                code=code,
+                code_verifier=code_verifier,
+                client_id=client_id,
+                redirect_uri=redirect_uri,
+                settings=settings,
+            )
+        except session_errors.SessionRevoked as exc:
+            return error_response(exc, request=request)
+        claims = {**service.person_claims(person), "sid": str(sign_in.id)}
     elif grant_type == "client_credentials":
         basic = _basic_client(request)
         if basic is not None:
@@ -143,7 +168,7 @@ async def token(
         claims = service.client_claims(client, granted)
     else:
         raise Unprocessable(
-            "grant_type must be password, refresh_token or client_credentials.",
+            "grant_type must be password, refresh_token, authorization_code or client_credentials.",
             errors=[{"loc": "body.grant_type", "msg": "unsupported grant type"}],
         )
     access_token, ttl = await keys.sign(

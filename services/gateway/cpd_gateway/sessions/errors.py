@@ -2,9 +2,9 @@ from cpd_common.errors import NotFound, Unauthorized
 
 
 class InvalidGrant(Unauthorized):
-    """A refresh token that is unknown, expired, spent, revoked or another client's."""
+    """A refresh token or sign-in code that is unknown, expired, spent, revoked or another client's."""
 
-    code, title = "invalid-grant", "Refresh token not valid"
+    code, title = "invalid-grant", "Grant not valid"
 
 
 class SessionRevoked(InvalidGrant):
