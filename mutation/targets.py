@@ -43,7 +43,11 @@ TARGETS = {
         Target(
             "outbox",
             "shared/cpd_common/events/outbox.py",
-            ("shared/tests/test_events.py", "shared/tests/test_embedded_servers.py"),
+            (
+                "shared/tests/test_outbox_relay.py",
+                "shared/tests/test_event_outages.py",
+                "shared/tests/test_embedded_servers.py",
+            ),
             skip=(
                 *_COLUMNS,
                 *_BACKOFF,
@@ -61,7 +65,7 @@ TARGETS = {
         Target(
             "inbox",
             "shared/cpd_common/events/inbox.py",
-            ("shared/tests/test_events.py",),
+            ("shared/tests/test_consumers.py", "shared/tests/test_event_outages.py"),
             skip=(
                 *_COLUMNS,
                 *_BACKOFF,
@@ -77,7 +81,7 @@ TARGETS = {
         Target(
             "auth",
             "shared/cpd_common/auth.py",
-            ("shared/tests/test_auth.py", "shared/tests/test_errors_and_conventions.py"),
+            ("shared/tests/test_auth.py", "shared/tests/test_problems.py"),
             skip=(
                 r"ttl: float = 300\.0",
                 r"min_refresh_interval: float = 5\.0",

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.audits import service as audits_service
+from cpd_audit.audits import lifecycle as audits_lifecycle
 from cpd_audit.demo_planning import seed_planning_demo
 from cpd_audit.instruments import builtin
 from cpd_audit.models import Audit, Person, School
@@ -132,7 +132,7 @@ async def _seed_audits(session: AsyncSession) -> None:
     await session.flush()
 
     rng = random.Random(2026)
-    await audits_service.open_audit(session, VALUES_AUDIT, principal=admin)
+    await audits_lifecycle.open_audit(session, VALUES_AUDIT, principal=admin)
     for person in OAKRIDGE_PEOPLE:
         if person.staff_group not in AUDIENCE:
             continue
@@ -142,13 +142,13 @@ async def _seed_audits(session: AsyncSession) -> None:
             ResponseCreate.model_validate({"answers": _values_answers(rng, person)}),
             principal=principal_for(person),
         )
-    closed = await audits_service.close_audit(session, VALUES_AUDIT, principal=admin)
+    closed = await audits_lifecycle.close_audit(session, VALUES_AUDIT, principal=admin)
     # The round ran over the planned weeks.
     assert closed.opens_on is not None and closed.closes_on is not None
     closed.opened_at = datetime.combine(closed.opens_on, time(8), tzinfo=UTC)
     closed.closed_at = datetime.combine(closed.closes_on, time(17), tzinfo=UTC)
 
-    await audits_service.open_audit(session, DIAGNOSTIC_AUDIT, principal=admin)
+    await audits_lifecycle.open_audit(session, DIAGNOSTIC_AUDIT, principal=admin)
     for key in DIAGNOSTIC_RESPONDENTS:
         await responses_service.submit_response(
             session,

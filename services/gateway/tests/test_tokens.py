@@ -21,13 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import text
 
-from cpd_demo.trust import (
-    DEMO_CREDENTIALS,
-    NORTHFIELD,
-    OAKRIDGE,
-    PEOPLE,
-    RIVERSIDE,
-)
+from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, OAKRIDGE, PEOPLE, RIVERSIDE
 from cpd_gateway import rotate_key
 from cpd_gateway.identity.service import BAD_CREDENTIALS
 from cpd_local.stack import Stack

@@ -23,12 +23,8 @@ from cpd_lessonstudy.enquiries import service as enquiries
 from cpd_lessonstudy.enquiry_stages import schemas as ss
 from cpd_lessonstudy.enquiry_stages import service as stages
 from cpd_lessonstudy.enquiry_stages import time_records as enquiry_time
-from cpd_lessonstudy.models import (
-    CommunityMember,
-    EnquiryMember,
-    EnquiryReplication,
-    LearningCommunity,
-)
+from cpd_lessonstudy.models.communities import CommunityMember, LearningCommunity
+from cpd_lessonstudy.models.enquiries import EnquiryMember, EnquiryReplication
 
 SCHOOLS = {"northfield": demo_data.NORTHFIELD, "southbank": demo_data.SOUTHBANK}
 

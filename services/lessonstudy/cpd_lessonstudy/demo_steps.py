@@ -23,7 +23,9 @@ from cpd_lessonstudy.members.schemas import MemberCreate
 from cpd_lessonstudy.models import CasePupil, LessonStudy, ResearchLesson
 from cpd_lessonstudy.observations import service as observations_service
 from cpd_lessonstudy.observations.schemas import ObservationCreate
+from cpd_lessonstudy.research_lessons import predictions as lesson_predictions
 from cpd_lessonstudy.research_lessons import service as lessons_service
+from cpd_lessonstudy.research_lessons import teaching as lesson_teaching
 from cpd_lessonstudy.research_lessons.schemas import (
     LessonCreate,
     PredictionInput,
@@ -140,7 +142,7 @@ async def plan(
         ),
     )
     stage_rows = (await lessons_service.stages_of(session, [lesson.id]))[lesson.id]
-    await lessons_service.put_predictions(
+    await lesson_predictions.put_predictions(
         session,
         study.id,
         lesson.id,
@@ -173,7 +175,7 @@ async def teach_and_observe(
     interviewer: str,
 ) -> None:
     """``observed[observer][label]`` lists (outcome, what the pupil did) per stage."""
-    await lessons_service.mark_taught(
+    await lesson_teaching.mark_taught(
         session,
         study.id,
         lesson.id,
@@ -237,7 +239,7 @@ async def discuss_and_complete(
         principal=principal,
         data=DiscussionInput(what_to_change=change, next_lesson_plan=next_plan),
     )
-    await lessons_service.complete_lesson(session, study.id, lesson.id, principal=principal)
+    await lesson_teaching.complete_lesson(session, study.id, lesson.id, principal=principal)
 
 
 def obs(outcomes: str, did: list[str]) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cpd_demo.trust import NORTHFIELD, SOUTHBANK
-from cpd_lessonstudy.models import Enquiry
+from cpd_lessonstudy.models.enquiries import Enquiry
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago

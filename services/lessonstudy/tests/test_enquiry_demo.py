@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from cpd_common.events import catalogue
 from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_lessonstudy import demo_enquiry
-from cpd_lessonstudy.models import Enquiry, LearningCommunity
+from cpd_lessonstudy.models.communities import LearningCommunity
+from cpd_lessonstudy.models.enquiries import Enquiry
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox

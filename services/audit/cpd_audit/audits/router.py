@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from cpd_audit.audits import schemas, service
+from cpd_audit.audits import counts, lifecycle, schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
@@ -158,7 +158,7 @@ async def delete_audit(
     responses=problems(403, 404, 409),
 )
 async def open_audit(audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
-    audit = await service.open_audit(session, audit_id, principal=principal)
+    audit = await lifecycle.open_audit(session, audit_id, principal=principal)
     return resource_response(await service.read_audit(session, audit, principal=principal))
 
 
@@ -176,7 +176,7 @@ async def open_audit(audit_id: uuid.UUID, session: SessionDep, principal: Princi
 async def close_audit(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    audit = await service.close_audit(session, audit_id, principal=principal)
+    audit = await lifecycle.close_audit(session, audit_id, principal=principal)
     return resource_response(await service.read_audit(session, audit, principal=principal))
 
 
@@ -196,4 +196,4 @@ async def response_counts(
     audit_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> schemas.ResponseCounts:
     audit = await service.get_audit(session, audit_id, principal=principal)
-    return await service.response_counts(session, audit, principal=principal)
+    return await counts.response_counts(session, audit, principal=principal)

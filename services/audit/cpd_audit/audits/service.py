@@ -1,106 +1,34 @@
-"""Audits (rounds of an instrument): who may see and run them, their life cycle
-(draft -> open -> closed) with its events, and response counts (never who responded)."""
+"""Audits (rounds of an instrument): reading them, creating and changing drafts, deleting a
+draft, and the item keys the needs register links to. Who may do what is in
+:mod:`cpd_audit.audits.access`, opening and closing in :mod:`cpd_audit.audits.lifecycle`,
+response counts (never who responded) in :mod:`cpd_audit.audits.counts`."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import and_, delete, false, func, not_, or_, select
+from sqlalchemy import delete, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.audits import audience, schemas
-from cpd_audit.audits.errors import (
-    AuditNotDraft,
-    AuditNotFound,
-    IllegalTransition,
-    NotAuditManager,
-)
+from cpd_audit.audits import access, audience, schemas
+from cpd_audit.audits.errors import AuditNotDraft, AuditNotFound, NotAuditManager
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
 from cpd_audit.models import Audit, Instrument, InstrumentVersion, NeedAuditItem, School
-from cpd_audit.results import queries, suppression
-from cpd_common import events
-from cpd_common.auth import PERSON_ROLES, Principal
+from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
-from cpd_common.events import catalogue
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
-
-WITHHELD_PRIMARY = "fewer than {k} respondents"
-WITHHELD_COMPLEMENTARY = (
-    "withheld so that a smaller withheld group cannot be worked out from the totals"
-)
-
-
-def withheld_reason(kind: str | None, k: int) -> str | None:
-    if kind is None:
-        return None
-    return WITHHELD_PRIMARY.format(k=k) if kind == suppression.PRIMARY else WITHHELD_COMPLEMENTARY
-
-
-# ---- who may do what ------------------------------------------------------------------------
-
-
-def require_person_role(principal: Principal) -> None:
-    if not principal.has_any(*PERSON_ROLES):
-        raise Forbidden("Your role does not allow this.")
-
-
-def _overlaps(audit: Audit, school_ids: frozenset[uuid.UUID]) -> bool:
-    return audit.scope_kind == "trust" or not school_ids.isdisjoint(audit.school_ids)
-
-
-def leads_scope(principal: Principal, audit: Audit) -> bool:
-    """Trust admins, and school leaders of at least one school in the audit's scope."""
-    if principal.is_trust_admin:
-        return True
-    return "school_leader" in principal.roles and _overlaps(audit, principal.school_ids)
-
-
-def may_manage(principal: Principal, audit: Audit) -> bool:
-    """Trust admins; school leaders when they lead every school in the scope."""
-    if principal.is_trust_admin:
-        return True
-    return (
-        "school_leader" in principal.roles
-        and audit.scope_kind != "trust"
-        and set(audit.school_ids) <= principal.school_ids
-    )
-
-
-def may_see_results(principal: Principal, audit: Audit) -> bool:
-    """Leaders of schools in scope and trust admins at any time; staff and governors of
-    those schools once the audit is closed."""
-    if leads_scope(principal, audit):
-        return True
-    return (
-        audit.status == "closed"
-        and principal.has_any("staff", "governor")
-        and _overlaps(audit, principal.school_ids)
-    )
-
-
-def _visible(principal: Principal) -> Any:
-    """Trust admins see every audit of their trust; others the audits covering one of their
-    schools, drafts only when they lead such a school."""
-    clause = Audit.trust_id == principal.trust_id
-    if principal.is_trust_admin:
-        return clause
-    mine = list(principal.school_ids)
-    in_scope = or_(Audit.scope_kind == "trust", Audit.school_ids.overlap(mine))
-    if "school_leader" in principal.roles:
-        return and_(clause, in_scope)
-    return and_(clause, in_scope, Audit.status != "draft")
-
 
 # ---- reading ---------------------------------------------------------------------------------
 
 
 async def get_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
-    require_person_role(principal)
-    audit = await session.scalar(select(Audit).where(Audit.id == audit_id, _visible(principal)))
+    access.require_person_role(principal)
+    audit = await session.scalar(
+        select(Audit).where(Audit.id == audit_id, access.visible(principal))
+    )
     if audit is None:
         raise AuditNotFound()
     return audit
@@ -129,8 +57,8 @@ async def list_audits(
     instrument_id: uuid.UUID | None = None,
     awaiting_me: bool | None = None,
 ) -> tuple[list[Audit], str | None]:
-    require_person_role(principal)
-    stmt = select(Audit).where(_visible(principal))
+    access.require_person_role(principal)
+    stmt = select(Audit).where(access.visible(principal))
     search = text_search(q, Audit.title, Audit.description)
     if search is not None:
         stmt = stmt.where(search)
@@ -325,7 +253,7 @@ async def create_audit(
 async def update_audit(
     session: AsyncSession, audit: Audit, data: schemas.AuditUpdate, *, principal: Principal
 ) -> Audit:
-    if not may_manage(principal, audit):
+    if not access.may_manage(principal, audit):
         raise NotAuditManager()
     changes = data.model_dump(exclude_unset=True)
     draft_only = {"scope", "audience", "opens_on", "closes_on", "min_group_size"}
@@ -361,140 +289,6 @@ async def update_audit(
     return audit
 
 
-def _scope_payload(audit: Audit) -> catalogue.AuditScope:
-    return catalogue.AuditScope(kind=audit.scope_kind, school_ids=list(audit.school_ids))
-
-
-async def open_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
-    audit = await get_audit(session, audit_id, principal=principal)
-    if not may_manage(principal, audit):
-        raise NotAuditManager()
-    locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
-    assert locked is not None
-    if locked.status != "draft":
-        raise IllegalTransition(f"An audit that is {locked.status} cannot be opened.")
-    instrument, version = await instrument_of(session, locked)
-    locked.status = "open"
-    locked.opened_at = utcnow()
-    locked.updated_at = locked.opened_at
-    locked.audience_size = await audience.freeze(session, locked)
-    events.add(
-        session,
-        catalogue.AuditOpened(
-            audit_id=locked.id,
-            trust_id=locked.trust_id,
-            instrument_id=instrument.id,
-            instrument_key=instrument.key,
-            instrument_version=version.version,
-            title=locked.title,
-            scope=_scope_payload(locked),
-            audience_size=locked.audience_size,
-        ),
-    )
-    await session.flush()
-    return locked
-
-
-async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
-    """Closes the round and publishes ``audit.audit.closed`` with the per-item aggregates
-    exactly as the results show them: withheld items carry no figures."""
-    from cpd_audit.results import figures
-    from cpd_audit.results import service as results_service
-
-    audit = await get_audit(session, audit_id, principal=principal)
-    if not may_manage(principal, audit):
-        raise NotAuditManager()
-    locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
-    assert locked is not None
-    if locked.status != "open":
-        raise IllegalTransition(f"An audit that is {locked.status} cannot be closed.")
-    locked.status = "closed"
-    locked.closed_at = utcnow()
-    locked.updated_at = locked.closed_at
-    instrument, version = await instrument_of(session, locked)
-    results = await results_service.compute_results(session, locked, instrument, version)
-    events.add(
-        session,
-        catalogue.AuditClosed(
-            audit_id=locked.id,
-            trust_id=locked.trust_id,
-            instrument_id=instrument.id,
-            instrument_key=instrument.key,
-            instrument_version=version.version,
-            title=locked.title,
-            scope=_scope_payload(locked),
-            respondent_count=results.respondents,
-            min_group_size=locked.min_group_size,
-            items=[figures.item_aggregate(i) for i in results.items],
-        ),
-    )
-    await session.flush()
-    return locked
-
-
-# ---- response counts ------------------------------------------------------------------------
-
-
-async def response_counts(
-    session: AsyncSession, audit: Audit, *, principal: Principal
-) -> schemas.ResponseCounts:
-    """How many have responded, never who. While the audit is open only the whole audit's
-    count and rate (per-group counts read before and after one response would say who
-    responded); once closed also per school and staff group, suppressed like the results
-    and, in an audit across schools, only the viewer's own schools' cells (trust admins see
-    all). Leaders of schools in scope and trust admins only."""
-    from cpd_audit.results import service as results_service
-
-    if not leads_scope(principal, audit):
-        raise Forbidden("Only leaders of the audit's schools see response counts.")
-    k = audit.min_group_size
-    atoms = {
-        tuple(r[c.split(".")[1]] for c in queries.DIMENSION_COLUMNS.values()): int(r["answered"])
-        for r in await queries.respondent_atoms(session, audit.id)
-    }
-    total = sum(atoms.values())
-    out = schemas.ResponseCounts(
-        audit_id=audit.id,
-        status=audit.status,
-        min_group_size=k,
-        audience_size=audit.audience_size,
-        responses=total,
-        response_rate=results_service.response_rate(total, audit.audience_size),
-    )
-    if audit.status != "closed":
-        return out
-    pattern = suppression.compute(atoms, k)
-    own = None
-    if not principal.is_trust_admin and not (
-        audit.scope_kind != "trust" and set(audit.school_ids) <= principal.school_ids
-    ):
-        own = principal.school_ids
-
-    def cell(dims: tuple[str, ...], values: tuple[Any, ...]) -> schemas.CountCell:
-        key = suppression.cell_key(dims, dict(zip(dims, values, strict=True)))
-        reason = withheld_reason(pattern.reason(key), k)
-        group = dict(zip(dims, values, strict=True))
-        return schemas.CountCell(
-            school_id=group.get("school"),
-            staff_group=group.get("staff_group"),
-            responses=None if reason else pattern.size(key),
-            withheld=reason,
-        )
-
-    def cells(dims: tuple[str, ...]) -> list[schemas.CountCell]:
-        keys = sorted(
-            (k_ for k_ in pattern.counts if k_[0] == dims), key=lambda x: [str(v) for v in x[1]]
-        )
-        shown = [cell(dims, values) for _, values in keys]
-        return [c for c in shown if own is None or c.school_id in own]
-
-    out.by_school = cells(("school",))
-    out.by_school_and_staff_group = cells(("school", "staff_group"))
-    # A staff group's count across the trust, less one school's, is the other schools'.
-    out.by_staff_group = cells(("staff_group",)) if own is None else None
-    return out
-
-
 # ---- used by the needs register -------------------------------------------------------------
 
 
@@ -516,7 +310,7 @@ async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Princi
     """Deletes a draft audit (a round set up by mistake). Open and closed audits are records
     people answered: 409. The row is locked so that a concurrent open either wins (then this
     is 409) or finds nothing."""
-    if not may_manage(principal, audit):
+    if not access.may_manage(principal, audit):
         raise NotAuditManager()
     locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
     if locked is None:

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.audits import service as audits_service
 from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.models import Audit, School
 from cpd_audit.results import figures, queries, schemas, suppression
@@ -74,11 +73,11 @@ def _cell_reasons(
 ) -> tuple[str | None, str | None]:
     a = answered.reason(key)
     if a is not None or answered.size(key) == 0:
-        return audits_service.withheld_reason(a or suppression.PRIMARY, k), None
+        return suppression.withheld_reason(a or suppression.PRIMARY, k), None
     s = scored.reason(key)
     if s is not None or scored.size(key) == 0:
         if s == suppression.COMPLEMENTARY:
-            return None, audits_service.WITHHELD_COMPLEMENTARY
+            return None, suppression.WITHHELD_COMPLEMENTARY
         return None, figures.FEWER_SCORED.format(k=k)
     return None, None
 
@@ -177,7 +176,7 @@ async def breakdown(
         group = {d: values[d] for d in by}
         cell_values = tuple(group[d] for d in by)
         reason = respondents.reason(key)
-        cell_withheld = audits_service.withheld_reason(reason, k)
+        cell_withheld = suppression.withheld_reason(reason, k)
         item_results = []
         for item in items:
             a_w, s_w = _cell_reasons(*patterns[("item", item.key)], key, k)

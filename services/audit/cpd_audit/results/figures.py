@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cpd_audit.audits import service as audits_service
 from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.results import queries, schemas, suppression
 from cpd_common.events import catalogue
@@ -207,7 +206,7 @@ def total_reasons(summary: dict[str, Any] | None, k: int) -> tuple[str | None, s
     answered = int(summary["n"]) if summary else 0
     scored = int(summary["n_scored"]) if summary else 0
     if answered < k:
-        return audits_service.withheld_reason(suppression.PRIMARY, k), None
+        return suppression.withheld_reason(suppression.PRIMARY, k), None
     if scored < k:
         return None, FEWER_SCORED.format(k=k)
     return None, None

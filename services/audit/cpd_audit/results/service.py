@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.audits import access as audits_access
 from cpd_audit.audits import service as audits_service
 from cpd_audit.audits.errors import ResultsNotPublished
 from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
-from cpd_audit.results import breakdowns, figures, queries, schemas
+from cpd_audit.results import breakdowns, figures, queries, schemas, suppression
 from cpd_audit.results.errors import ResultsNotReleased
 from cpd_common.auth import Principal
 
@@ -121,7 +122,7 @@ async def compute_results(
         audience_size=audit.audience_size,
         respondents=respondents if shown else None,
         response_rate=response_rate(respondents, audit.audience_size) if shown else None,
-        withheld=None if shown else audits_service.withheld_reason("primary", k),
+        withheld=None if shown else suppression.withheld_reason("primary", k),
         items=item_results,
         ranked_by_gap=[i.item_key for i in ranked],
         sections=section_results,
@@ -155,7 +156,7 @@ async def readable_audit(
     """The audit, if the caller may read its results at all: leaders of its schools and
     trust admins (its progress while open), staff and governors of its schools once closed."""
     audit = await audits_service.get_audit(session, audit_id, principal=principal)
-    if not audits_service.may_see_results(principal, audit):
+    if not audits_access.may_see_results(principal, audit):
         raise ResultsNotPublished("Staff and governors see an audit's results once it has closed.")
     instrument, version = await audits_service.instrument_of(session, audit)
     return audit, instrument, version

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.audits import access as audits_access
 from cpd_audit.audits import service as audits_service
 from cpd_audit.models import School
 from cpd_audit.results import schemas
@@ -32,7 +33,7 @@ async def suggested_needs(
     with their figures as evidence. Leaders of schools in scope and trust admins, once the
     audit has closed (409 before)."""
     audit = await audits_service.get_audit(session, audit_id, principal=principal)
-    if not audits_service.leads_scope(principal, audit):
+    if not audits_access.leads_scope(principal, audit):
         raise Forbidden("Suggested needs are for leaders of the audit's schools.")
     results_service.require_closed(audit)
     instrument, version = await audits_service.instrument_of(session, audit)

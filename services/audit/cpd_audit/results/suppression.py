@@ -241,3 +241,17 @@ class PatternCache:
         else:
             _LRU.move_to_end(key)
         return found
+
+
+# ---- how a withheld figure is explained ------------------------------------------------
+
+WITHHELD_PRIMARY = "fewer than {k} respondents"
+WITHHELD_COMPLEMENTARY = (
+    "withheld so that a smaller withheld group cannot be worked out from the totals"
+)
+
+
+def withheld_reason(kind: str | None, k: int) -> str | None:
+    if kind is None:
+        return None
+    return WITHHELD_PRIMARY.format(k=k) if kind == PRIMARY else WITHHELD_COMPLEMENTARY

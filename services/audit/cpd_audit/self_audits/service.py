@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.audits import access as audits_access
 from cpd_audit.audits import schemas as audit_schemas
 from cpd_audit.audits import service as audits_service
 from cpd_audit.instruments import schemas as instrument_schemas
@@ -26,7 +27,7 @@ from cpd_common.pagination import PageParams, paginate
 
 
 def _author(principal: Principal) -> uuid.UUID:
-    audits_service.require_person_role(principal)
+    audits_access.require_person_role(principal)
     if principal.person_id is None:
         raise Forbidden("Self-audits belong to people, not API clients.")
     return principal.person_id

@@ -21,7 +21,7 @@ from cpd_lessonstudy.community_views import service as views
 from cpd_lessonstudy.community_work import service as work
 from cpd_lessonstudy.groups.access import COMMUNITY, get_access
 from cpd_lessonstudy.groups.router import members_router, responses
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models.communities import (
     CommunityActivity,
     CommunityMeeting,
     CommunityShare,

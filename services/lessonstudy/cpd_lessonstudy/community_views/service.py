@@ -20,7 +20,8 @@ from cpd_lessonstudy.communities.errors import LeadersOnly
 from cpd_lessonstudy.community_views import queries
 from cpd_lessonstudy.enquiries import service as enquiries
 from cpd_lessonstudy.enquiries import stages as enquiry_progress
-from cpd_lessonstudy.models import Enquiry, LearningCommunity
+from cpd_lessonstudy.models.communities import LearningCommunity
+from cpd_lessonstudy.models.enquiries import Enquiry
 
 
 def _cadence(row: Any) -> dict[str, Any]:

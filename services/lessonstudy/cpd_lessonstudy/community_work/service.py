@@ -25,15 +25,15 @@ from cpd_lessonstudy.communities.service import today
 from cpd_lessonstudy.enquiries import service as enquiries
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import COMMUNITY, ENQUIRY, get_access
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models import LessonStudy
+from cpd_lessonstudy.models.communities import (
     CommunityActivity,
     CommunityAttendance,
     CommunityMeeting,
     CommunityMember,
     CommunityShare,
-    Enquiry,
-    LessonStudy,
 )
+from cpd_lessonstudy.models.enquiries import Enquiry
 from cpd_lessonstudy.studies.access import get_access as study_access
 
 Names = dict[uuid.UUID, str]

@@ -17,7 +17,7 @@ from cpd_lessonstudy.enquiries import schemas, service
 from cpd_lessonstudy.enquiries.schemas import EnquiryStatus
 from cpd_lessonstudy.groups.access import ENQUIRY
 from cpd_lessonstudy.groups.router import members_router, responses
-from cpd_lessonstudy.models import Enquiry
+from cpd_lessonstudy.models.enquiries import Enquiry
 from cpd_lessonstudy.studies.access import STUDY_ROLES
 
 PREFIX = "/v1/enquiries"

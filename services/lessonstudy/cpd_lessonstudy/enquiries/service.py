@@ -33,7 +33,7 @@ from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, get_access, visible_to
 from cpd_lessonstudy.groups.errors import CannotCreateGroup
 from cpd_lessonstudy.groups.scope import check_needs, check_schools
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models.enquiries import (
     Enquiry,
     EnquiryFinding,
     EnquiryMember,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_lessonstudy.enquiries.errors import StageRule
 from cpd_lessonstudy.enquiries.schemas import STAGES, Stage
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models.enquiries import (
     Enquiry,
     EnquiryDataEntry,
     EnquiryDissemination,

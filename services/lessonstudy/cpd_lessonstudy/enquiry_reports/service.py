@@ -18,7 +18,8 @@ from cpd_lessonstudy.enquiry_stages import service as stages
 from cpd_lessonstudy.enquiry_stages import time_records as enquiry_time
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, get_access
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models import School
+from cpd_lessonstudy.models.enquiries import (
     Enquiry,
     EnquiryCasePupil,
     EnquiryDataEntry,
@@ -27,7 +28,6 @@ from cpd_lessonstudy.models import (
     EnquiryPupilVoice,
     EnquiryReplication,
     EnquiryValidityCheck,
-    School,
 )
 
 

@@ -14,7 +14,7 @@ from cpd_lessonstudy.enquiries import service as enquiries
 from cpd_lessonstudy.enquiries import stages as enquiry_progress
 from cpd_lessonstudy.enquiries.errors import InvalidEnquiry
 from cpd_lessonstudy.groups.access import ENQUIRY, Access, get_access
-from cpd_lessonstudy.models import Enquiry
+from cpd_lessonstudy.models.enquiries import Enquiry
 
 Names = dict[uuid.UUID, str]
 

@@ -19,7 +19,7 @@ from cpd_lessonstudy.enquiries.router import GUARD, PREFIX, R
 from cpd_lessonstudy.enquiry_stages import schemas as s
 from cpd_lessonstudy.enquiry_stages import service
 from cpd_lessonstudy.enquiry_stages import time_records as enquiry_time
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models.enquiries import (
     EnquiryCasePupil,
     EnquiryDataEntry,
     EnquiryDissemination,

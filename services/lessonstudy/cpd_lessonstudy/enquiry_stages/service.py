@@ -24,7 +24,7 @@ from cpd_lessonstudy.enquiry_stages import schemas as s
 from cpd_lessonstudy.enquiry_stages.time_records import time_reads
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, Access, get_access
-from cpd_lessonstudy.models import (
+from cpd_lessonstudy.models.enquiries import (
     Enquiry,
     EnquiryCasePupil,
     EnquiryDataEntry,

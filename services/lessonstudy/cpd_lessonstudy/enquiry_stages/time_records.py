@@ -16,7 +16,7 @@ from cpd_lessonstudy.enquiry_stages import authoring
 from cpd_lessonstudy.enquiry_stages import schemas as s
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, get_access
-from cpd_lessonstudy.models import EnquiryMember, EnquiryMemberMinutes, EnquiryTimeRecord
+from cpd_lessonstudy.models.enquiries import EnquiryMember, EnquiryMemberMinutes, EnquiryTimeRecord
 
 
 async def time_reads(

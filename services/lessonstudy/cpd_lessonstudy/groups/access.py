@@ -16,7 +16,8 @@ from sqlalchemy.types import Uuid
 from cpd_common.auth import Principal
 from cpd_common.errors import NotFound
 from cpd_lessonstudy.groups.errors import GroupMembersOnly
-from cpd_lessonstudy.models import CommunityMember, Enquiry, EnquiryMember, LearningCommunity
+from cpd_lessonstudy.models.communities import CommunityMember, LearningCommunity
+from cpd_lessonstudy.models.enquiries import Enquiry, EnquiryMember
 
 P = TypeVar("P", Enquiry, LearningCommunity)
 

@@ -22,7 +22,9 @@ from cpd_lessonstudy.groups.errors import (
     MemberHasRecord,
 )
 from cpd_lessonstudy.groups.schemas import GroupMemberCreate, GroupMemberRead, GroupMemberUpdate
-from cpd_lessonstudy.models import Enquiry, LearningCommunity, Person
+from cpd_lessonstudy.models import Person
+from cpd_lessonstudy.models.communities import LearningCommunity
+from cpd_lessonstudy.models.enquiries import Enquiry
 from cpd_lessonstudy.terms import FORMER_MEMBER
 
 

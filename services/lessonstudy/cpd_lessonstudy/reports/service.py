@@ -31,6 +31,7 @@ from cpd_lessonstudy.models import (
 from cpd_lessonstudy.process_health import service as process_health_service
 from cpd_lessonstudy.process_health.schemas import StudyHealth
 from cpd_lessonstudy.research_lessons import service as lessons_service
+from cpd_lessonstudy.research_lessons import teaching as lesson_teaching
 from cpd_lessonstudy.studies.access import get_access
 from cpd_lessonstudy.time_records import service as time_service
 from cpd_lessonstudy.time_records.schemas import StudyHours
@@ -152,7 +153,7 @@ async def study_record(
                 r.learning
             )
     for lesson in lessons:
-        records[lesson.id].consensus = await lessons_service.consensus_outcomes(session, lesson.id)
+        records[lesson.id].consensus = await lesson_teaching.consensus_outcomes(session, lesson.id)
     findings = await findings_service.findings_of(session, study.id)
     return StudyRecord(
         study=study,

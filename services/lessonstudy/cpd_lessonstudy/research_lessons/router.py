@@ -14,7 +14,7 @@ from cpd_common.http import require_if_match, resource_response
 from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.models import ResearchLesson
-from cpd_lessonstudy.research_lessons import schemas, service
+from cpd_lessonstudy.research_lessons import predictions, schemas, service, teaching
 from cpd_lessonstudy.studies.access import get_access
 from cpd_lessonstudy.studies.routing import (
     CONFLICT,
@@ -142,7 +142,7 @@ async def get_predictions(
     study_id: uuid.UUID, lesson_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     return resource_response(
-        await service.get_predictions(session, study_id, lesson_id, principal=principal)
+        await predictions.get_predictions(session, study_id, lesson_id, principal=principal)
     )
 
 
@@ -166,7 +166,9 @@ async def put_predictions(
     principal: PrincipalDep,
 ) -> Response:
     return resource_response(
-        await service.put_predictions(session, study_id, lesson_id, principal=principal, data=data)
+        await predictions.put_predictions(
+            session, study_id, lesson_id, principal=principal, data=data
+        )
     )
 
 
@@ -189,7 +191,9 @@ async def mark_taught(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> Response:
-    lesson = await service.mark_taught(session, study_id, lesson_id, principal=principal, data=data)
+    lesson = await teaching.mark_taught(
+        session, study_id, lesson_id, principal=principal, data=data
+    )
     return resource_response(await service.lesson_read(session, lesson))
 
 
@@ -206,5 +210,5 @@ async def mark_taught(
 async def complete_lesson(
     study_id: uuid.UUID, lesson_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    lesson = await service.complete_lesson(session, study_id, lesson_id, principal=principal)
+    lesson = await teaching.complete_lesson(session, study_id, lesson_id, principal=principal)
     return resource_response(await service.lesson_read(session, lesson))

@@ -2,63 +2,43 @@
 taught and observed, then completed once the post-lesson discussion is done.
 
 The order is the method: predictions before teaching (409 otherwise), discussion before the
-next lesson, and the next lesson only after the previous one is completed.
+next lesson, and the next lesson only after the previous one is completed. This module plans
+lessons, reads them and guards their state; predictions are in
+:mod:`cpd_lessonstudy.research_lessons.predictions`, teaching and completion in
+:mod:`cpd_lessonstudy.research_lessons.teaching`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow, uuid7
-from cpd_common.events import catalogue
-from cpd_lessonstudy.case_pupils import service as case_pupils_service
+from cpd_common.db import utcnow
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
     CasePupil,
-    Discussion,
     LessonStage,
-    LessonStudy,
-    Observation,
     Prediction,
-    PupilReflection,
     ResearchLesson,
     StudyMember,
 )
 from cpd_lessonstudy.research_lessons.errors import (
-    DiscussionUnfinished,
     InvalidLesson,
     LessonNotFound,
     LessonOutOfOrder,
-    PredictionsMissing,
 )
 from cpd_lessonstudy.research_lessons.schemas import (
-    Cell,
     LessonCreate,
     LessonRead,
     LessonUpdate,
-    PredictionGrid,
-    PredictionRead,
-    PredictionsPut,
     StageInput,
     StageRead,
-    TaughtInput,
 )
 from cpd_lessonstudy.studies.access import Access, ensure_open, get_access
 from cpd_lessonstudy.studies.errors import IllegalTransition
-from cpd_lessonstudy.terms import OUTCOME_CAUTION
-from cpd_lessonstudy.time_records import service as time_service
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 async def _teacher(session: AsyncSession, study_id: uuid.UUID, member_id: uuid.UUID) -> StudyMember:
@@ -241,7 +221,7 @@ async def get_lesson(
     return (await lesson_for(session, study_id, lesson_id, principal=principal))[1]
 
 
-def _ensure_planned(lesson: ResearchLesson, action: str) -> None:
+def ensure_planned(lesson: ResearchLesson, action: str) -> None:
     if lesson.status != "planned":
         raise LessonOutOfOrder(
             f"Research lesson {lesson.cycle} was already taught: {action} only before teaching."
@@ -262,7 +242,7 @@ async def update_lesson(
         changes.keys() - {"plan_summary", "changes_from_previous", "title"}
         or data.stages is not None
     ):
-        _ensure_planned(lesson, "its teacher, date and stages can change")
+        ensure_planned(lesson, "its teacher, date and stages can change")
     if "teacher_member_id" in changes:
         await _teacher(session, study_id, changes["teacher_member_id"])
     if data.stages is not None:
@@ -287,63 +267,22 @@ async def delete_lesson(
     session: AsyncSession, study_id: uuid.UUID, lesson_id: uuid.UUID, *, principal: Principal
 ) -> None:
     _, lesson = await lesson_for(session, study_id, lesson_id, principal=principal, write=True)
-    _ensure_planned(lesson, "a research lesson can be withdrawn")
+    ensure_planned(lesson, "a research lesson can be withdrawn")
     await session.execute(delete(ResearchLesson).where(ResearchLesson.id == lesson.id))
 
 
-# ---- predictions ----------------------------------------------------------------------------
-
-
-async def prediction_grid(session: AsyncSession, lesson: ResearchLesson) -> PredictionGrid:
-    stages = (await stages_of(session, [lesson.id]))[lesson.id]
-    pupils = await case_pupils_service.case_pupils_of(session, lesson.study_id)
-    names = await members_service.member_views(session, lesson.study_id)
-    rows = (
-        await session.scalars(select(Prediction).where(Prediction.lesson_id == lesson.id))
-    ).all()
-    by_cell = {(p.stage_id, p.case_pupil_id): p for p in rows}
-    items, missing = [], []
-    for stage in stages:
-        for pupil in pupils:
-            p = by_cell.get((stage.id, pupil.id))
-            if p is None:
-                missing.append(
-                    Cell(
-                        stage_id=stage.id,
-                        stage_position=stage.position,
-                        case_pupil_id=pupil.id,
-                        case_pupil_label=pupil.label,
-                    )
-                )
-                continue
-            author = names.get(p.recorded_by) if p.recorded_by else None
-            items.append(
-                PredictionRead(
-                    id=p.id,
-                    stage_id=stage.id,
-                    stage_position=stage.position,
-                    case_pupil_id=pupil.id,
-                    case_pupil_label=pupil.label,
-                    response=p.response,
-                    recorded_by=p.recorded_by,
-                    recorded_by_name=author.name if author else None,
-                    updated_at=p.updated_at,
-                )
-            )
-    return PredictionGrid(
-        lesson_id=lesson.id,
-        cycle=lesson.cycle,
-        complete=not missing and bool(stages) and bool(pupils),
-        items=items,
-        missing=missing,
-    )
-
-
-async def get_predictions(
-    session: AsyncSession, study_id: uuid.UUID, lesson_id: uuid.UUID, *, principal: Principal
-) -> PredictionGrid:
-    _, lesson = await lesson_for(session, study_id, lesson_id, principal=principal)
-    return await prediction_grid(session, lesson)
+def ensure_taught(lesson: ResearchLesson, what: str) -> None:
+    """Evidence (observations, interviews, discussion) belongs to a taught, not yet completed
+    lesson."""
+    if lesson.status == "planned":
+        raise LessonOutOfOrder(
+            f"Research lesson {lesson.cycle} is not taught yet: {what} once it has been taught "
+            "(predictions first, then mark it taught)."
+        )
+    if lesson.status == "completed":
+        raise LessonOutOfOrder(
+            f"Research lesson {lesson.cycle} is completed: its evidence is part of the record."
+        )
 
 
 async def check_cell(
@@ -371,265 +310,3 @@ async def check_cell(
         raise InvalidLesson("Unknown stage or case pupil.", errors=errors)
     assert stage is not None and pupil is not None
     return stage, pupil
-
-
-async def put_predictions(
-    session: AsyncSession,
-    study_id: uuid.UUID,
-    lesson_id: uuid.UUID,
-    *,
-    principal: Principal,
-    data: PredictionsPut,
-) -> PredictionGrid:
-    """Writes (or rewrites) predictions for the given cells, before the lesson is taught."""
-    access, lesson = await lesson_for(session, study_id, lesson_id, principal=principal, write=True)
-    _ensure_planned(lesson, "predictions are written")
-    stage_ids = set(
-        (
-            await session.scalars(select(LessonStage.id).where(LessonStage.lesson_id == lesson.id))
-        ).all()
-    )
-    pupil_ids = set(
-        (await session.scalars(select(CasePupil.id).where(CasePupil.study_id == study_id))).all()
-    )
-    errors = []
-    seen = set()
-    for i, p in enumerate(data.predictions):
-        if p.stage_id not in stage_ids:
-            errors.append(
-                {
-                    "loc": f"body.predictions.{i}.stage_id",
-                    "msg": "not a stage of this research lesson",
-                }
-            )
-        if p.case_pupil_id not in pupil_ids:
-            errors.append(
-                {
-                    "loc": f"body.predictions.{i}.case_pupil_id",
-                    "msg": "not a case pupil of this study",
-                }
-            )
-        if (p.stage_id, p.case_pupil_id) in seen:
-            errors.append({"loc": f"body.predictions.{i}", "msg": "the same cell twice"})
-        seen.add((p.stage_id, p.case_pupil_id))
-    if errors:
-        raise InvalidLesson("Some predictions do not fit this lesson's grid.", errors=errors)
-    now = utcnow()
-    stmt = insert(Prediction).values(
-        [
-            {
-                "id": uuid7(),
-                "trust_id": lesson.trust_id,
-                "lesson_id": lesson.id,
-                "stage_id": p.stage_id,
-                "case_pupil_id": p.case_pupil_id,
-                "response": p.response,
-                "recorded_by": access.member_id,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for p in data.predictions
-        ]
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["stage_id", "case_pupil_id"],
-        set_={
-            "response": stmt.excluded.response,
-            "recorded_by": stmt.excluded.recorded_by,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-    await session.execute(stmt)
-    return await prediction_grid(session, lesson)
-
-
-# ---- teaching and completion ---------------------------------------------------------------
-
-
-async def mark_taught(
-    session: AsyncSession,
-    study_id: uuid.UUID,
-    lesson_id: uuid.UUID,
-    *,
-    principal: Principal,
-    data: TaughtInput,
-) -> ResearchLesson:
-    """planned -> taught. Every stage x case pupil cell needs its prediction first: predicting
-    and then observing is the method (409 otherwise, listing the empty cells)."""
-    access, lesson = await lesson_for(session, study_id, lesson_id, principal=principal, write=True)
-    if access.study.status != "in_cycle":
-        raise IllegalTransition(
-            f"The study is {access.study.status}: research lessons are taught while it is in "
-            "its cycles (start the study first)."
-        )
-    _ensure_planned(lesson, "a lesson is marked taught")
-    grid = await prediction_grid(session, lesson)
-    if not grid.complete:
-        raise PredictionsMissing(
-            f"Write a prediction for every stage and case pupil before teaching research lesson "
-            f"{lesson.cycle}: {len(grid.missing)} cells are empty "
-            f"({', '.join(f'stage {c.stage_position} x {c.case_pupil_label}' for c in grid.missing[:6])}"
-            f"{', ...' if len(grid.missing) > 6 else ''}).",
-            errors=[
-                {
-                    "loc": f"predictions.stage_{c.stage_position}.{c.case_pupil_label}",
-                    "msg": "no prediction",
-                }
-                for c in grid.missing
-            ],
-        )
-    if data.taught_on > today():
-        raise InvalidLesson(
-            "A lesson is marked taught once it has been taught.",
-            errors=[{"loc": "body.taught_on", "msg": "in the future"}],
-        )
-    previous = await session.scalar(
-        select(ResearchLesson.taught_on).where(
-            ResearchLesson.study_id == study_id, ResearchLesson.cycle == lesson.cycle - 1
-        )
-    )
-    if previous is not None and data.taught_on < previous:
-        raise InvalidLesson(
-            f"Research lesson {lesson.cycle} cannot be taught before lesson {lesson.cycle - 1} "
-            f"({previous.isoformat()}).",
-            errors=[{"loc": "body.taught_on", "msg": "before the previous research lesson"}],
-        )
-    lesson.status = "taught"
-    lesson.taught_on = data.taught_on
-    lesson.marked_taught_at = utcnow()
-    await session.flush()
-    return lesson
-
-
-def ensure_taught(lesson: ResearchLesson, what: str) -> None:
-    """Evidence (observations, interviews, discussion) belongs to a taught, not yet completed
-    lesson."""
-    if lesson.status == "planned":
-        raise LessonOutOfOrder(
-            f"Research lesson {lesson.cycle} is not taught yet: {what} once it has been taught "
-            "(predictions first, then mark it taught)."
-        )
-    if lesson.status == "completed":
-        raise LessonOutOfOrder(
-            f"Research lesson {lesson.cycle} is completed: its evidence is part of the record."
-        )
-
-
-async def consensus_outcomes(
-    session: AsyncSession, lesson_id: uuid.UUID
-) -> dict[tuple[uuid.UUID, uuid.UUID], str]:
-    """Per (stage, case pupil): the outcome most observers recorded; a tie takes the more
-    cautious one."""
-    rows = (
-        await session.execute(
-            select(
-                Observation.stage_id,
-                Observation.case_pupil_id,
-                Observation.outcome,
-                func.count(),
-            )
-            .where(Observation.lesson_id == lesson_id)
-            .group_by(Observation.stage_id, Observation.case_pupil_id, Observation.outcome)
-        )
-    ).all()
-    tallies: dict[tuple[uuid.UUID, uuid.UUID], Counter[str]] = defaultdict(Counter)
-    for stage_id, pupil_id, outcome, n in rows:
-        tallies[(stage_id, pupil_id)][outcome] += n
-    return {
-        cell: max(tally, key=lambda o: (tally[o], -OUTCOME_CAUTION[o]))
-        for cell, tally in tallies.items()
-    }
-
-
-async def complete_lesson(
-    session: AsyncSession, study_id: uuid.UUID, lesson_id: uuid.UUID, *, principal: Principal
-) -> ResearchLesson:
-    """taught -> completed, once the discussion has a reflection on every case pupil, what to
-    change, and (unless this was the last planned cycle) the plan for the next lesson.
-    Publishes ``lessonstudy.lesson.completed``."""
-    access, lesson = await lesson_for(session, study_id, lesson_id, principal=principal, write=True)
-    study = access.study
-    if lesson.status != "taught":
-        raise LessonOutOfOrder(
-            f"Research lesson {lesson.cycle} is {lesson.status}: only a taught lesson whose "
-            "discussion is done can be completed."
-        )
-    discussion = await session.scalar(select(Discussion).where(Discussion.lesson_id == lesson.id))
-    pupils = await case_pupils_service.case_pupils_of(session, study_id)
-    problems = []
-    if discussion is None:
-        problems.append({"loc": "discussion", "msg": "hold the post-lesson discussion"})
-    else:
-        reflected = set(
-            (
-                await session.scalars(
-                    select(PupilReflection.case_pupil_id).where(
-                        PupilReflection.discussion_id == discussion.id
-                    )
-                )
-            ).all()
-        )
-        for pupil in pupils:
-            if pupil.id not in reflected:
-                problems.append(
-                    {
-                        "loc": f"discussion.reflections.{pupil.label}",
-                        "msg": f"no reflection on case pupil {pupil.label}",
-                    }
-                )
-        if not discussion.what_to_change:
-            problems.append({"loc": "discussion.what_to_change", "msg": "agree what to change"})
-        if not discussion.next_lesson_plan and lesson.cycle < study.planned_cycles:
-            problems.append(
-                {"loc": "discussion.next_lesson_plan", "msg": "plan the next research lesson"}
-            )
-    if problems:
-        raise DiscussionUnfinished(
-            f"Research lesson {lesson.cycle} cannot be completed yet: "
-            + "; ".join(p["msg"] for p in problems)
-            + ".",
-            errors=problems,
-        )
-    lesson.status = "completed"
-    lesson.completed_at = utcnow()
-    await session.flush()
-    events.add(
-        session,
-        await lesson_completed_payload(session, study, lesson, pupils),
-    )
-    return lesson
-
-
-async def lesson_completed_payload(
-    session: AsyncSession,
-    study: LessonStudy,
-    lesson: ResearchLesson,
-    pupils: list[CasePupil],
-) -> catalogue.LessonCompleted:
-    stages = (await stages_of(session, [lesson.id]))[lesson.id]
-    outcomes = await consensus_outcomes(session, lesson.id)
-    hours = await time_service.member_hours(session, study.id, lesson_id=lesson.id)
-    return catalogue.LessonCompleted(
-        study_id=study.id,
-        lesson_id=lesson.id,
-        trust_id=study.trust_id,
-        school_ids=list(study.school_ids),
-        cycle=lesson.cycle,
-        taught_on=lesson.taught_on,
-        case_pupils=[
-            catalogue.CasePupilProgress(
-                label=pupil.label,
-                starting_point=pupil.starting_point,
-                success_criteria=pupil.success_criteria,
-                stages=[
-                    catalogue.StagePoint(
-                        stage=stage.position,
-                        outcome=outcomes.get((stage.id, pupil.id)),
-                    )
-                    for stage in stages
-                ],
-            )
-            for pupil in pupils
-        ],
-        hours=[catalogue.MemberHours(person_id=h.person_id, hours=h.hours) for h in hours],
-    )

@@ -1,0 +1,139 @@
+"""The outbox relay against real PostgreSQL and real NATS JetStream: order and message ids, no
+duplicate after a crash between publish and mark-sent, one relay at a time, woken by NOTIFY,
+and no connection left behind when stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from cpd_common.events import catalogue
+from cpd_common.events.outbox import STREAM, publish_pending, run_relay
+from cpd_common.testing.waiting import wait_for
+
+from .events_helpers import TRUST, Outbox, at_least, school_event, stream_messages
+
+
+async def test_outbox_publishes_in_order_with_event_id_as_msg_id(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        sent = [school_event(session, f"School {i}") for i in range(5)]
+    assert await publish_pending(sessionmaker, js) == 5
+    assert await publish_pending(sessionmaker, js) == 0
+    messages = await stream_messages(js)
+    assert [m["id"] for m in messages] == [e.id for e in sent]
+    assert [m["data"]["data"]["name"] for m in messages] == [f"School {i}" for i in range(5)]
+    first = messages[0]["data"]
+    assert first["specversion"] == "1.0"
+    assert first["source"] == "cpd/directory"
+    assert first["type"] == catalogue.SchoolUpserted.event_type
+    assert first["trustid"] == str(TRUST)
+    async with sessionmaker() as session:
+        pending = await session.scalar(select(func.count()).where(Outbox.sent_at.is_(None)))
+    assert pending == 0
+
+
+async def test_relay_crash_between_publish_and_mark_sent_does_not_duplicate(db, js) -> None:  # type: ignore[no-untyped-def]
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        for i in range(3):
+            school_event(session, f"S{i}")
+    await publish_pending(sessionmaker, js)
+    # The relay died before marking them sent: they are published again.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("UPDATE outbox SET sent_at = NULL"))
+    assert await publish_pending(sessionmaker, js) == 3
+    info = await js.stream_info(STREAM)
+    assert info.state.messages == 3  # JetStream dropped the duplicates by Nats-Msg-Id
+
+
+async def _pending_count(sessionmaker: Any) -> int:
+    async with sessionmaker() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
+            )
+            or 0
+        )
+
+
+async def test_a_second_relay_publishes_nothing_while_the_first_holds_the_outbox(db, js) -> None:  # type: ignore[no-untyped-def]
+    """One relay at a time per database (the order of events depends on it): while another
+    relay's transaction holds the lock, publish_pending sends nothing and marks nothing."""
+    engine, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        for i in range(3):
+            school_event(session, f"Locked {i}")
+    async with engine.connect() as other:
+        await other.execute(text("BEGIN"))
+        await other.execute(text("SELECT pg_advisory_xact_lock(hashtext('cpd_outbox_relay'))"))
+        assert await publish_pending(sessionmaker, js) == 0
+        assert (await js.stream_info(STREAM)).state.messages == 0, "nothing may be published"
+        assert await _pending_count(sessionmaker) == 3, "nothing may be marked sent"
+        await other.execute(text("ROLLBACK"))
+    assert await publish_pending(sessionmaker, js) == 3
+
+
+async def test_the_relay_wakes_on_notify_without_waiting_for_its_poll(db, nats_clean) -> None:  # type: ignore[no-untyped-def]
+    """An event committed while the relay sleeps is sent at once (LISTEN/NOTIFY), not at the
+    next poll (a minute away here)."""
+    engine, sessionmaker = db
+    stop = asyncio.Event()
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Sent on the first pass")
+    relay = asyncio.create_task(run_relay(engine, sessionmaker, nats_clean, stop, poll_interval=60))
+    try:
+        await wait_for(lambda: at_least(lambda: _sent_count(sessionmaker), 1), timeout=15)
+        async with sessionmaker() as session, session.begin():
+            school_event(session, "Sent on NOTIFY")
+        await wait_for(lambda: at_least(lambda: _sent_count(sessionmaker), 2), timeout=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(relay, 15)
+
+
+async def _sent_count(sessionmaker: Any) -> int:
+    async with sessionmaker() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_not(None))
+            )
+            or 0
+        )
+
+
+async def _nats_connections(nats_server: Any) -> int:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        resp = await client.get(f"http://127.0.0.1:{nats_server.monitor_port}/connz")
+    return int(resp.json()["num_connections"])
+
+
+async def test_a_stopped_relay_leaves_no_connection_open(db, nats_server, nats_clean) -> None:  # type: ignore[no-untyped-def]
+    engine, sessionmaker = db
+    before = await _nats_connections(nats_server)
+    stop = asyncio.Event()
+    async with sessionmaker() as session, session.begin():
+        school_event(session, "Before stop")
+    relay = asyncio.create_task(run_relay(engine, sessionmaker, nats_clean, stop))
+    await wait_for(lambda: at_least(lambda: _sent_count(sessionmaker), 1), timeout=15)
+    assert await _nats_connections(nats_server) == before + 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stop.set()
+        await asyncio.wait_for(relay, 15)
+        del relay
+        gc.collect()
+    assert engine.pool.checkedout() == 0, "the relay's LISTEN connection must be given back"
+    leaked = [w for w in caught if "non-checked-in connection" in str(w.message)]
+    assert not leaked, "the relay must close its LISTEN connection, not leave it to the GC"
+
+    async def closed() -> bool:
+        return await _nats_connections(nats_server) == before
+
+    await wait_for(closed, timeout=5)
