@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import uuid_utils
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -102,6 +102,19 @@ async def one_of_a_kind(session: AsyncSession, conflict: Exception) -> AsyncIter
         if is_unique_violation(exc):
             raise conflict from exc
         raise
+
+
+async def known_ids(
+    session: AsyncSession, id_column: Any, ids: Iterable[uuid.UUID], *where: Any
+) -> set[uuid.UUID]:
+    """Which of ``ids`` are ids of rows of ``id_column``'s table that match ``where`` (say,
+    ``School.trust_id == trust_id``): what a request refers to that exists for it."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    return set(
+        (await session.scalars(select(id_column).where(id_column.in_(wanted), *where))).all()
+    )
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

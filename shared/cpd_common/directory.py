@@ -20,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from cpd_common import events, revocation
+from cpd_common.auth import Principal
+from cpd_common.db import known_ids
+from cpd_common.errors import ProblemError
 from cpd_common.events.catalogue import (
     ClientRevoked,
     Event,
@@ -32,6 +35,32 @@ from cpd_common.events.inbox import Handler
 
 # (session, the erasure event's payload, the person's name as the projection knew it)
 NameScrubber = Callable[[AsyncSession, PersonErased, "str | None"], Awaitable[None]]
+
+
+async def check_schools(
+    session: AsyncSession,
+    school: Any,
+    school_ids: list[uuid.UUID],
+    *,
+    principal: Principal,
+    invalid: type[ProblemError],
+    what: str,
+) -> None:
+    """The schools something new is for (``what``: "A lesson study") are schools of the
+    caller's trust in ``school`` (the service's projection), and one of them is the caller's
+    own unless they are a trust admin; otherwise ``invalid`` (a 422) says which are not."""
+    known = await known_ids(session, school.id, school_ids, school.trust_id == principal.trust_id)
+    unknown = [s for s in school_ids if s not in known]
+    if unknown:
+        raise invalid(
+            "Every school must be a school of your trust.",
+            errors=[{"loc": "body.school_ids", "msg": f"unknown school {s}"} for s in unknown],
+        )
+    if not principal.is_trust_admin and principal.school_ids.isdisjoint(school_ids):
+        raise invalid(
+            f"{what} must include one of your own schools.",
+            errors=[{"loc": "body.school_ids", "msg": "none of these schools is yours"}],
+        )
 
 
 class PersonMixin:

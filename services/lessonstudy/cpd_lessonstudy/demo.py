@@ -137,36 +137,17 @@ async def _fractions_study(session: AsyncSession) -> None:
             interviews=c["interviews"],
             interviewer=spec["interviewer"],
         )
-        taught_on = steps.ago(c["taught"])
-        await steps.time(
+        await steps.lesson_time(
             session,
             study,
             m,
             creator,
-            "teaching",
-            taught_on,
-            {c["teacher"]: minutes["teaching"]},
             lesson,
-        )
-        await steps.time(
-            session,
-            study,
-            m,
-            creator,
-            "observing",
-            taught_on,
-            dict.fromkeys(c["observers"], minutes["observing"]),
-            lesson,
-        )
-        await steps.time(
-            session,
-            study,
-            m,
-            creator,
-            "meeting",
-            taught_on,
-            dict.fromkeys(group, minutes["meeting"]),
-            lesson,
+            taught_on=steps.ago(c["taught"]),
+            teacher=c["teacher"],
+            observers=c["observers"],
+            group=group,
+            minutes=minutes,
         )
         await steps.discuss_and_complete(
             session,
@@ -287,35 +268,17 @@ async def _writing_study(session: AsyncSession) -> None:
         interviews=taught["interviews"],
     )
     minutes = taught["minutes"]
-    await steps.time(
+    await steps.lesson_time(
         session,
         study,
         m,
         creator,
-        "teaching",
-        taught_on,
-        {taught["teacher"]: minutes["teaching"]},
         lesson,
-    )
-    await steps.time(
-        session,
-        study,
-        m,
-        creator,
-        "observing",
-        taught_on,
-        dict.fromkeys(taught["observed"], minutes["observing"]),
-        lesson,
-    )
-    await steps.time(
-        session,
-        study,
-        m,
-        creator,
-        "meeting",
-        taught_on,
-        dict.fromkeys(group, minutes["meeting"]),
-        lesson,
+        taught_on=taught_on,
+        teacher=taught["teacher"],
+        observers=taught["observed"],
+        group=group,
+        minutes=minutes,
     )
     await steps.discuss_and_complete(
         session,

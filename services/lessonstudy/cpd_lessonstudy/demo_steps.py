@@ -5,6 +5,7 @@ would, on behalf of a demo person given by key."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -110,6 +111,46 @@ async def time(
                 AttendanceInput(member_id=members[k], minutes=m) for k, m in minutes.items()
             ],
         ),
+    )
+
+
+async def lesson_time(
+    session: AsyncSession,
+    study: LessonStudy,
+    members: dict[str, uuid.UUID],
+    who: str,
+    lesson: ResearchLesson,
+    *,
+    taught_on: date,
+    teacher: str,
+    observers: Iterable[str],
+    group: Iterable[str],
+    minutes: dict[str, int],
+) -> None:
+    """A research lesson's time: its teaching, its observers' observing, and the group's
+    post-lesson meeting, all on the day it was taught."""
+    await time(
+        session, study, members, who, "teaching", taught_on, {teacher: minutes["teaching"]}, lesson
+    )
+    await time(
+        session,
+        study,
+        members,
+        who,
+        "observing",
+        taught_on,
+        dict.fromkeys(observers, minutes["observing"]),
+        lesson,
+    )
+    await time(
+        session,
+        study,
+        members,
+        who,
+        "meeting",
+        taught_on,
+        dict.fromkeys(group, minutes["meeting"]),
+        lesson,
     )
 
 

@@ -17,7 +17,7 @@ from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
 from cpd_audit.models import Audit, Instrument, InstrumentVersion, NeedAuditItem, School
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import known_ids, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
 
@@ -194,12 +194,8 @@ async def _check_scope(
         if not principal.is_trust_admin:
             raise Forbidden("Only trust admins run trust-wide audits.")
         return
-    known = set(
-        await session.scalars(
-            select(School.id).where(
-                School.trust_id == principal.trust_id, School.id.in_(scope.school_ids)
-            )
-        )
+    known = await known_ids(
+        session, School.id, scope.school_ids, School.trust_id == principal.trust_id
     )
     for i, school_id in enumerate(scope.school_ids):
         if school_id not in known:

@@ -19,7 +19,7 @@ from cpd_audit.directory import person_in_trust, school_in_trust
 from cpd_audit.models import CpdPlan, CpdPlanRow, Need
 from cpd_audit.planning_roles import leads_school, led_school_ids
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import known_ids, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -82,18 +82,8 @@ async def _check_rows(
     academic year and its responsible person (if named) someone in the trust."""
     errors: list[dict[str, str]] = []
     need_ids = {r.need_id for r in rows if r.need_id is not None}
-    known = set(
-        (
-            await session.scalars(
-                select(Need.id).where(
-                    Need.id.in_(need_ids),
-                    Need.trust_id == principal.trust_id,
-                    Need.school_id == school_id,
-                )
-            )
-        ).all()
-        if need_ids
-        else []
+    known = await known_ids(
+        session, Need.id, need_ids, Need.trust_id == principal.trust_id, Need.school_id == school_id
     )
     for i, row in enumerate(rows):
         prefix = f"{loc}.{i}" if indexed else loc

@@ -9,16 +9,13 @@ import uuid
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import directory
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import known_ids, utcnow
 from cpd_evaluation.activities import reads
 from cpd_evaluation.activities import sessions as activity_sessions
 from cpd_evaluation.activities.access import ACTIVITY_ROLES, ensure_active, leads
-from cpd_evaluation.activities.errors import (
-    CannotCreateActivity,
-    InvalidActivity,
-    ManagedElsewhere,
-)
+from cpd_evaluation.activities.errors import CannotCreateActivity, InvalidActivity, ManagedElsewhere
 from cpd_evaluation.activities.schemas import ActivityCreate, ActivityUpdate, CostsIn
 from cpd_evaluation.models import Activity, ActivityNeed, Need, Participant, School
 from cpd_evaluation.models.offer import ProgrammeRun
@@ -32,26 +29,14 @@ FROM_SOURCE = frozenset({"title", "kind", "school_ids", "subject_specific", "sub
 async def check_schools(
     session: AsyncSession, school_ids: list[uuid.UUID], *, principal: Principal
 ) -> None:
-    known = set(
-        (
-            await session.scalars(
-                select(School.id).where(
-                    School.id.in_(school_ids), School.trust_id == principal.trust_id
-                )
-            )
-        ).all()
+    await directory.check_schools(
+        session,
+        School,
+        school_ids,
+        principal=principal,
+        invalid=InvalidActivity,
+        what="An activity",
     )
-    unknown = [s for s in school_ids if s not in known]
-    if unknown:
-        raise InvalidActivity(
-            "Every school must be a school of your trust.",
-            errors=[{"loc": "body.school_ids", "msg": f"unknown school {s}"} for s in unknown],
-        )
-    if not principal.is_trust_admin and principal.school_ids.isdisjoint(school_ids):
-        raise InvalidActivity(
-            "An activity must include one of your own schools.",
-            errors=[{"loc": "body.school_ids", "msg": "none of these schools is yours"}],
-        )
 
 
 async def _check_needs(
@@ -59,13 +44,7 @@ async def _check_needs(
 ) -> None:
     if not need_ids:
         return
-    known = set(
-        (
-            await session.scalars(
-                select(Need.id).where(Need.id.in_(need_ids), Need.trust_id == trust_id)
-            )
-        ).all()
-    )
+    known = await known_ids(session, Need.id, need_ids, Need.trust_id == trust_id)
     unknown = [n for n in need_ids if n not in known]
     if unknown:
         raise InvalidActivity(

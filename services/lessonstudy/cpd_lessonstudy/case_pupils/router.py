@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.case_pupils import schemas, service
 from cpd_lessonstudy.models import CasePupil
@@ -21,16 +20,11 @@ from cpd_lessonstudy.studies.routing import (
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
-    STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
+    study_router,
 )
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: case pupils"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: case pupils")
 
 PRIVACY = (
     "\n\nCase pupils are never named: a label (A, B, C) and a profile. " + schemas.PRIVACY_WARNING

@@ -86,6 +86,14 @@ async def case_pupils_of(session: AsyncSession, study_id: uuid.UUID) -> list[Cas
     )
 
 
+async def labels_of(session: AsyncSession, study_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    """Each case pupil's label (what reads show instead of a name), by id."""
+    rows = await session.execute(
+        select(CasePupil.id, CasePupil.label).where(CasePupil.study_id == study_id)
+    )
+    return {pupil_id: label for pupil_id, label in rows.all()}
+
+
 async def load(session: AsyncSession, study_id: uuid.UUID, case_pupil_id: uuid.UUID) -> CasePupil:
     pupil = await session.scalar(
         select(CasePupil).where(CasePupil.id == case_pupil_id, CasePupil.study_id == study_id)

@@ -69,20 +69,14 @@ async def create_community(
     )
     session.add(community)
     await session.flush()
-    coordinator = data.coordinator_id or principal.person_id
-    listed = [coordinator, *(p for p in data.member_ids if p != coordinator)]
-    if principal.person_id not in listed:
-        listed.append(principal.person_id)
-    for i, person_id in enumerate(listed):
-        await group_members.add_member_row(
-            session,
-            COMMUNITY,
-            group=community,
-            person_id=person_id,
-            role="coordinator" if person_id == coordinator else "member",
-            loc="body.coordinator_id" if i == 0 else f"body.member_ids.{i - 1}",
-            check_school=person_id != principal.person_id,
-        )
+    await group_members.add_founding_members(
+        session,
+        COMMUNITY,
+        group=community,
+        principal=principal,
+        coordinator_id=data.coordinator_id,
+        member_ids=data.member_ids,
+    )
     return community
 
 

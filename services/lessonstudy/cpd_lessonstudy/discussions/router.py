@@ -5,28 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_lessonstudy.discussions import schemas, service
 from cpd_lessonstudy.research_lessons import service as lessons_service
 from cpd_lessonstudy.studies.routing import (
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
-    STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
+    study_router,
 )
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: post-lesson discussion"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: post-lesson discussion")
 BASE = "/{study_id}/research-lessons/{lesson_id}/discussion"
 PUPILS_FIRST: dict[int | str, dict[str, Any]] = {
     422: {

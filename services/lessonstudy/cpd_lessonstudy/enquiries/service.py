@@ -14,11 +14,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
 from cpd_lessonstudy.enquiries import question as question_rules
-from cpd_lessonstudy.enquiries.errors import (
-    EnquiryClosed,
-    IllegalTransition,
-    InvalidEnquiry,
-)
+from cpd_lessonstudy.enquiries.errors import EnquiryClosed, IllegalTransition, InvalidEnquiry
 from cpd_lessonstudy.enquiries.schemas import (
     EnquiryCreate,
     EnquiryRead,
@@ -82,21 +78,14 @@ async def create_enquiry(
     )
     session.add(enquiry)
     await session.flush()
-    coordinator = data.coordinator_id or principal.person_id
-    listed = [coordinator, *(p for p in data.member_ids if p != coordinator)]
-    if principal.person_id not in listed:
-        listed.append(principal.person_id)
-    for i, person_id in enumerate(listed):
-        await group_members.add_member_row(
-            session,
-            ENQUIRY,
-            group=enquiry,
-            person_id=person_id,
-            role="coordinator" if person_id == coordinator else "member",
-            loc="body.coordinator_id" if i == 0 else f"body.member_ids.{i - 1}",
-            # The creator may set up an enquiry for schools they do not teach at.
-            check_school=person_id != principal.person_id,
-        )
+    await group_members.add_founding_members(
+        session,
+        ENQUIRY,
+        group=enquiry,
+        principal=principal,
+        coordinator_id=data.coordinator_id,
+        member_ids=data.member_ids,
+    )
     if data.replicates_enquiry_id is not None:
         session.add(
             EnquiryReplication(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,8 @@ from cpd_lessonstudy.models.enquiries import (
     EnquiryReplication,
     EnquiryValidityCheck,
 )
+
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass
@@ -58,6 +61,17 @@ async def _rows(session: AsyncSession, model: type[Any], enquiry_id: uuid.UUID) 
     )
 
 
+async def _reads(
+    session: AsyncSession,
+    model: type[Any],
+    schema: type[R],
+    enquiry_id: uuid.UUID,
+    names: dict[uuid.UUID, str],
+) -> list[R]:
+    reads = [stages.record_read(r, names) for r in await _rows(session, model, enquiry_id)]
+    return [r for r in reads if isinstance(r, schema)]
+
+
 async def enquiry_record(
     session: AsyncSession, enquiry_id: uuid.UUID, *, principal: Principal
 ) -> EnquiryRecord:
@@ -70,14 +84,9 @@ async def enquiry_record(
             )
         ).all()
     )
-    data = [stages.data_read(r, names) for r in await _rows(session, EnquiryDataEntry, enquiry.id)]
-    findings = [
-        stages.finding_read(r, names) for r in await _rows(session, EnquiryFinding, enquiry.id)
-    ]
-    checks = [
-        stages.validity_read(r, names)
-        for r in await _rows(session, EnquiryValidityCheck, enquiry.id)
-    ]
+    data = await _reads(session, EnquiryDataEntry, s.DataEntryRead, enquiry.id, names)
+    findings = await _reads(session, EnquiryFinding, s.FindingRead, enquiry.id, names)
+    checks = await _reads(session, EnquiryValidityCheck, s.ValidityCheckRead, enquiry.id, names)
     replications = [
         r
         for r in await stages.replication_reads(
@@ -85,16 +94,11 @@ async def enquiry_record(
         )
         if isinstance(r, s.ReplicationRead)
     ]
-    disseminations = [
-        stages.dissemination_read(r, names)
-        for r in await _rows(session, EnquiryDissemination, enquiry.id)
-    ]
-    voice = [
-        stages.voice_read(r, names) for r in await _rows(session, EnquiryPupilVoice, enquiry.id)
-    ]
-    pupils = [
-        stages.case_pupil_read(r, names) for r in await _rows(session, EnquiryCasePupil, enquiry.id)
-    ]
+    disseminations = await _reads(
+        session, EnquiryDissemination, s.DisseminationRead, enquiry.id, names
+    )
+    voice = await _reads(session, EnquiryPupilVoice, s.PupilVoiceRead, enquiry.id, names)
+    pupils = await _reads(session, EnquiryCasePupil, s.CasePupilRead, enquiry.id, names)
     read = await enquiries.enquiry_read(session, enquiry)
     question = await enquiries.question_check(session, enquiry)
     hours = await enquiry_time.hours(session, enquiry.id, principal=principal)

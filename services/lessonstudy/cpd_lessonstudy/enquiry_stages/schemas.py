@@ -12,12 +12,7 @@ from pydantic.config import JsonDict
 
 from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
-from cpd_lessonstudy.case_pupils.privacy import (
-    LABEL_PATTERN,
-    ProfileText,
-    PupilNote,
-    label_problem,
-)
+from cpd_lessonstudy.case_pupils.privacy import LABEL_PATTERN, ProfileText, PupilNote, label_problem
 
 DataMethod = Literal[
     "book_sample",

@@ -6,15 +6,15 @@ or reporting before analysis. A completed enquiry still takes reporting and repl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import known_ids
 from cpd_common.pagination import PageParams, paginate
 from cpd_lessonstudy.case_pupils.errors import LabelTaken
 from cpd_lessonstudy.enquiries import stages as enquiry_progress
@@ -39,83 +39,27 @@ from cpd_lessonstudy.models.enquiries import (
 Names = dict[uuid.UUID, str]
 
 
-def data_read(e: EnquiryDataEntry, names: Names) -> s.DataEntryRead:
-    return s.DataEntryRead(
-        id=e.id,
-        enquiry_id=e.enquiry_id,
-        method=e.method,
-        source=s.SOURCE_OF[e.method],
-        collected_on=e.collected_on,
-        summary=e.summary,
-        attachments=list(e.attachments),
-        **authoring.authored(e, names),
-    )
+def record_read(row: Any, names: Names) -> BaseModel:
+    """How one row reads: the columns its schema names, who recorded it (for the authored
+    kinds) and, for data, whether the method gives primary or secondary data."""
+    schema = READS[type(row)]
+    columns = inspect(row).mapper.column_attrs.keys()
+    values = {name: getattr(row, name) for name in schema.model_fields if name in columns}
+    if issubclass(schema, s.Authored):
+        values.update(authoring.authored(row, names))
+    if isinstance(row, EnquiryDataEntry):
+        values["source"] = s.SOURCE_OF[row.method]
+    return schema(**values)
 
 
-def finding_read(f: EnquiryFinding, names: Names) -> s.FindingRead:
-    return s.FindingRead(
-        id=f.id,
-        enquiry_id=f.enquiry_id,
-        statement=f.statement,
-        data_entry_ids=list(f.data_entry_ids),
-        alternative_interpretations=f.alternative_interpretations,
-        **authoring.authored(f, names),
-    )
-
-
-def validity_read(v: EnquiryValidityCheck, names: Names) -> s.ValidityCheckRead:
-    return s.ValidityCheckRead(
-        id=v.id,
-        enquiry_id=v.enquiry_id,
-        checked_on=v.checked_on,
-        interpreted_by=v.interpreted_by,
-        others_agree=v.others_agree,
-        counts_tally=v.counts_tally,
-        notes=v.notes,
-        **authoring.authored(v, names),
-    )
-
-
-def dissemination_read(d: EnquiryDissemination, names: Names) -> s.DisseminationRead:
-    return s.DisseminationRead(
-        id=d.id,
-        enquiry_id=d.enquiry_id,
-        held_on=d.held_on,
-        audience=d.audience,
-        form=d.form,
-        beyond_school=d.beyond_school,
-        what_changed=d.what_changed,
-        **authoring.authored(d, names),
-    )
-
-
-def voice_read(v: EnquiryPupilVoice, names: Names) -> s.PupilVoiceRead:
-    return s.PupilVoiceRead(
-        id=v.id,
-        enquiry_id=v.enquiry_id,
-        kind=v.kind,
-        heard_on=v.heard_on,
-        pupil_group=v.pupil_group,
-        group_size=v.group_size,
-        summary=v.summary,
-        **authoring.authored(v, names),
-    )
-
-
-def case_pupil_read(p: EnquiryCasePupil, names: Names) -> s.CasePupilRead:
-    return s.CasePupilRead(
-        id=p.id, enquiry_id=p.enquiry_id, label=p.label, profile=p.profile, created_at=p.created_at
-    )
-
-
-# model -> how one row reads (the time records and replications have their own readers)
-READERS: dict[type[Any], Callable[[Any, Names], BaseModel]] = {
-    EnquiryDataEntry: data_read,
-    EnquiryFinding: finding_read,
-    EnquiryValidityCheck: validity_read,
-    EnquiryDissemination: dissemination_read,
-    EnquiryPupilVoice: voice_read,
-    EnquiryCasePupil: case_pupil_read,
+# model -> its read schema (the time records and replications have their own readers)
+READS: dict[type[Any], type[BaseModel]] = {
+    EnquiryDataEntry: s.DataEntryRead,
+    EnquiryFinding: s.FindingRead,
+    EnquiryValidityCheck: s.ValidityCheckRead,
+    EnquiryDissemination: s.DisseminationRead,
+    EnquiryPupilVoice: s.PupilVoiceRead,
+    EnquiryCasePupil: s.CasePupilRead,
 }
 
 
@@ -136,7 +80,7 @@ async def list_records(
     if model is EnquiryReplication:
         return await replication_reads(session, rows), cursor
     names = await group_members.names_of(session, ENQUIRY, enquiry_id)
-    return [READERS[model](r, names) for r in rows], cursor
+    return [record_read(r, names) for r in rows], cursor
 
 
 async def get_record(
@@ -157,15 +101,21 @@ async def get_record(
         return (await time_reads(session, enquiry_id, [row]))[0]
     if model is EnquiryReplication:
         return (await replication_reads(session, [row]))[0]
-    return READERS[model](row, await group_members.names_of(session, ENQUIRY, enquiry_id))
+    return record_read(row, await group_members.names_of(session, ENQUIRY, enquiry_id))
 
 
-async def _created(session: AsyncSession, access: Access[Enquiry], row: Any) -> BaseModel:
+async def _created(
+    session: AsyncSession, access: Access[Enquiry], model: type[Any], data: BaseModel
+) -> BaseModel:
+    """Records ``data`` as a row of ``model`` in the enquiry (by the caller's membership when
+    the kind is authored) and reads it back."""
+    row = model(enquiry_id=access.group.id, trust_id=access.group.trust_id, **data.model_dump())
+    if issubclass(READS[model], s.Authored):
+        row.recorded_by = access.member_id
     session.add(row)
     await session.flush()
     access.group.updated_at = datetime.now(UTC)
-    names = await group_members.names_of(session, ENQUIRY, access.group.id)
-    return READERS[type(row)](row, names)
+    return record_read(row, await group_members.names_of(session, ENQUIRY, access.group.id))
 
 
 # ---- (b) data collection ---------------------------------------------------------------------
@@ -178,19 +128,7 @@ async def add_data(
         session, enquiry_id, principal, stage="data_collection", action="record data"
     )
     authoring.not_future(data.collected_on, "collected_on")
-    return await _created(
-        session,
-        access,
-        EnquiryDataEntry(
-            enquiry_id=enquiry_id,
-            trust_id=access.group.trust_id,
-            method=data.method,
-            collected_on=data.collected_on,
-            summary=data.summary,
-            attachments=[a.model_dump() for a in data.attachments],
-            recorded_by=access.member_id,
-        ),
-    )
+    return await _created(session, access, EnquiryDataEntry, data)
 
 
 # ---- (c) analysis ----------------------------------------------------------------------------
@@ -202,15 +140,11 @@ async def add_finding(
     access = await authoring.writable(
         session, enquiry_id, principal, stage="analysis", action="record a finding"
     )
-    known = set(
-        (
-            await session.scalars(
-                select(EnquiryDataEntry.id).where(
-                    EnquiryDataEntry.enquiry_id == enquiry_id,
-                    EnquiryDataEntry.id.in_(data.data_entry_ids),
-                )
-            )
-        ).all()
+    known = await known_ids(
+        session,
+        EnquiryDataEntry.id,
+        data.data_entry_ids,
+        EnquiryDataEntry.enquiry_id == enquiry_id,
     )
     unknown = [i for i in data.data_entry_ids if i not in known]
     if unknown:
@@ -221,18 +155,7 @@ async def add_finding(
                 for i in unknown
             ],
         )
-    return await _created(
-        session,
-        access,
-        EnquiryFinding(
-            enquiry_id=enquiry_id,
-            trust_id=access.group.trust_id,
-            statement=data.statement,
-            data_entry_ids=data.data_entry_ids,
-            alternative_interpretations=data.alternative_interpretations,
-            recorded_by=access.member_id,
-        ),
-    )
+    return await _created(session, access, EnquiryFinding, data)
 
 
 # ---- (d) validity checking -------------------------------------------------------------------
@@ -249,20 +172,7 @@ async def add_validity_check(
         session, enquiry_id, principal, stage="validity_checking", action="check validity"
     )
     authoring.not_future(data.checked_on, "checked_on")
-    return await _created(
-        session,
-        access,
-        EnquiryValidityCheck(
-            enquiry_id=enquiry_id,
-            trust_id=access.group.trust_id,
-            checked_on=data.checked_on,
-            interpreted_by=data.interpreted_by,
-            others_agree=data.others_agree,
-            counts_tally=data.counts_tally,
-            notes=data.notes,
-            recorded_by=access.member_id,
-        ),
-    )
+    return await _created(session, access, EnquiryValidityCheck, data)
 
 
 # ---- (e) replication -------------------------------------------------------------------------
@@ -351,20 +261,7 @@ async def add_dissemination(
         after_completion=True,
     )
     authoring.not_future(data.held_on, "held_on")
-    return await _created(
-        session,
-        access,
-        EnquiryDissemination(
-            enquiry_id=enquiry_id,
-            trust_id=access.group.trust_id,
-            held_on=data.held_on,
-            audience=data.audience,
-            form=data.form,
-            beyond_school=data.beyond_school,
-            what_changed=data.what_changed,
-            recorded_by=access.member_id,
-        ),
-    )
+    return await _created(session, access, EnquiryDissemination, data)
 
 
 # ---- pupils ----------------------------------------------------------------------------------
@@ -375,20 +272,7 @@ async def add_pupil_voice(
 ) -> BaseModel:
     access = await authoring.writable(session, enquiry_id, principal)
     authoring.not_future(data.heard_on, "heard_on")
-    return await _created(
-        session,
-        access,
-        EnquiryPupilVoice(
-            enquiry_id=enquiry_id,
-            trust_id=access.group.trust_id,
-            kind=data.kind,
-            heard_on=data.heard_on,
-            pupil_group=data.pupil_group,
-            group_size=data.group_size,
-            summary=data.summary,
-            recorded_by=access.member_id,
-        ),
-    )
+    return await _created(session, access, EnquiryPupilVoice, data)
 
 
 async def add_case_pupil(
@@ -402,13 +286,4 @@ async def add_case_pupil(
     )
     if taken is not None:
         raise LabelTaken(f"Label {data.label} is already used in this enquiry.")
-    return await _created(
-        session,
-        access,
-        EnquiryCasePupil(
-            enquiry_id=enquiry_id,
-            trust_id=access.group.trust_id,
-            label=data.label,
-            profile=data.profile,
-        ),
-    )
+    return await _created(session, access, EnquiryCasePupil, data)

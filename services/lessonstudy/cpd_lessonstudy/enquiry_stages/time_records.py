@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import known_ids
 from cpd_lessonstudy.enquiries import service as enquiries
 from cpd_lessonstudy.enquiries.errors import InvalidEnquiry
 from cpd_lessonstudy.enquiry_stages import authoring
@@ -57,15 +58,7 @@ async def add_time_record(
     access = await authoring.writable(session, enquiry_id, principal)
     authoring.not_future(data.held_on, "held_on")
     ids = [a.member_id for a in data.attendance]
-    known = set(
-        (
-            await session.scalars(
-                select(EnquiryMember.id).where(
-                    EnquiryMember.enquiry_id == enquiry_id, EnquiryMember.id.in_(ids)
-                )
-            )
-        ).all()
-    )
+    known = await known_ids(session, EnquiryMember.id, ids, EnquiryMember.enquiry_id == enquiry_id)
     unknown = [i for i, member_id in enumerate(ids) if member_id not in known]
     if unknown:
         raise InvalidEnquiry(

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_lessonstudy.findings import schemas, service
 from cpd_lessonstudy.studies import schemas as study_schemas
 from cpd_lessonstudy.studies import service as studies_service
 from cpd_lessonstudy.studies.access import get_access
-from cpd_lessonstudy.studies.routing import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD, WRITE_RESPONSES
+from cpd_lessonstudy.studies.routing import NOT_FOUND, PREFIX, WRITE_RESPONSES, study_router
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: findings and sharing"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: findings and sharing")
 
 
 @router.get(

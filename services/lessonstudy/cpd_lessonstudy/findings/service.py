@@ -14,6 +14,7 @@ from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
+from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.findings.errors import FindingsNotFound, InvalidFindings, OpenHouseNotFound
 from cpd_lessonstudy.findings.schemas import (
     FindingsInput,
@@ -41,13 +42,7 @@ async def findings_of(session: AsyncSession, study_id: uuid.UUID) -> StudyFindin
 async def findings_read(
     session: AsyncSession, study: LessonStudy, findings: StudyFindings
 ) -> FindingsRead:
-    labels = dict(
-        (
-            await session.execute(
-                select(CasePupil.id, CasePupil.label).where(CasePupil.study_id == study.id)
-            )
-        ).all()
-    )
+    labels = await case_pupils_service.labels_of(session, study.id)
     return FindingsRead(
         study_id=study.id,
         summary=findings.summary,
@@ -170,13 +165,7 @@ async def complete_study(
         )
     findings = await findings_of(session, study.id)
     assert findings is not None
-    labels = dict(
-        (
-            await session.execute(
-                select(CasePupil.id, CasePupil.label).where(CasePupil.study_id == study.id)
-            )
-        ).all()
-    )
+    labels = await case_pupils_service.labels_of(session, study.id)
     cycles = int(
         await session.scalar(
             select(func.count()).where(

@@ -123,6 +123,35 @@ async def add_member_row(
     return member
 
 
+async def add_founding_members(
+    session: AsyncSession,
+    kind: GroupKind[Any],
+    *,
+    group: Enquiry | LearningCommunity,
+    principal: Principal,
+    coordinator_id: uuid.UUID | None,
+    member_ids: list[uuid.UUID],
+) -> None:
+    """The members a new group starts with: its coordinator (the creator unless someone else
+    is named), the people listed, and the creator, who always joins: only members can change
+    a group. The creator may set one up for schools they do not teach at."""
+    assert principal.person_id is not None
+    coordinator = coordinator_id or principal.person_id
+    listed = [coordinator, *(p for p in member_ids if p != coordinator)]
+    if principal.person_id not in listed:
+        listed.append(principal.person_id)
+    for i, person_id in enumerate(listed):
+        await add_member_row(
+            session,
+            kind,
+            group=group,
+            person_id=person_id,
+            role="coordinator" if person_id == coordinator else "member",
+            loc="body.coordinator_id" if i == 0 else f"body.member_ids.{i - 1}",
+            check_school=person_id != principal.person_id,
+        )
+
+
 async def _ensure_no_coordinator(
     session: AsyncSession, kind: GroupKind[Any], group_id: uuid.UUID
 ) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import directory
 from cpd_common.auth import Principal
+from cpd_common.db import known_ids
 from cpd_lessonstudy.groups.errors import InvalidGroup
 from cpd_lessonstudy.models import KnownNeed, School
 
@@ -16,26 +17,9 @@ from cpd_lessonstudy.models import KnownNeed, School
 async def check_schools(
     session: AsyncSession, school_ids: list[uuid.UUID], *, principal: Principal, noun: str
 ) -> None:
-    known = set(
-        (
-            await session.scalars(
-                select(School.id).where(
-                    School.id.in_(school_ids), School.trust_id == principal.trust_id
-                )
-            )
-        ).all()
+    await directory.check_schools(
+        session, School, school_ids, principal=principal, invalid=InvalidGroup, what=f"A {noun}"
     )
-    unknown = [s for s in school_ids if s not in known]
-    if unknown:
-        raise InvalidGroup(
-            "Every school must be a school of your trust.",
-            errors=[{"loc": "body.school_ids", "msg": f"unknown school {s}"} for s in unknown],
-        )
-    if not principal.is_trust_admin and principal.school_ids.isdisjoint(school_ids):
-        raise InvalidGroup(
-            f"A {noun} must include one of your own schools.",
-            errors=[{"loc": "body.school_ids", "msg": "none of these schools is yours"}],
-        )
 
 
 async def check_needs(
@@ -44,15 +28,7 @@ async def check_needs(
     """Needs come from the audit service's register (``audit.need.recorded``)."""
     if not need_ids:
         return
-    known = set(
-        (
-            await session.scalars(
-                select(KnownNeed.id).where(
-                    KnownNeed.id.in_(need_ids), KnownNeed.trust_id == trust_id
-                )
-            )
-        ).all()
-    )
+    known = await known_ids(session, KnownNeed.id, need_ids, KnownNeed.trust_id == trust_id)
     unknown = [n for n in need_ids if n not in known]
     if unknown:
         raise InvalidGroup(

@@ -13,7 +13,7 @@ from cpd_lessonstudy.case_pupils.errors import CasePupilNotFound
 from cpd_lessonstudy.interviews.errors import InterviewNotFound, NotYourInterview
 from cpd_lessonstudy.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate
 from cpd_lessonstudy.members import service as members_service
-from cpd_lessonstudy.models import CasePupil, PupilInterview
+from cpd_lessonstudy.models import PupilInterview
 from cpd_lessonstudy.research_lessons import service as lessons_service
 from cpd_lessonstudy.research_lessons.errors import InvalidLesson
 
@@ -61,13 +61,7 @@ async def interview_reads(
     if not interviews:
         return []
     names = await members_service.member_views(session, study_id)
-    labels = dict(
-        (
-            await session.execute(
-                select(CasePupil.id, CasePupil.label).where(CasePupil.study_id == study_id)
-            )
-        ).all()
-    )
+    labels = await case_pupils_service.labels_of(session, study_id)
     return [
         InterviewRead(
             id=i.id,

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.models import Observation
 from cpd_lessonstudy.observations import schemas, service
@@ -19,16 +18,11 @@ from cpd_lessonstudy.studies.routing import (
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
-    STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
+    study_router,
 )
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: observations"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: observations")
 BASE = "/{study_id}/research-lessons/{lesson_id}/observations"
 ABOUT_PUPILS = (
     "\n\nObservations are about the case pupils' learning, not the teacher: nothing here rates "

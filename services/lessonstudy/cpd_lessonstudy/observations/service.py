@@ -9,8 +9,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.members import service as members_service
-from cpd_lessonstudy.models import CasePupil, LessonStage, Observation
+from cpd_lessonstudy.models import LessonStage, Observation
 from cpd_lessonstudy.observations.errors import (
     CellAlreadyObserved,
     NotYourObservation,
@@ -104,13 +105,7 @@ async def observation_reads(
             )
         ).all()
     )
-    labels = dict(
-        (
-            await session.execute(
-                select(CasePupil.id, CasePupil.label).where(CasePupil.study_id == study_id)
-            )
-        ).all()
-    )
+    labels = await case_pupils_service.labels_of(session, study_id)
     return [
         ObservationRead(
             id=o.id,

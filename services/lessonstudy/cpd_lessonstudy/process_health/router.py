@@ -5,22 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_lessonstudy.process_health import schemas, service
-from cpd_lessonstudy.studies.routing import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD
+from cpd_lessonstudy.studies.routing import NOT_FOUND, study_router
 from cpd_lessonstudy.terms import StudyStatus
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: process health"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: process health")
 ABOUT = (
     " Cycles completed v planned, predictions made before teaching, observation coverage "
     "(stages x case pupils observed), discussions started from pupil evidence and days between "

@@ -6,21 +6,15 @@ import hashlib
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import ProblemError
-from cpd_common.idempotency import ApiRoute
 from cpd_lessonstudy.reports import render, service
-from cpd_lessonstudy.studies.routing import NOT_FOUND, PREFIX, STUDY_ROLE_GUARD
+from cpd_lessonstudy.studies.routing import NOT_FOUND, study_router
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: report"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: report")
 
 HTML = "text/html"
 MARKDOWN = "text/markdown"

@@ -6,12 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.models import ResearchLesson
 from cpd_lessonstudy.research_lessons import predictions, schemas, service, teaching
@@ -22,16 +21,11 @@ from cpd_lessonstudy.studies.routing import (
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
-    STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
+    study_router,
 )
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["lesson studies: research lessons"],
-    dependencies=STUDY_ROLE_GUARD,
-)
+router = study_router("lesson studies: research lessons")
 LESSON = "/{study_id}/research-lessons/{lesson_id}"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, paginate
 from cpd_lessonstudy.models import LessonStudy
 from cpd_lessonstudy.studies import schemas, service
@@ -19,14 +18,12 @@ from cpd_lessonstudy.studies.routing import (
     NOT_FOUND,
     PATCH_RESPONSES,
     PREFIX,
-    STUDY_ROLE_GUARD,
     WRITE_RESPONSES,
+    study_router,
 )
 from cpd_lessonstudy.terms import StudyStatus
 
-router = APIRouter(
-    prefix=PREFIX, route_class=ApiRoute, tags=["lesson studies"], dependencies=STUDY_ROLE_GUARD
-)
+router = study_router("lesson studies")
 
 
 @router.get(

@@ -3,15 +3,22 @@ has, and their documented problem answers in the study's words."""
 
 from __future__ import annotations
 
-from fastapi import Depends
+from fastapi import APIRouter, Depends
 
 from cpd_common.auth import require_roles
 from cpd_common.errors import problems
+from cpd_common.idempotency import ApiRoute
 from cpd_lessonstudy.studies.access import STUDY_ROLES
 
 PREFIX = "/v1/lesson-studies"
 # Governors and API clients never see lesson studies: 403 before any lookup.
 STUDY_ROLE_GUARD = [Depends(require_roles(*STUDY_ROLES))]
+
+
+def study_router(tag: str) -> APIRouter:
+    """A router of lesson-study routes: under ``PREFIX``, behind the role guard, one tag."""
+    return APIRouter(prefix=PREFIX, route_class=ApiRoute, tags=[tag], dependencies=STUDY_ROLE_GUARD)
+
 
 # The documented problem answers of the study routes, in the study's words.
 STUDY_PROBLEMS = {

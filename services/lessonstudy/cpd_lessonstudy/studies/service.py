@@ -10,7 +10,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import directory, events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
@@ -34,26 +34,14 @@ from cpd_lessonstudy.studies.schemas import StudyCreate, StudyRead, StudyUpdate
 async def _check_schools(
     session: AsyncSession, school_ids: list[uuid.UUID], *, principal: Principal
 ) -> None:
-    known = set(
-        (
-            await session.scalars(
-                select(School.id).where(
-                    School.id.in_(school_ids), School.trust_id == principal.trust_id
-                )
-            )
-        ).all()
+    await directory.check_schools(
+        session,
+        School,
+        school_ids,
+        principal=principal,
+        invalid=InvalidStudy,
+        what="A lesson study",
     )
-    unknown = [s for s in school_ids if s not in known]
-    if unknown:
-        raise InvalidStudy(
-            "Every school must be a school of your trust.",
-            errors=[{"loc": "body.school_ids", "msg": f"unknown school {s}"} for s in unknown],
-        )
-    if not principal.is_trust_admin and principal.school_ids.isdisjoint(school_ids):
-        raise InvalidStudy(
-            "A lesson study must include one of your own schools.",
-            errors=[{"loc": "body.school_ids", "msg": "none of these schools is yours"}],
-        )
 
 
 async def create_study(
