@@ -7,8 +7,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -94,7 +93,9 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-Hook = Callable[[FastAPI], Awaitable[None]]
+# The service's own resources, opened after the shared ones (database, token verifier) and
+# closed before them.
+ServiceLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 # A readiness check: why the app cannot serve, or None when it can.
 Readiness = Callable[[FastAPI], Awaitable[str | None]]
 
@@ -106,18 +107,17 @@ def create_service_app(
     description: str = "",
     routers: Sequence[APIRouter] = (),
     jwks_client: httpx.AsyncClient | None = None,
-    on_startup: Sequence[Hook] = (),
-    on_shutdown: Sequence[Hook] = (),
-    version: str = "1.0.0",
-    dead_letters: bool = True,
+    lifespan: ServiceLifespan | None = None,
     readiness: Sequence[Readiness] = (),
     public_metrics: bool = True,
-    **fastapi_kw: Any,
+    openapi_url: str | None = "/openapi.json",
 ) -> FastAPI:
-    """Builds a service app. Nothing connects at import time; the lifespan opens the pool."""
+    """Builds a service app: the shared lifespan, middleware, problem handlers and health
+    routes around ``routers``. Nothing connects at import time; the lifespan opens the pool.
+    ``openapi_url=None`` leaves ``/openapi.json`` (and ``/docs``) to the app's own routes."""
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def shared_lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
@@ -147,12 +147,12 @@ def create_service_app(
         )
         try:
             await revocations.start()
-            for hook in on_startup:
-                await hook(app)
-            yield
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
         finally:
-            for hook in on_shutdown:
-                await hook(app)
             await revocations.close()
             await jwks.aclose()
             await engine.dispose()
@@ -160,10 +160,9 @@ def create_service_app(
     app = FastAPI(
         title=title,
         description=description,
-        version=version,
-        lifespan=lifespan,
-        openapi_url="/openapi.json",
-        **fastapi_kw,
+        version="1.0.0",
+        lifespan=shared_lifespan,
+        openapi_url=openapi_url,
     )
     app.state.settings = settings
     install_problem_handlers(app, retry_after=settings.retry_after_seconds)
@@ -172,10 +171,6 @@ def create_service_app(
     install_body_limit(app, settings)
     for router in routers:
         app.include_router(router)
-    if dead_letters:
-        from cpd_common.events.admin import dead_letters_router
-
-        app.include_router(dead_letters_router(settings.service_name))
     add_health_routes(app, settings, readiness, metrics=public_metrics)
     return app
 

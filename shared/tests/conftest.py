@@ -105,7 +105,6 @@ async def down(keys: KeyServer) -> AsyncIterator[Service]:
         title="Conventions test service (database down)",
         routers=[router],
         jwks_client=jwks_client,
-        dead_letters=False,
     )
     try:
         async with LifespanManager(app):

@@ -279,7 +279,6 @@ async def start_service(database_url: str, keys: KeyServer) -> AsyncIterator[Ser
         title="Conventions test service",
         routers=[router],
         jwks_client=jwks_client,
-        dead_letters=False,
     )
     check = create_engine(database_url, pool_size=1, max_overflow=1)
     service = Service(app=app, client=None, keys=keys, check=check)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from cpd_audit.results.router import router as results_router
 from cpd_audit.self_audits.router import router as self_audits_router
 from cpd_audit.settings import Settings
 from cpd_common.app import create_service_app
+from cpd_common.events.admin import dead_letters_router
 
 
 def create_app(
@@ -27,6 +28,7 @@ def create_app(
         settings,
         title="CPD Audit service",
         routers=[
+            dead_letters_router(settings.service_name),
             instruments_router,
             audits_router,
             responses_router,

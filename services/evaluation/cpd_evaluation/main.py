@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
+from cpd_common.events.admin import dead_letters_router
 from cpd_evaluation.activities.router import router as activities_router
 from cpd_evaluation.budgets.router import router as budgets_router
 from cpd_evaluation.calendar.router import router as calendar_router
@@ -55,6 +56,7 @@ def create_app(
         title="CPD Evaluation service",
         description=DESCRIPTION,
         routers=[
+            dead_letters_router(settings.service_name),
             activities_router,
             participants_router,
             records_router,

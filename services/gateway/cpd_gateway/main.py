@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.applications import Starlette
 from starlette.routing import Route
 
 from cpd_common.app import create_service_app, metrics_endpoint
 from cpd_common.auth import TokenVerifier
+from cpd_common.events.admin import dead_letters_router
 from cpd_common.events.catalogue import asyncapi_document
 from cpd_common.input_guard import install_input_guard
 from cpd_gateway import openapi
@@ -34,6 +42,7 @@ from cpd_gateway.sso.router import router as sso_router
 
 log = logging.getLogger("cpd.gateway")
 
+TITLE = "CPD platform gateway"
 DESCRIPTION = "Identity, the staff directory, and the single entry point to every CPD service."
 
 
@@ -112,11 +121,56 @@ def create_app(
             return "Not every service behind the gateway is ready."
         return None
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await startup(app)
+            yield
+        finally:
+            await shutdown(app)
+
+    async def merged_openapi(request: Request) -> JSONResponse:
+        cached = request.app.state.openapi_cache
+        if cached is None:
+            docs = await openapi.fetch_service_docs(upstreams)
+            cached = openapi.merge(request.app.openapi(), docs)
+            if len(docs) == len(upstreams.sessions):
+                request.app.state.openapi_cache = cached
+        return JSONResponse(cached)
+
+    async def events_document(request: Request) -> JSONResponse:
+        return JSONResponse(asyncapi)
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{TITLE} - Swagger UI",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    async def swagger_ui_redirect(request: Request) -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    async def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{TITLE} - ReDoc")
+
+    # The whole platform's documents are the gateway's own routes: the merged OpenAPI
+    # document (its own paths and every service's public ones), the pages that show it, and
+    # the AsyncAPI document of the events.
+    documents = APIRouter(include_in_schema=False)
+    documents.add_api_route("/openapi.json", merged_openapi, methods=["GET"])
+    documents.add_api_route("/docs", swagger_ui, methods=["GET"])
+    documents.add_api_route("/docs/oauth2-redirect", swagger_ui_redirect, methods=["GET"])
+    documents.add_api_route("/redoc", redoc, methods=["GET"])
+    documents.add_api_route("/asyncapi.json", events_document, methods=["GET"])
+
     app = create_service_app(
         settings,
-        title="CPD platform gateway",
+        title=TITLE,
         description=DESCRIPTION,
         routers=[
+            documents,
+            dead_letters_router(settings.service_name),
             identity_router,
             directory_router,
             sessions_router,
@@ -124,11 +178,10 @@ def create_app(
             scim_router,
             sso_router,
         ],
-        on_startup=[startup],
-        on_shutdown=[shutdown],
-        dead_letters=True,
+        lifespan=lifespan,
         readiness=[services_ready],
         public_metrics=False,
+        openapi_url=None,
     )
 
     app.state.email_refusals = probes.refusal_counter(settings)
@@ -139,23 +192,6 @@ def create_app(
         window_seconds=settings.login_failure_window_seconds,
     )
 
-    async def merged_openapi(request: Request) -> JSONResponse:
-        cached = request.app.state.openapi_cache
-        if cached is None:
-            docs = await openapi.fetch_service_docs(upstreams)
-            cached = openapi.merge(app.openapi(), docs)
-            if len(docs) == len(upstreams.sessions):
-                request.app.state.openapi_cache = cached
-        return JSONResponse(cached)
-
-    async def events_document(request: Request) -> JSONResponse:
-        return JSONResponse(asyncapi)
-
-    app.router.routes[:] = [
-        r for r in app.router.routes if not (isinstance(r, Route) and r.path == "/openapi.json")
-    ]
-    app.router.routes.insert(0, Route("/openapi.json", merged_openapi, include_in_schema=False))
-    app.router.routes.insert(1, Route("/asyncapi.json", events_document, include_in_schema=False))
     app.add_middleware(
         ProxyMiddleware, upstreams=upstreams, verifier_getter=lambda: app.state.verifier
     )

@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from cpd_common.app import create_service_app
+from cpd_common.events.admin import dead_letters_router
 from cpd_lessonstudy.case_pupils.router import router as case_pupils_router
 from cpd_lessonstudy.communities.router import members as community_members_router
 from cpd_lessonstudy.communities.router import router as communities_router
@@ -56,6 +57,7 @@ def create_app(
         description=DESCRIPTION,
         # The cross-study process-health path comes before /{study_id} so it is not read as an id.
         routers=[
+            dead_letters_router(settings.service_name),
             process_health_router,
             studies_router,
             members_router,
