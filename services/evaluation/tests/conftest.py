@@ -70,5 +70,13 @@ def weeks_after(start: str, days: int) -> str:
 
 
 @pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """The evaluation tests need the gateway (directory, tokens, routing) and this service. A
+    test module that follows another service's events (lesson studies, the needs register)
+    adds that service by overriding this fixture."""
+    return ("gateway", "evaluation")
+
+
+@pytest.fixture
 async def api(demo: Stack) -> Api:
     return Api(demo)

@@ -8,12 +8,20 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_demo.trust import NORTHFIELD, SOUTHBANK
 from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """These tests follow learning communities and enquiries from the lesson study service."""
+    return ("gateway", "lessonstudy", "evaluation")
 
 
 def days_ago(n: int) -> str:

@@ -3,6 +3,7 @@ lesson studies, every endpoint of the evaluation service shows something."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from cpd_demo.trust import NORTHFIELD
@@ -12,6 +13,12 @@ from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
 
 from .conftest import Api
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """The demo year sits beside the demo lesson studies, which arrive by their events."""
+    return ("gateway", "lessonstudy", "evaluation")
 
 
 async def test_demo_year_reads_back_through_the_api(demo: Stack, api: Api) -> None:

@@ -8,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select, text
 
 from cpd_common.events import CATALOGUE
@@ -17,6 +18,12 @@ from cpd_lessonstudy.models import OutboxEvent as LessonStudyOutbox
 from cpd_local.stack import Stack
 
 from .conftest import Api
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """These tests follow lesson studies from the lesson study service."""
+    return ("gateway", "lessonstudy", "evaluation")
 
 
 async def _seed_lesson_studies(demo: Stack) -> None:

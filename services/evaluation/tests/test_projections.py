@@ -3,6 +3,7 @@ with FTE and start dates from the directory, and erasure."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from cpd_common.events import catalogue
@@ -11,6 +12,12 @@ from cpd_evaluation.models import Need, Person
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox, person_id
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """These tests record needs in the audit service's register."""
+    return ("gateway", "audit", "evaluation")
 
 
 async def _record_need(api: Api) -> str:
