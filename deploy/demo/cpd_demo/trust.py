@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
 
 _DATA: dict[str, Any] = load_demo("cpd_demo", "trust.yaml")
@@ -62,6 +63,16 @@ class DemoPerson:
     @property
     def id(self) -> uuid.UUID:
         return demo_id("person", self.key)
+
+    def principal(self) -> Principal:
+        """Who the demo content is written as: this person signed in, as their token says."""
+        return Principal(
+            sub=f"person:{self.id}",
+            trust_id=self.trust_id,
+            school_ids=frozenset(self.school_ids),
+            roles=frozenset(self.roles),
+            person_id=self.id,
+        )
 
 
 def _person(row: dict[str, Any]) -> DemoPerson:
@@ -118,3 +129,13 @@ CLIENTS = [
 DEMO_CREDENTIALS: dict[str, tuple[str, str]] = {
     label: (login, secret) for label, (login, secret) in _DATA["credentials"].items()
 }
+
+
+def principal_of(key: str) -> Principal:
+    """The demo person ``key`` signed in."""
+    return PEOPLE_BY_KEY[key].principal()
+
+
+def days_ago(days: int) -> date:
+    """Demo dates are relative to today, so the demo never goes stale."""
+    return datetime.now(UTC).date() - timedelta(days=days)

@@ -25,7 +25,6 @@ from cpd_audit.instruments import builtin
 from cpd_audit.models import Audit, Person, School
 from cpd_audit.responses import service as responses_service
 from cpd_audit.responses.schemas import ResponseCreate
-from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.demo import load_demo
 from cpd_demo.trust import (
@@ -48,16 +47,6 @@ AUDIENCE: list[str] = CONTENT["audience"]
 OAKRIDGE_PEOPLE = [p for p in PEOPLE if p.trust_id == OAKRIDGE]
 DIAGNOSTIC_RESPONDENTS: list[str] = DIAGNOSTIC["respondents"]
 PRACTICE_LAG: dict[str, float] = VALUES["practice_lag"]
-
-
-def principal_for(person: DemoPerson) -> Principal:
-    return Principal(
-        sub=f"person:{person.id}",
-        trust_id=person.trust_id,
-        school_ids=frozenset(person.school_ids),
-        roles=frozenset(person.roles),
-        person_id=person.id,
-    )
 
 
 async def projection_ready(session: AsyncSession) -> bool:
@@ -126,7 +115,7 @@ async def seed_demo(session: AsyncSession) -> None:
 
 
 async def _seed_audits(session: AsyncSession) -> None:
-    admin = principal_for(PEOPLE_BY_KEY[CONTENT["created_by"]])
+    admin = PEOPLE_BY_KEY[CONTENT["created_by"]].principal()
     session.add(_audit(VALUES))
     session.add(_audit(DIAGNOSTIC))
     await session.flush()
@@ -140,7 +129,7 @@ async def _seed_audits(session: AsyncSession) -> None:
             session,
             VALUES_AUDIT,
             ResponseCreate.model_validate({"answers": _values_answers(rng, person)}),
-            principal=principal_for(person),
+            principal=person.principal(),
         )
     closed = await audits_lifecycle.close_audit(session, VALUES_AUDIT, principal=admin)
     # The round ran over the planned weeks.
@@ -154,6 +143,6 @@ async def _seed_audits(session: AsyncSession) -> None:
             session,
             DIAGNOSTIC_AUDIT,
             ResponseCreate.model_validate({"answers": _diagnostic_answers(rng)}),
-            principal=principal_for(PEOPLE_BY_KEY[key]),
+            principal=PEOPLE_BY_KEY[key].principal(),
         )
     await session.flush()

@@ -8,6 +8,7 @@ the same events a real group would have produced.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.demo import load_demo
 from cpd_demo import trust as demo_data
+from cpd_demo.trust import days_ago, principal_of
 from cpd_lessonstudy import demo_enquiry
 from cpd_lessonstudy import demo_steps as steps
 from cpd_lessonstudy.findings import service as findings_service
 from cpd_lessonstudy.findings.schemas import FindingsInput, OpenHouseInput, WhatWorkedInput
-from cpd_lessonstudy.models import LessonStudy, Person, School
+from cpd_lessonstudy.models import CasePupil, LessonStudy, Person, School
 from cpd_lessonstudy.studies import service as studies_service
 
 # The content lives in ``demo.yaml``; this module only applies it.
@@ -60,11 +62,11 @@ async def seed_demo(session: AsyncSession) -> None:
     await demo_enquiry.seed_demo(session)
 
 
-# ---- the completed study --------------------------------------------------------------------------
-
-
-async def _fractions_study(session: AsyncSession) -> None:
-    spec = CONTENT["fractions"]
+async def _set_up(
+    session: AsyncSession, spec: dict[str, Any]
+) -> tuple[LessonStudy, dict[str, uuid.UUID], list[CasePupil]]:
+    """A demo study created by its creator with its group and case pupils, and the group's
+    kick-off meeting."""
     creator = spec["creator"]
     group: dict[str, str] = spec["group"]
     study, m = await steps.study(
@@ -83,9 +85,20 @@ async def _fractions_study(session: AsyncSession) -> None:
         m,
         creator,
         "meeting",
-        steps.ago(kickoff["ago"]),
+        days_ago(kickoff["ago"]),
         dict.fromkeys(group, kickoff["minutes"]),
     )
+    return study, m, pupils
+
+
+# ---- the completed study --------------------------------------------------------------------------
+
+
+async def _fractions_study(session: AsyncSession) -> None:
+    spec = CONTENT["fractions"]
+    creator = spec["creator"]
+    group: dict[str, str] = spec["group"]
+    study, m, pupils = await _set_up(session, spec)
     planning = spec["planning"]
     minutes = spec["lesson_minutes"]
     for n, c in enumerate(spec["cycles"], start=1):
@@ -96,7 +109,7 @@ async def _fractions_study(session: AsyncSession) -> None:
             creator,
             teacher=c["teacher"],
             title=c["title"],
-            planned_for=steps.ago(c["taught"]),
+            planned_for=days_ago(c["taught"]),
             plan=c["plan"],
             changes=c["changes"],
             stages=spec["stages"][n - 1],
@@ -104,16 +117,14 @@ async def _fractions_study(session: AsyncSession) -> None:
             predictions=c["predictions"],
         )
         if n == 1:
-            await studies_service.start_study(
-                session, study.id, principal=steps.principal_of(creator)
-            )
+            await studies_service.start_study(session, study.id, principal=principal_of(creator))
         await steps.time(
             session,
             study,
             m,
             creator,
             "planning",
-            steps.ago(c["taught"] + planning["days_before"]),
+            days_ago(c["taught"] + planning["days_before"]),
             planning["minutes"],
             lesson,
         )
@@ -131,7 +142,7 @@ async def _fractions_study(session: AsyncSession) -> None:
             study,
             lesson,
             teacher=c["teacher"],
-            taught_on=steps.ago(c["taught"]),
+            taught_on=days_ago(c["taught"]),
             pupils=pupils,
             observed=observed,
             interviews=c["interviews"],
@@ -143,7 +154,7 @@ async def _fractions_study(session: AsyncSession) -> None:
             m,
             creator,
             lesson,
-            taught_on=steps.ago(c["taught"]),
+            taught_on=days_ago(c["taught"]),
             teacher=c["teacher"],
             observers=c["observers"],
             group=group,
@@ -166,7 +177,7 @@ async def _fractions_study(session: AsyncSession) -> None:
         m,
         creator,
         "meeting",
-        steps.ago(closing["ago"]),
+        days_ago(closing["ago"]),
         dict.fromkeys(group, closing["minutes"]),
     )
     findings = spec["findings"]
@@ -174,7 +185,7 @@ async def _fractions_study(session: AsyncSession) -> None:
     await findings_service.agree_findings(
         session,
         study.id,
-        principal=steps.principal_of(creator),
+        principal=principal_of(creator),
         data=FindingsInput(
             summary=findings["summary"],
             practices=findings["practices"],
@@ -185,14 +196,14 @@ async def _fractions_study(session: AsyncSession) -> None:
             to_share=findings["to_share"],
         ),
     )
-    await findings_service.complete_study(session, study.id, principal=steps.principal_of(creator))
+    await findings_service.complete_study(session, study.id, principal=principal_of(creator))
     open_house = spec["open_house"]
     await findings_service.record_open_house(
         session,
         study.id,
-        principal=steps.principal_of(open_house["by"]),
+        principal=principal_of(open_house["by"]),
         data=OpenHouseInput(
-            held_on=steps.ago(open_house["ago"]),
+            held_on=days_ago(open_house["ago"]),
             audience_count=open_house["audience_count"],
             notes=open_house["notes"],
         ),
@@ -206,25 +217,7 @@ async def _writing_study(session: AsyncSession) -> None:
     spec = CONTENT["writing"]
     creator = spec["creator"]
     group: dict[str, str] = spec["group"]
-    study, m = await steps.study(
-        session,
-        creator,
-        group,
-        title=spec["title"],
-        school_ids=[demo_enquiry.SCHOOLS[s] for s in spec["schools"]],
-        **spec["study"],
-    )
-    pupils = await steps.case_pupils(session, study, creator, spec["case_pupils"])
-    kickoff = spec["kickoff"]
-    await steps.time(
-        session,
-        study,
-        m,
-        creator,
-        "meeting",
-        steps.ago(kickoff["ago"]),
-        dict.fromkeys(group, kickoff["minutes"]),
-    )
+    study, m, pupils = await _set_up(session, spec)
     taught = spec["taught"]
     lesson = await steps.plan(
         session,
@@ -233,14 +226,14 @@ async def _writing_study(session: AsyncSession) -> None:
         creator,
         teacher=taught["teacher"],
         title=taught["title"],
-        planned_for=steps.ago(taught["ago"]),
+        planned_for=days_ago(taught["ago"]),
         plan=taught["plan"],
         changes=taught["changes"],
         stages=spec["stages"],
         pupils=pupils,
         predictions=taught["predictions"],
     )
-    await studies_service.start_study(session, study.id, principal=steps.principal_of(creator))
+    await studies_service.start_study(session, study.id, principal=principal_of(creator))
     planning = taught["planning"]
     await steps.time(
         session,
@@ -248,11 +241,11 @@ async def _writing_study(session: AsyncSession) -> None:
         m,
         creator,
         "planning",
-        steps.ago(planning["ago"]),
+        days_ago(planning["ago"]),
         planning["minutes"],
         lesson,
     )
-    taught_on = steps.ago(taught["ago"])
+    taught_on = days_ago(taught["ago"])
     await steps.teach_and_observe(
         session,
         study,
@@ -298,7 +291,7 @@ async def _writing_study(session: AsyncSession) -> None:
         creator,
         teacher=planned["teacher"],
         title=planned["title"],
-        planned_for=steps.ago(planned["ago"]),
+        planned_for=days_ago(planned["ago"]),
         plan=planned["plan"],
         changes=planned["changes"],
         stages=spec["stages"],

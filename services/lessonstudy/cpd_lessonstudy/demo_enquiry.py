@@ -5,16 +5,15 @@ API would, so the outbox holds the same events a real group would produce."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
 from cpd_demo import trust as demo_data
+from cpd_demo.trust import days_ago, principal_of
 from cpd_lessonstudy.communities import schemas as cs
 from cpd_lessonstudy.communities import service as communities
 from cpd_lessonstudy.community_work import service as work
@@ -48,21 +47,6 @@ def community_name() -> str:
     return str(content()["community"]["name"])
 
 
-def _principal(key: str) -> Principal:
-    p = demo_data.PEOPLE_BY_KEY[key]
-    return Principal(
-        sub=f"person:{p.id}",
-        trust_id=p.trust_id,
-        school_ids=frozenset(p.school_ids),
-        roles=frozenset(p.roles),
-        person_id=p.id,
-    )
-
-
-def _ago(days: int) -> date:
-    return datetime.now(UTC).date() - timedelta(days=days)
-
-
 def _pid(key: str) -> uuid.UUID:
     return demo_data.PEOPLE_BY_KEY[key].id
 
@@ -87,14 +71,14 @@ async def seed_demo(session: AsyncSession) -> None:
         return
     community = await communities.create_community(
         session,
-        principal=_principal(c["creator"]),
+        principal=principal_of(c["creator"]),
         data=cs.CommunityCreate(
             name=c["name"],
             school_ids=[SCHOOLS[s] for s in c["schools"]],
             learning_priority=c["learning_priority"],
             membership_design=c["membership_design"],
-            starts_on=_ago(c["starts_ago"]),
-            ends_on=_ago(c["ends_ago"]),
+            starts_on=days_ago(c["starts_ago"]),
+            ends_on=days_ago(c["ends_ago"]),
             member_ids=[_pid(k) for k in c["members"]],
         ),
     )
@@ -111,7 +95,7 @@ async def seed_demo(session: AsyncSession) -> None:
         await work.add_activity(
             session,
             community.id,
-            principal=_principal(spec["creator"]),
+            principal=principal_of(spec["creator"]),
             data=cs.ActivityCreate(
                 kind="enquiry", cycle=spec["cycle"], enquiry_id=made[spec["key"]]
             ),
@@ -122,7 +106,7 @@ async def seed_demo(session: AsyncSession) -> None:
     await work.add_activity(
         session,
         community.id,
-        principal=_principal(c["creator"]),
+        principal=principal_of(c["creator"]),
         data=cs.ActivityCreate(
             kind="peer_coaching",
             cycle=coaching["cycle"],
@@ -135,10 +119,10 @@ async def seed_demo(session: AsyncSession) -> None:
         await work.add_share(
             session,
             community.id,
-            principal=_principal(c["creator"]),
+            principal=principal_of(c["creator"]),
             data=cs.ShareCreate(
                 kind=share["kind"],
-                shared_on=_ago(share["ago"]),
+                shared_on=days_ago(share["ago"]),
                 title=share["title"],
                 audience=share["audience"],
                 description=share.get("description"),
@@ -156,9 +140,9 @@ async def _meeting(
     await work.hold_meeting(
         session,
         community_id,
-        principal=_principal(recorder),
+        principal=principal_of(recorder),
         data=cs.MeetingCreate(
-            held_on=_ago(spec["ago"]),
+            held_on=days_ago(spec["ago"]),
             duration_minutes=spec["duration"],
             cycle=spec["cycle"],
             minutes=spec["minutes"],
@@ -171,7 +155,7 @@ async def _meeting(
 async def _enquiry(
     session: AsyncSession, spec: dict[str, Any], made: dict[str, uuid.UUID]
 ) -> uuid.UUID:
-    creator = _principal(spec["creator"])
+    creator = principal_of(spec["creator"])
     original = made.get(spec["replicates"]) if spec.get("replicates") else None
     enquiry = await enquiries.create_enquiry(
         session,
@@ -183,8 +167,8 @@ async def _enquiry(
             pupil_group=spec["pupil_group"],
             question=spec["question"],
             planned_approach=spec["planned_approach"],
-            starts_on=_ago(spec["starts_ago"]),
-            ends_on=_ago(spec["ends_ago"]),
+            starts_on=days_ago(spec["starts_ago"]),
+            ends_on=days_ago(spec["ends_ago"]),
             coordinator_id=_pid(spec.get("coordinator", spec["creator"])),
             member_ids=[_pid(k) for k in spec["members"]],
             replicates_enquiry_id=original,
@@ -203,10 +187,10 @@ async def _enquiry(
         entry = await stages.add_data(
             session,
             eid,
-            principal=_principal(d["by"]),
+            principal=principal_of(d["by"]),
             data=ss.DataEntryCreate(
                 method=d["method"],
-                collected_on=_ago(d["ago"]),
+                collected_on=days_ago(d["ago"]),
                 summary=d["summary"],
                 attachments=[ss.Attachment(**a) for a in d.get("attachments", [])],
             ),
@@ -229,7 +213,7 @@ async def _enquiry(
             eid,
             principal=creator,
             data=ss.ValidityCheckCreate(
-                checked_on=_ago(v["ago"]),
+                checked_on=days_ago(v["ago"]),
                 interpreted_by=v["interpreted_by"],
                 others_agree=v["others_agree"],
                 counts_tally=v["counts_tally"],
@@ -243,7 +227,7 @@ async def _enquiry(
             principal=creator,
             data=ss.PupilVoiceCreate(
                 kind=p["kind"],
-                heard_on=_ago(p["ago"]),
+                heard_on=days_ago(p["ago"]),
                 pupil_group=p["pupil_group"],
                 group_size=p["group_size"],
                 summary=p["summary"],
@@ -257,7 +241,7 @@ async def _enquiry(
             principal=creator,
             data=ss.TimeRecordCreate(
                 kind=t["kind"],
-                held_on=_ago(t["ago"]),
+                held_on=days_ago(t["ago"]),
                 attendance=[
                     ss.AttendanceInput(member_id=members[k], minutes=m)
                     for k, m in t["minutes"].items()
@@ -272,7 +256,7 @@ async def _enquiry(
             eid,
             principal=creator,
             data=ss.DisseminationCreate(
-                held_on=_ago(d["ago"]),
+                held_on=days_ago(d["ago"]),
                 audience=d["audience"],
                 form=d["form"],
                 what_changed=d.get("what_changed"),
@@ -290,7 +274,7 @@ async def _enquiry(
             session,
             original,
             replication,
-            principal=_principal(original_creator),
+            principal=principal_of(original_creator),
             data=ss.ReplicationUpdate(**spec["outcome"]),
         )
     return eid

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common.auth import Principal
 from cpd_demo import trust as demo_data
+from cpd_demo.trust import principal_of
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.case_pupils.schemas import CasePupilCreate
 from cpd_lessonstudy.discussions import service as discussions_service
@@ -38,21 +38,6 @@ from cpd_lessonstudy.studies import service as studies_service
 from cpd_lessonstudy.studies.schemas import StudyCreate
 from cpd_lessonstudy.time_records import service as time_service
 from cpd_lessonstudy.time_records.schemas import AttendanceInput, TimeRecordCreate
-
-
-def principal_of(key: str) -> Principal:
-    p = demo_data.PEOPLE_BY_KEY[key]
-    return Principal(
-        sub=f"person:{p.id}",
-        trust_id=p.trust_id,
-        school_ids=frozenset(p.school_ids),
-        roles=frozenset(p.roles),
-        person_id=p.id,
-    )
-
-
-def ago(days: int) -> date:
-    return datetime.now(UTC).date() - timedelta(days=days)
 
 
 async def study(
