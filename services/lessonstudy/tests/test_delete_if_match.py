@@ -6,7 +6,7 @@ from __future__ import annotations
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids
-from .test_rules import GROUP
+from .lesson_helpers import GROUP
 
 
 async def _refused_then_deleted(api: Api, path: str, who: str = "n-t6") -> None:

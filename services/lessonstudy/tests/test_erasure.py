@@ -150,7 +150,7 @@ async def test_erasure_takes_the_name_out_of_every_free_text_field_of_the_trust(
     from cpd_common.erasure import FORMER_MEMBER, name_pattern
     from cpd_lessonstudy.members.service import FREE_TEXT
 
-    from .test_rules import study_with_lesson, teach
+    from .lesson_helpers import study_with_lesson, teach
 
     study, pupils, lesson, ids = await study_with_lesson(api)
     sid = study["id"]

@@ -13,7 +13,7 @@ from cpd_demo.trust import PEOPLE_BY_KEY
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids
-from .test_rules import GROUP, study_with_lesson, teach
+from .lesson_helpers import GROUP, study_with_lesson, teach
 
 N = 8
 

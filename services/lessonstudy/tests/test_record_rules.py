@@ -12,7 +12,7 @@ from sqlalchemy import text
 from cpd_local.stack import Stack
 
 from .conftest import Api, days_ago, member_ids, new_id
-from .test_rules import GROUP, study_with_lesson, teach
+from .lesson_helpers import GROUP, study_with_lesson, teach
 
 
 async def _count(demo: Stack, sql: str, **params: Any) -> int:
