@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from sqlalchemy import delete, select
 
 from cpd_audit import demo as audit_demo
@@ -21,6 +22,12 @@ from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
 
 from .test_metrics import assert_not_recoverable, cells, client_headers, staff_keys
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """The demo audits, lesson studies and CPD year arrive from every service."""
+    return ("gateway", "audit", "lessonstudy", "evaluation")
 
 
 async def test_demo_qa_client_gets_real_figures(demo: Stack) -> None:

@@ -7,6 +7,10 @@ class docstring is its summary. Producers hand an instance to :func:`cpd_common.
 derives the type, the NATS subject and the envelope from it; consumers register handlers by
 class and receive the same model, parsed and validated. A change that would break a consumer
 gets a new class with ``version=2`` beside the old one.
+
+Why this file is long: it is the one list of every event of the platform, read whole by
+producers, consumers, the AsyncAPI document and ``docs/events.md`` (checked by
+``tests/test_docs.py``); each area appends its events in its own section.
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.scim import discovery, errors, service
+from cpd_gateway.scim import groups as scim_groups
+from cpd_gateway.scim import users as scim_users
 from cpd_gateway.scim.models import Group as ScimGroup
 from cpd_gateway.scim.models import ScimUser
 
@@ -244,8 +246,8 @@ async def list_users(
 ) -> Response:
     raw = _query(filter_, start_index, count, sort_by, sort_order, attributes, excluded_attributes)
     request = _search(ScimUser, raw)
-    total, people = await service.list_users(session, request, scope=scope)
-    return _list(await service.users(session, people, scope=scope), total, request, ScimUser)
+    total, people = await scim_users.list_users(session, request, scope=scope)
+    return _list(await scim_users.users(session, people, scope=scope), total, request, ScimUser)
 
 
 @router.post(
@@ -255,8 +257,8 @@ async def list_users(
 )
 async def search_users(request: Request, session: SessionDep, scope: ScopeDep) -> Response:
     search = _search(ScimUser, await _json(request))
-    total, people = await service.list_users(session, search, scope=scope)
-    return _list(await service.users(session, people, scope=scope), total, search, ScimUser)
+    total, people = await scim_users.list_users(session, search, scope=scope)
+    return _list(await scim_users.users(session, people, scope=scope), total, search, ScimUser)
 
 
 @router.post(
@@ -271,8 +273,8 @@ async def create_user(request: Request, session: SessionDep, scope: ScopeDep) ->
         await _json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
     )
     async with email_probes(request, scope.principal, ANY_EMAIL):
-        person = await service.create_user(session, payload, scope=scope)
-    created = await service.user(session, person, scope=scope)
+        person = await scim_users.create_user(session, payload, scope=scope)
+    created = await scim_users.user(session, person, scope=scope)
     return _answer(created, status_code=201, context=Context.RESOURCE_CREATION_RESPONSE)
 
 
@@ -293,8 +295,8 @@ async def get_user(
     excluded_attributes: ExcludedQ = None,
 ) -> Response:
     parameters = _parameters(ScimUser, attributes, excluded_attributes)
-    person = await service.get_user(session, user_id, scope=scope)
-    found = await service.user(session, person, scope=scope)
+    person = await scim_users.get_user(session, user_id, scope=scope)
+    found = await scim_users.user(session, person, scope=scope)
     if _not_modified(request, found):
         return Response(status_code=304, headers={"ETag": str(found.meta and found.meta.version)})
     return _answer(found, parameters=parameters)
@@ -312,11 +314,11 @@ async def replace_user(
     payload = ScimUser.model_validate(
         await _json(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
     )
-    person = await service.get_user(session, user_id, scope=scope, for_update=True)
-    _check_version(request, await service.user(session, person, scope=scope))
+    person = await scim_users.get_user(session, user_id, scope=scope, for_update=True)
+    _check_version(request, await scim_users.user(session, person, scope=scope))
     async with email_probes(request, scope.principal, ANY_EMAIL):
-        person = await service.replace_user(session, person, payload, scope=scope)
-    replaced = await service.user(session, person, scope=scope)
+        person = await scim_users.replace_user(session, person, payload, scope=scope)
+    replaced = await scim_users.user(session, person, scope=scope)
     return _answer(replaced, context=Context.RESOURCE_REPLACEMENT_RESPONSE)
 
 
@@ -339,11 +341,11 @@ async def patch_user(
         await _json(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
     )
     parameters = _parameters(ScimUser, attributes, excluded_attributes)
-    person = await service.get_user(session, user_id, scope=scope, for_update=True)
-    _check_version(request, await service.user(session, person, scope=scope))
+    person = await scim_users.get_user(session, user_id, scope=scope, for_update=True)
+    _check_version(request, await scim_users.user(session, person, scope=scope))
     async with email_probes(request, scope.principal, ANY_EMAIL):
-        person = await service.patch_user(session, person, patch, scope=scope)
-    patched = await service.user(session, person, scope=scope)
+        person = await scim_users.patch_user(session, person, patch, scope=scope)
+    patched = await scim_users.user(session, person, scope=scope)
     return _answer(patched, context=Context.RESOURCE_PATCH_RESPONSE, parameters=parameters)
 
 
@@ -358,9 +360,9 @@ async def patch_user(
 async def delete_user(
     user_id: str, request: Request, session: SessionDep, scope: ScopeDep
 ) -> Response:
-    person = await service.get_user(session, user_id, scope=scope, for_update=True)
-    _check_version(request, await service.user(session, person, scope=scope))
-    await service.delete_user(session, person, scope=scope)
+    person = await scim_users.get_user(session, user_id, scope=scope, for_update=True)
+    _check_version(request, await scim_users.user(session, person, scope=scope))
+    await scim_users.delete_user(session, person, scope=scope)
     return Response(status_code=204)
 
 
@@ -381,8 +383,8 @@ async def list_groups(
 ) -> Response:
     raw = _query(filter_, start_index, count, sort_by, sort_order, attributes, excluded_attributes)
     request = _search(ScimGroup, raw)
-    total, rows = await service.list_groups(session, request, scope=scope)
-    return _list(await service.groups(session, rows, scope=scope), total, request, ScimGroup)
+    total, rows = await scim_groups.list_groups(session, request, scope=scope)
+    return _list(await scim_groups.groups(session, rows, scope=scope), total, request, ScimGroup)
 
 
 @router.post(
@@ -392,8 +394,8 @@ async def list_groups(
 )
 async def search_groups(request: Request, session: SessionDep, scope: ScopeDep) -> Response:
     search = _search(ScimGroup, await _json(request))
-    total, rows = await service.list_groups(session, search, scope=scope)
-    return _list(await service.groups(session, rows, scope=scope), total, search, ScimGroup)
+    total, rows = await scim_groups.list_groups(session, search, scope=scope)
+    return _list(await scim_groups.groups(session, rows, scope=scope), total, search, ScimGroup)
 
 
 @router.post(
@@ -406,8 +408,8 @@ async def create_group(request: Request, session: SessionDep, scope: ScopeDep) -
     payload = ScimGroup.model_validate(
         await _json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
     )
-    row = await service.create_group(session, payload, scope=scope)
-    created = await service.group(session, row, scope=scope)
+    row = await scim_groups.create_group(session, payload, scope=scope)
+    created = await scim_groups.group(session, row, scope=scope)
     return _answer(created, status_code=201, context=Context.RESOURCE_CREATION_RESPONSE)
 
 
@@ -428,8 +430,8 @@ async def get_group(
     excluded_attributes: ExcludedQ = None,
 ) -> Response:
     parameters = _parameters(ScimGroup, attributes, excluded_attributes)
-    row = await service.get_group(session, group_id, scope=scope)
-    found = await service.group(session, row, scope=scope)
+    row = await scim_groups.get_group(session, group_id, scope=scope)
+    found = await scim_groups.group(session, row, scope=scope)
     if _not_modified(request, found):
         return Response(status_code=304, headers={"ETag": str(found.meta and found.meta.version)})
     return _answer(found, parameters=parameters)
@@ -446,10 +448,10 @@ async def replace_group(
     payload = ScimGroup.model_validate(
         await _json(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
     )
-    row = await service.get_group(session, group_id, scope=scope, for_update=True)
-    _check_version(request, await service.group(session, row, scope=scope))
-    row = await service.replace_group(session, row, payload, scope=scope)
-    replaced = await service.group(session, row, scope=scope)
+    row = await scim_groups.get_group(session, group_id, scope=scope, for_update=True)
+    _check_version(request, await scim_groups.group(session, row, scope=scope))
+    row = await scim_groups.replace_group(session, row, payload, scope=scope)
+    replaced = await scim_groups.group(session, row, scope=scope)
     return _answer(replaced, context=Context.RESOURCE_REPLACEMENT_RESPONSE)
 
 
@@ -471,10 +473,10 @@ async def patch_group(
         await _json(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
     )
     parameters = _parameters(ScimGroup, attributes, excluded_attributes)
-    row = await service.get_group(session, group_id, scope=scope, for_update=True)
-    _check_version(request, await service.group(session, row, scope=scope))
-    row = await service.patch_group(session, row, patch, scope=scope)
-    patched = await service.group(session, row, scope=scope)
+    row = await scim_groups.get_group(session, group_id, scope=scope, for_update=True)
+    _check_version(request, await scim_groups.group(session, row, scope=scope))
+    row = await scim_groups.patch_group(session, row, patch, scope=scope)
+    patched = await scim_groups.group(session, row, scope=scope)
     return _answer(patched, context=Context.RESOURCE_PATCH_RESPONSE, parameters=parameters)
 
 
@@ -484,9 +486,9 @@ async def patch_group(
 async def delete_group(
     group_id: str, request: Request, session: SessionDep, scope: ScopeDep
 ) -> Response:
-    row = await service.get_group(session, group_id, scope=scope, for_update=True)
-    _check_version(request, await service.group(session, row, scope=scope))
-    await service.delete_group(session, row, scope=scope)
+    row = await scim_groups.get_group(session, group_id, scope=scope, for_update=True)
+    _check_version(request, await scim_groups.group(session, row, scope=scope))
+    await scim_groups.delete_group(session, row, scope=scope)
     return Response(status_code=204)
 
 

@@ -1,14 +1,13 @@
 """SCIM 2.0 provisioning (RFC 7643/7644) as an adapter over the directory: a SCIM User is a
-directory person, a Group a directory group. Every change goes through the directory's own
-functions (:mod:`cpd_gateway.directory.people`, ``groups``, ``erasure``), so it is checked by
-the same rules and publishes the same ``directory.*`` events as ``/v1/people``; a request
-that changes nothing publishes nothing.
+directory person (:mod:`cpd_gateway.scim.users`), a Group a directory group
+(:mod:`cpd_gateway.scim.groups`). Every change goes through the directory's own functions
+(:mod:`cpd_gateway.directory.people`, ``groups``, ``erasure``), so it is checked by the same
+rules and publishes the same ``directory.*`` events as ``/v1/people``; a request that changes
+nothing publishes nothing.
 
-Only API clients with the ``hr_integration`` role use it, inside their own trust. DELETE
-de-provisions: the person is deactivated (their tokens stop at once), SCIM answers 404 for
-them from then on, and the trust's ``deprovisioning`` policy says whether they are also
-erased at once. Creating a de-provisioned person again (same externalId or userName)
-brings the same directory record back rather than a duplicate.
+Only API clients with the ``hr_integration`` role use it, inside their own trust. This module
+holds what both resources share: who may provision (the scope of a request), versions,
+references, list pages and the directory's input checks.
 """
 
 from __future__ import annotations
@@ -16,49 +15,26 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
-from scim2_models import (
-    Context,
-    InvalidValueException,
-    NotFoundException,
-    PatchOp,
-    SearchRequest,
-    UniquenessException,
-)
-from scim2_models import Meta as ScimMeta
+from scim2_models import InvalidValueException, SearchRequest
 from scim2_models.path import AttrPath
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden
-from cpd_gateway.directory import erasure as erasure_service
-from cpd_gateway.directory import groups as groups_service
-from cpd_gateway.directory import people as people_service
-from cpd_gateway.directory import schemas as directory_schemas
-from cpd_gateway.models import Group, Person, School, Trust
+from cpd_gateway.models import School, Trust
 from cpd_gateway.scim import filters
-from cpd_gateway.scim.models import (
-    CpdUser,
-    Email,
-    EnterpriseUser,
-    GroupMember,
-    GroupMembership,
-    Manager,
-    Name,
-    ScimUser,
-)
-from cpd_gateway.scim.models import Group as ScimGroup
-from cpd_gateway.scim.models import School as ScimSchool
 
 DEFAULT_COUNT = 100
+
+
 MAX_RESULTS = 200
+
+
 PROVISIONING_ROLE = "hr_integration"
 
 
@@ -105,166 +81,26 @@ def version_of(body: dict[str, Any]) -> str:
     return 'W/"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
-def _parse_id(value: str) -> uuid.UUID | None:
+def parse_id(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except ValueError:
         return None
 
 
-def _reference_id(value: str | None, ref: str | None, what: str) -> uuid.UUID | None:
+def reference_id(value: str | None, ref: str | None, what: str) -> uuid.UUID | None:
     """The id a ``{value, $ref}`` pair names (``value`` first, else the last segment of
     ``$ref``); ``invalidValue`` when it names none."""
     raw = value or (ref.rstrip("/").rsplit("/", 1)[-1] if ref else None)
     if raw is None:
         return None
-    ident = _parse_id(raw)
+    ident = parse_id(raw)
     if ident is None:
         raise InvalidValueException(detail=f"{what} {raw!r} is not an id of this trust")
     return ident
 
 
-# ---- Users: the directory person as a SCIM User ----------------------------------------------
-
-
-def users_query(principal: Principal) -> Select[Any]:
-    """People SCIM shows: the trust's, never erased or de-provisioned ones."""
-    return people_service.people_query(principal=principal).where(
-        Person.erased_at.is_(None), Person.deprovisioned_at.is_(None)
-    )
-
-
-async def get_user(
-    session: AsyncSession, user_id: str, *, scope: Scope, for_update: bool = False
-) -> Person:
-    ident = _parse_id(user_id)
-    person = None
-    if ident is not None:
-        stmt = users_query(scope.principal).where(Person.id == ident)
-        person = await session.scalar(stmt.with_for_update() if for_update else stmt)
-    if person is None:
-        raise NotFoundException(detail=f"No User {user_id} in this trust.")
-    return person
-
-
-async def _memberships(
-    session: AsyncSession, trust_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[uuid.UUID, str]]]:
-    found: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {pid: [] for pid in person_ids}
-    if not person_ids:
-        return found
-    rows = await session.execute(
-        select(Group.id, Group.name, Group.member_ids)
-        .where(Group.trust_id == trust_id, Group.member_ids.overlap(list(person_ids)))
-        .order_by(Group.id)
-    )
-    for row in rows:
-        for member in row.member_ids:
-            if member in found:
-                found[member].append((row.id, row.name))
-    return found
-
-
-async def _names(
-    session: AsyncSession, trust_id: uuid.UUID, ids: Iterable[uuid.UUID | None]
-) -> dict[uuid.UUID, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(Person.id, Person.name).where(Person.trust_id == trust_id, Person.id.in_(wanted))
-    )
-    return {row.id: row.name for row in rows}
-
-
-def _start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(), UTC) if day else None
-
-
-def _user(
-    person: Person,
-    scope: Scope,
-    groups: list[tuple[uuid.UUID, str]],
-    names: dict[uuid.UUID, str],
-) -> ScimUser:
-    user = ScimUser(
-        id=str(person.id),
-        external_id=person.external_id,
-        user_name=person.user_name or person.email or str(person.id),
-        # The name in parts when the HR system gave them; displayName always holds it whole.
-        name=Name(
-            formatted=person.name, given_name=person.given_name, family_name=person.family_name
-        )
-        if person.given_name or person.family_name
-        else None,
-        display_name=person.name,
-        active=person.active,
-        emails=[Email(value=person.email, type=Email.Type.work, primary=True)]
-        if person.email
-        else None,
-        groups=[
-            GroupMembership(value=str(gid), ref=scope.location("Groups", gid), display=name)
-            for gid, name in groups
-        ]
-        or None,
-    )
-    manager = None
-    if person.line_manager_id is not None:
-        manager = Manager(
-            value=str(person.line_manager_id),
-            ref=scope.location("Users", person.line_manager_id),
-            display_name=names.get(person.line_manager_id),
-        )
-    user[EnterpriseUser] = EnterpriseUser(
-        employee_number=person.employee_number,
-        organization=scope.trust.name,
-        department=person.department,
-        manager=manager,
-    )
-    user[CpdUser] = CpdUser(
-        schools=[
-            ScimSchool(value=str(sid), display=scope.schools.get(sid))
-            for sid in person.school_ids or []
-        ]
-        or None,
-        staff_group=person.staff_group,
-        career_stage=person.career_stage,
-        fte=None if person.fte is None else format(person.fte, "g"),
-        start_date=_start(person.start_date),
-    )
-    user.meta = ScimMeta(
-        resource_type="User",
-        created=person.created_at,
-        last_modified=person.updated_at,
-        location=scope.location("Users", person.id),
-    )
-    user.meta.version = version_of(user.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
-    return user
-
-
-async def users(session: AsyncSession, people: Sequence[Person], *, scope: Scope) -> list[ScimUser]:
-    """The SCIM Users of ``people``, with their groups and managers' names (three queries
-    for any number of people)."""
-    trust_id = scope.principal.trust_id
-    groups = await _memberships(session, trust_id, [p.id for p in people])
-    names = await _names(session, trust_id, (p.line_manager_id for p in people))
-    return [_user(p, scope, groups[p.id], names) for p in people]
-
-
-async def user(session: AsyncSession, person: Person, *, scope: Scope) -> ScimUser:
-    return (await users(session, [person], scope=scope))[0]
-
-
-async def list_users(
-    session: AsyncSession, request: SearchRequest[Any], *, scope: Scope
-) -> tuple[int, list[Person]]:
-    stmt = users_query(scope.principal)
-    if request.filter is not None:
-        stmt = stmt.where(filters.user_filter(request.filter.ast))
-    return await _page(session, stmt, request, Person.id, groups=False)
-
-
-async def _page(
+async def search_page(
     session: AsyncSession, stmt: Select[Any], request: SearchRequest[Any], key: Any, *, groups: bool
 ) -> tuple[int, list[Any]]:
     """RFC 7644 section 3.4.2.4: 1-based ``startIndex`` and ``count`` (capped at
@@ -287,95 +123,7 @@ async def _page(
     return total, list(rows.all())
 
 
-def _sign_in_email(emails: list[Email] | None) -> str | None:
-    """The address the directory keeps: the primary one, else the work one, else the first."""
-    values = [e for e in emails or [] if e.value]
-    for pick in (
-        lambda e: e.primary is True,
-        lambda e: str(e.type or "").lower() == "work",
-        lambda e: True,
-    ):
-        for email in values:
-            if pick(email):
-                return str(email.value).lower()
-    return None
-
-
-def _display_name(user: ScimUser, before: ScimUser | None) -> str | None:
-    """The directory's one name: what the client changed (displayName, then name.formatted,
-    then the given and family names), else what it sent, else the userName."""
-    name = user.name or Name()
-    joined = " ".join(p for p in (name.given_name, name.family_name) if p) or None
-    if before is not None:
-        old = before.name or Name()
-        if user.display_name and user.display_name != before.display_name:
-            return user.display_name
-        if name.formatted and name.formatted != old.formatted:
-            return name.formatted
-        if joined and (name.given_name, name.family_name) != (old.given_name, old.family_name):
-            return joined
-        return user.display_name or name.formatted or joined or before.display_name
-    return user.display_name or name.formatted or joined or user.user_name
-
-
-def person_fields(
-    user: ScimUser, *, before: ScimUser | None = None, keep_cpd: bool = False
-) -> dict[str, Any]:
-    """The directory fields a SCIM User sets (what it leaves out is cleared, as a replace
-    does). ``keep_cpd``: without the CPD extension in the payload its fields stay as they
-    are (an HR system that does not know our extension must not wipe schools)."""
-    name = user.name or Name()
-    fields: dict[str, Any] = {
-        "user_name": user.user_name,
-        "external_id": user.external_id,
-        "name": _display_name(user, before),
-        "given_name": name.given_name,
-        "family_name": name.family_name,
-        "email": _sign_in_email(user.emails),
-    }
-    if user.active is not None:
-        fields["active"] = user.active
-    enterprise = user[EnterpriseUser] or EnterpriseUser()
-    manager = enterprise.manager
-    fields |= {
-        "employee_number": enterprise.employee_number,
-        "department": enterprise.department,
-        "line_manager_id": _reference_id(manager.value, manager.ref, "manager")
-        if manager is not None
-        else None,
-    }
-    cpd = user[CpdUser]
-    if cpd is None and keep_cpd:
-        return fields
-    cpd = cpd or CpdUser()
-    fields |= {
-        "school_ids": list(
-            dict.fromkeys(
-                sid
-                for school in cpd.schools or []
-                if (sid := _reference_id(school.value, None, "school")) is not None
-            )
-        ),
-        "staff_group": cpd.staff_group,
-        "career_stage": cpd.career_stage,
-        "fte": _fte(cpd.fte),
-        "start_date": filters.as_date(cpd.start_date),
-    }
-    return fields
-
-
-def _fte(value: str | None) -> float | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise InvalidValueException(
-            detail=f'fte is a decimal from 0 to 1 written as a string, such as "0.8", not {value!r}'
-        ) from None
-
-
-def _checked(model: type[Any], fields: dict[str, Any]) -> Any:
+def checked(model: type[Any], fields: dict[str, Any]) -> Any:
     """The directory's own input model, so SCIM values meet the same limits as REST ones."""
     try:
         return model(**fields)
@@ -384,269 +132,3 @@ def _checked(model: type[Any], fields: dict[str, Any]) -> Any:
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
         )
         raise InvalidValueException(detail=f"Some values are not valid: {problems}") from None
-
-
-def _changes(person: Person, fields: dict[str, Any]) -> dict[str, Any]:
-    changes = {}
-    for key, value in fields.items():
-        current = getattr(person, key)
-        if key == "school_ids":
-            if list(current or []) != list(value or []):
-                changes[key] = value
-        elif key in {"email", "user_name"} and isinstance(value, str) and isinstance(current, str):
-            if value.lower() != current.lower() or (key == "user_name" and value != current):
-                changes[key] = value
-        elif current != value:
-            changes[key] = value
-    if changes.get("name") is None:
-        changes.pop("name", None)
-    return changes
-
-
-async def _user_name_in_use(
-    session: AsyncSession, trust_id: uuid.UUID, user_name: str, *, other_than: uuid.UUID | None
-) -> Person | None:
-    stmt = select(Person).where(
-        Person.trust_id == trust_id,
-        Person.erased_at.is_(None),
-        func.lower(func.coalesce(Person.user_name, Person.email)) == user_name.lower(),
-    )
-    if other_than is not None:
-        stmt = stmt.where(Person.id != other_than)
-    return await session.scalar(stmt.limit(1))
-
-
-async def _apply(
-    session: AsyncSession, person: Person, fields: dict[str, Any], *, scope: Scope
-) -> Person:
-    """Makes ``person`` hold ``fields`` through the directory (one event), or nothing at all
-    when they already do."""
-    user_name = fields.get("user_name")
-    if user_name and await _user_name_in_use(
-        session, person.trust_id, user_name, other_than=person.id
-    ):
-        raise UniquenessException(detail=f"userName {user_name!r} is already in use.")
-    changes = _changes(person, fields)
-    if not changes:
-        return person
-    data = _checked(directory_schemas.PersonUpdate, changes)
-    return await people_service.update_person(session, person, data, principal=scope.principal)
-
-
-async def create_user(session: AsyncSession, payload: ScimUser, *, scope: Scope) -> Person:
-    fields = person_fields(payload)
-    trust_id = scope.principal.trust_id
-    returning = await _deprovisioned_match(session, trust_id, fields)
-    if returning is not None:
-        returning.deprovisioned_at = None
-        fields.setdefault("active", True)
-        return await _apply(session, returning, fields, scope=scope)
-    if fields["user_name"] and await _user_name_in_use(
-        session, trust_id, fields["user_name"], other_than=None
-    ):
-        raise UniquenessException(detail=f"userName {fields['user_name']!r} is already in use.")
-    data = _checked(
-        directory_schemas.PersonCreate, {k: v for k, v in fields.items() if v is not None}
-    )
-    return await people_service.create_person(session, data, principal=scope.principal)
-
-
-async def _deprovisioned_match(
-    session: AsyncSession, trust_id: uuid.UUID, fields: dict[str, Any]
-) -> Person | None:
-    """The de-provisioned person a create names again (by externalId, else userName)."""
-    conditions = []
-    if fields.get("external_id"):
-        conditions.append(Person.external_id == fields["external_id"])
-    elif fields.get("user_name"):
-        conditions.append(
-            func.lower(func.coalesce(Person.user_name, Person.email)) == fields["user_name"].lower()
-        )
-    if not conditions:
-        return None
-    return await session.scalar(
-        select(Person)
-        .where(
-            Person.trust_id == trust_id,
-            Person.erased_at.is_(None),
-            Person.deprovisioned_at.is_not(None),
-            and_(*conditions),
-        )
-        .with_for_update()
-        .limit(1)
-    )
-
-
-async def replace_user(
-    session: AsyncSession, person: Person, payload: ScimUser, *, scope: Scope
-) -> Person:
-    return await _apply(session, person, person_fields(payload, keep_cpd=True), scope=scope)
-
-
-async def patch_user(
-    session: AsyncSession, person: Person, patch: PatchOp[Any], *, scope: Scope
-) -> Person:
-    current = await user(session, person, scope=scope)
-    before = current.model_copy(deep=True)
-    patch.patch(current)
-    return await _apply(session, person, person_fields(current, before=before), scope=scope)
-
-
-async def delete_user(session: AsyncSession, person: Person, *, scope: Scope) -> None:
-    """De-provisions: deactivates through the directory (``directory.person.upserted``,
-    tokens revoked), then erases when the trust's policy says so."""
-    if person.active:
-        data = directory_schemas.PersonUpdate(active=False)
-        await people_service.update_person(session, person, data, principal=scope.principal)
-    person.deprovisioned_at = utcnow()
-    await session.flush()
-    if scope.trust.deprovisioning == "erase":
-        await erasure_service.erase_person(session, person, principal=scope.principal)
-
-
-# ---- Groups -----------------------------------------------------------------------------------
-
-
-def groups_query(principal: Principal) -> Select[Any]:
-    return groups_service.groups_query(principal=principal)
-
-
-async def get_group(
-    session: AsyncSession, group_id: str, *, scope: Scope, for_update: bool = False
-) -> Group:
-    ident = _parse_id(group_id)
-    group = None
-    if ident is not None:
-        stmt = groups_query(scope.principal).where(Group.id == ident)
-        group = await session.scalar(stmt.with_for_update() if for_update else stmt)
-    if group is None:
-        raise NotFoundException(detail=f"No Group {group_id} in this trust.")
-    return group
-
-
-async def _visible_members(
-    session: AsyncSession, trust_id: uuid.UUID, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """Members SCIM shows (not de-provisioned or erased), with their names."""
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        select(Person.id, Person.name).where(
-            Person.trust_id == trust_id,
-            Person.id.in_(wanted),
-            Person.erased_at.is_(None),
-            Person.deprovisioned_at.is_(None),
-        )
-    )
-    return {row.id: row.name for row in rows}
-
-
-def _group(group: Group, scope: Scope, members: dict[uuid.UUID, str]) -> ScimGroup:
-    out = ScimGroup(
-        id=str(group.id),
-        external_id=group.external_id,
-        display_name=group.name,
-        members=[
-            GroupMember(
-                value=str(pid),
-                ref=scope.location("Users", pid),
-                type="User",
-                display=members[pid],
-            )
-            for pid in group.member_ids or []
-            if pid in members
-        ]
-        or None,
-    )
-    out.meta = ScimMeta(
-        resource_type="Group",
-        created=group.created_at,
-        last_modified=group.updated_at,
-        location=scope.location("Groups", group.id),
-    )
-    out.meta.version = version_of(out.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
-    return out
-
-
-async def groups(session: AsyncSession, rows: Sequence[Group], *, scope: Scope) -> list[ScimGroup]:
-    members = await _visible_members(
-        session, scope.principal.trust_id, (m for g in rows for m in g.member_ids or [])
-    )
-    return [_group(g, scope, members) for g in rows]
-
-
-async def group(session: AsyncSession, row: Group, *, scope: Scope) -> ScimGroup:
-    return (await groups(session, [row], scope=scope))[0]
-
-
-async def list_groups(
-    session: AsyncSession, request: SearchRequest[Any], *, scope: Scope
-) -> tuple[int, list[Group]]:
-    stmt = groups_query(scope.principal)
-    if request.filter is not None:
-        stmt = stmt.where(filters.group_filter(request.filter.ast))
-    return await _page(session, stmt, request, Group.id, groups=True)
-
-
-def _member_ids(payload: ScimGroup) -> list[uuid.UUID]:
-    ids = []
-    for member in payload.members or []:
-        if member.type and str(member.type).lower() != "user":
-            raise InvalidValueException(detail="Groups hold people (type User), not groups.")
-        ident = _reference_id(member.value, member.ref, "member")
-        if ident is None:
-            raise InvalidValueException(detail="Each member needs a value (a User id).")
-        ids.append(ident)
-    return list(dict.fromkeys(ids))
-
-
-async def create_group(session: AsyncSession, payload: ScimGroup, *, scope: Scope) -> Group:
-    data = _checked(
-        directory_schemas.GroupCreate,
-        {
-            "name": payload.display_name,
-            "member_ids": _member_ids(payload),
-            "external_id": payload.external_id,
-        },
-    )
-    return await groups_service.create_group(session, data, principal=scope.principal)
-
-
-async def _apply_group(
-    session: AsyncSession, row: Group, payload: ScimGroup, *, scope: Scope
-) -> Group:
-    wanted = _member_ids(payload)
-    # Members SCIM does not show (de-provisioned) stay: the client could not name them.
-    visible = await _visible_members(session, row.trust_id, row.member_ids or [])
-    hidden = [m for m in row.member_ids or [] if m not in visible]
-    member_ids = list(dict.fromkeys([*wanted, *hidden]))
-    changes: dict[str, Any] = {}
-    if payload.display_name and payload.display_name != row.name:
-        changes["name"] = payload.display_name
-    if payload.external_id != row.external_id:
-        changes["external_id"] = payload.external_id
-    if member_ids != list(row.member_ids or []):
-        changes["member_ids"] = member_ids
-    if not changes:
-        return row
-    data = _checked(directory_schemas.GroupUpdate, changes)
-    return await groups_service.update_group(session, row, data, principal=scope.principal)
-
-
-async def replace_group(
-    session: AsyncSession, row: Group, payload: ScimGroup, *, scope: Scope
-) -> Group:
-    return await _apply_group(session, row, payload, scope=scope)
-
-
-async def patch_group(
-    session: AsyncSession, row: Group, patch: PatchOp[Any], *, scope: Scope
-) -> Group:
-    current = await group(session, row, scope=scope)
-    patch.patch(current)
-    return await _apply_group(session, row, current, scope=scope)
-
-
-async def delete_group(session: AsyncSession, row: Group, *, scope: Scope) -> None:
-    await groups_service.delete_group(session, row, principal=scope.principal)
