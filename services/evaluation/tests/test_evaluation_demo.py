@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from cpd_common.events import catalogue
 from cpd_evaluation import demo as evaluation_demo
 from cpd_evaluation.demo_evaluations import demo_plans
@@ -12,6 +14,13 @@ from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """The demo programmes sit beside the demo lesson studies, which arrive by their events."""
+    return ("gateway", "lessonstudy", "evaluation")
+
 
 PLANS = "/v1/evaluations"
 

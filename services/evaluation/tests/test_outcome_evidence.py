@@ -8,6 +8,7 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 
 from cpd_common import events
@@ -20,6 +21,12 @@ from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
 from .test_measures import PLANS, new_measure, new_plan, pupil
+
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """Outcome evidence arrives as events from the audit and lesson study services."""
+    return ("gateway", "audit", "lessonstudy", "evaluation")
 
 
 async def publish(stack: Stack, service: str, *payloads: events.Event) -> None:
