@@ -235,6 +235,17 @@ async def test_a_lesson_study_flows_to_case_pupil_outcomes(demo: Stack, api: Api
     await api.call("GET", f"{PLANS}/{plan}/case-pupils", "r-admin", expect=404)
     await api.call("GET", f"{PLANS}/{plan}/case-pupils", "n-t1", expect=403)
 
+    # A redelivered lesson is handled once by the case-pupil consumer and changes nothing.
+    event_id = await republish_last(demo, "lessonstudy", catalogue.LessonCompleted.event_type)
+    async with demo.session("evaluation") as session:
+        handled = await session.scalar(
+            select(func.count())
+            .select_from(InboxEntry)
+            .where(InboxEntry.event_id == event_id, InboxEntry.consumer == "evaluation-case-pupils")
+        )
+    assert handled == 1
+    assert await api.get(f"{PLANS}/{plan}/case-pupils", "n-head") == got
+
     # A corrected last lesson (pupil B no longer in it) replaces its rows.
     corrected = third.model_copy(
         update={"case_pupils": [p for p in third.case_pupils if p.label == "A"]}
