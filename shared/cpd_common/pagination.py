@@ -7,6 +7,14 @@ and the cursor carries the sort key and the id of the last row (keyset paginatio
 stay consistent while rows are added, and a cursor only works with the sort it came from.
 ``?q=`` (:data:`SearchDep`, :func:`text_search`) matches every word of the query, case
 insensitively, anywhere in one of the list's text columns.
+
+Incremental sync: ``?updated_since=`` (RFC 3339) on any list whose model has ``updated_at``
+returns the rows changed at or after that time, ordered by (``updated_at``, ``id``) whatever
+the sort, with a cursor carrying both, so paging through many rows sharing a timestamp gives
+each exactly once. Resources deleted since then come in the same order as tombstones
+(``{id, deleted: true, updated_at}``, from the service's ``tombstones`` table, of the caller's
+trust): :func:`paginate` finds them and :class:`Page` puts them in place, so a router needs
+no code of its own for sync.
 """
 
 from __future__ import annotations
@@ -15,30 +23,58 @@ import base64
 import binascii
 import inspect
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import Depends, Query
-from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, false, or_
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel, model_validator
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from cpd_common.auth import principal_from_request
 from cpd_common.errors import Unprocessable
 
 T = TypeVar("T")
 
 KEYSET_PREFIX = "k."
+SYNC_PREFIX = "u."
 BAD_CURSOR = [{"loc": "query.cursor", "msg": "invalid cursor"}]
 
 
+class Tombstone(BaseModel):
+    """A resource deleted (or erased) at ``updated_at``, in a page read with ``updated_since``."""
+
+    id: uuid.UUID
+    deleted: Literal[True]
+    updated_at: datetime
+
+
+# The tombstones of the page :func:`paginate` read last in this request, with their places
+# among its rows: the next :class:`Page` built puts them there.
+_page_tombstones: ContextVar[list[tuple[int, Tombstone]] | None] = ContextVar(
+    "page_tombstones", default=None
+)
+
+
 class Page(BaseModel, Generic[T]):
-    items: list[T]
+    items: list[T | Tombstone]
     next_cursor: str | None = None
+
+    @model_validator(mode="after")
+    def _place_tombstones(self) -> Page[T]:
+        placed = _page_tombstones.get()
+        if placed:
+            _page_tombstones.set(None)
+            for position, tombstone in placed:
+                self.items.insert(min(position, len(self.items)), tombstone)
+        return self
 
 
 @dataclass(frozen=True)
@@ -63,6 +99,9 @@ class PageParams(BaseModel):
     after: uuid.UUID | None = None
     # A keyset cursor of a sorted list, checked against the sort by :func:`paginate`.
     keyset: str | None = None
+    # Incremental sync: rows changed at or after this time, and the caller's trust (tombstones).
+    updated_since: datetime | None = None
+    trust_id: uuid.UUID | None = None
 
 
 def encode_cursor(last_id: uuid.UUID) -> str:
@@ -80,16 +119,69 @@ def decode_cursor(cursor: str) -> uuid.UUID:
         raise Unprocessable("cursor is not valid", errors=BAD_CURSOR) from exc
 
 
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_rfc3339(text: str, *, loc: str) -> datetime:
+    """An RFC 3339 date-time with its offset (``Z`` or ``+hh:mm``); anything else is a 422."""
+    problem = Unprocessable(
+        f"{loc.split('.')[-1]} must be an RFC 3339 date-time with an offset, "
+        "e.g. 2026-12-01T08:00:00Z.",
+        errors=[{"loc": loc, "msg": "not an RFC 3339 date-time"}],
+    )
+    if not RFC3339.match(text):
+        raise problem
+    normalised = text.upper().replace(" ", "T").replace("Z", "+00:00")
+    # Python keeps microseconds: finer digits are cut, never rounded up past the instant.
+    normalised = re.sub(r"(\.\d{6})\d+", r"\1", normalised)
+    try:
+        return datetime.fromisoformat(normalised)
+    except ValueError as exc:
+        raise problem from exc
+
+
 def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")] = 50,
     cursor: Annotated[str | None, Query(description="Opaque cursor from next_cursor")] = None,
 ) -> PageParams:
+    if cursor and cursor.startswith(SYNC_PREFIX):
+        raise Unprocessable(
+            "This cursor belongs to an updated_since sync; keep updated_since while paging.",
+            errors=[{"loc": "query.cursor", "msg": "cursor of a sync"}],
+        )
     if cursor and cursor.startswith(KEYSET_PREFIX):
         return PageParams(limit=limit, keyset=cursor)
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 
-PageDep = Annotated[PageParams, Depends(page_params)]
+async def list_params(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size (max 200)")] = 50,
+    cursor: Annotated[str | None, Query(description="Opaque cursor from next_cursor")] = None,
+    updated_since: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Incremental sync: only items changed at or after this RFC 3339 time, "
+            "ordered by (updated_at, id) whatever the sort; deleted ones come as tombstones "
+            "`{id, deleted: true, updated_at}` (kept 30 days at least).",
+        ),
+    ] = None,
+) -> PageParams:
+    """:data:`PageDep`: the page, and with ``updated_since`` the sync and the caller's trust."""
+    if updated_since is None:
+        return page_params(limit=limit, cursor=cursor)
+    since = parse_rfc3339(updated_since, loc="query.updated_since")
+    principal = await principal_from_request(request)
+    return PageParams(
+        limit=limit,
+        keyset=cursor,
+        updated_since=since,
+        trust_id=principal.trust_id if principal is not None else None,
+    )
+
+
+PageDep = Annotated[PageParams, Depends(list_params)]
 
 
 # ---- sorting --------------------------------------------------------------------------------
@@ -229,7 +321,10 @@ async def paginate(
     sort: SortKey = ID_ORDER,
 ) -> tuple[list[Any], str | None]:
     """Runs ``stmt`` (which selects ORM rows) in ``sort`` order (then id), returning a page and
-    the next cursor."""
+    the next cursor. With ``updated_since`` the order is (``updated_at``, ``id``) instead and
+    the page's tombstones are handed to the next :class:`Page` built."""
+    if params.updated_since is not None:
+        return await _sync_page(session, stmt, id_column, params)
     if sort.by_id and not sort.descending:
         if params.keyset is not None:
             raise Unprocessable(
@@ -268,3 +363,83 @@ async def paginate(
         last, value = pairs[-1]
         next_cursor = _encode_keyset(sort, value, last.id)
     return [row for row, _ in pairs], next_cursor
+
+
+# ---- incremental sync -----------------------------------------------------------------------
+
+
+def _encode_sync(at: datetime, last_id: uuid.UUID) -> str:
+    payload = json.dumps({"t": at.isoformat(), "i": last_id.hex}, separators=(",", ":"))
+    return SYNC_PREFIX + base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_sync(cursor: str) -> tuple[datetime, uuid.UUID]:
+    if not cursor.startswith(SYNC_PREFIX):
+        raise Unprocessable(
+            "This cursor does not belong to an updated_since sync; start again without it.",
+            errors=[{"loc": "query.cursor", "msg": "cursor of another order"}],
+        )
+    try:
+        payload = json.loads(_b64decode(cursor[len(SYNC_PREFIX) :]))
+        at = datetime.fromisoformat(payload["t"])
+        return at, uuid.UUID(payload["i"])
+    except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+        raise Unprocessable("cursor is not valid", errors=BAD_CURSOR) from exc
+
+
+async def _sync_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    id_column: InstrumentedAttribute[uuid.UUID],
+    params: PageParams,
+) -> tuple[list[Any], str | None]:
+    model = id_column.class_
+    updated = model.__mapper__.columns.get("updated_at")
+    if updated is None:
+        raise Unprocessable(
+            "This list has no change time to sync by; read it without updated_since.",
+            errors=[{"loc": "query.updated_since", "msg": "not supported by this list"}],
+        )
+    updated_at = model.updated_at
+    since = params.updated_since
+    assert since is not None
+    after = _decode_sync(params.keyset) if params.keyset else None
+
+    live = stmt.where(updated_at >= since)
+    if after is not None:
+        live = live.where(tuple_(updated_at, id_column) > tuple_(*after))
+    result = await session.execute(
+        live.add_columns(updated_at.label("_sync_at"))
+        .order_by(updated_at, id_column)
+        .limit(params.limit + 1)
+    )
+    # (time, id, row or tombstone)
+    entries: list[tuple[datetime, uuid.UUID, Any]] = [
+        (row[-1], row[0].id, row[0]) for row in result.all()
+    ]
+
+    table = model.metadata.tables.get("tombstones")
+    if table is not None and params.trust_id is not None:
+        gone = select(table.c.id, table.c.deleted_at).where(
+            table.c.trust_id == params.trust_id,
+            table.c.resource == model.__tablename__,
+            table.c.deleted_at >= since,
+        )
+        if after is not None:
+            gone = gone.where(tuple_(table.c.deleted_at, table.c.id) > tuple_(*after))
+        for gone_id, at in (
+            await session.execute(
+                gone.order_by(table.c.deleted_at, table.c.id).limit(params.limit + 1)
+            )
+        ).all():
+            entries.append((at, gone_id, Tombstone(id=gone_id, deleted=True, updated_at=at)))
+
+    entries.sort(key=lambda e: (e[0], e[1]))
+    next_cursor = None
+    if len(entries) > params.limit:
+        entries = entries[: params.limit]
+        next_cursor = _encode_sync(entries[-1][0], entries[-1][1])
+    rows = [e[2] for e in entries if not isinstance(e[2], Tombstone)]
+    placed = [(i, e[2]) for i, e in enumerate(entries) if isinstance(e[2], Tombstone)]
+    _page_tombstones.set(placed or None)
+    return rows, next_cursor

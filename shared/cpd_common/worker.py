@@ -1,5 +1,5 @@
 """A service's worker process: the outbox relay, the event consumers and the hourly
-housekeeping (sent outbox rows, expired idempotency keys), plus health probes.
+housekeeping (sent outbox rows, expired idempotency keys, tombstones older than 35 days), plus health probes.
 
 The API process never talks to NATS; this process does, for one service.
 """
@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cpd_common import idempotency
+from cpd_common import idempotency, tombstones
 from cpd_common.db import create_engine, create_sessionmaker
 from cpd_common.events import outbox
 from cpd_common.events.inbox import Subscription, run_consumers
@@ -78,13 +78,15 @@ async def run_housekeeping(
     interval: float = HOUSEKEEPING_INTERVAL,
 ) -> None:
     """At start and then every ``interval`` seconds: deletes outbox rows sent more than a day
-    ago and idempotency keys past their 24 hours, in one transaction. A failure (database
+    ago, idempotency keys past their 24 hours and tombstones past their 35 days, in one
+    transaction. A failure (database
     down) is logged and tried again at the next round."""
     while not stop.is_set():
         try:
             async with sessionmaker() as session, session.begin():
                 await outbox.prune_sent(session)
                 await idempotency.prune_expired(session)
+                await tombstones.prune_expired(session)
         except Exception as exc:
             log.warning("housekeeping: %s; trying again in %.0fs", exc, interval)
         await _sleep_or_stop(stop, interval)

@@ -13,7 +13,8 @@ import uuid
 from sqlalchemy import delete, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.models import CareerPlan, CareerPlanShare, CpdPlanRow, Need
+from cpd_audit.models import CareerPlan, CareerPlanShare, CpdPlanRow, Need, Tombstone
+from cpd_common import tombstones
 from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events.catalogue import PersonErased
 
@@ -88,9 +89,22 @@ async def erase_person_plans(session: AsyncSession, person_id: uuid.UUID) -> Non
     need, who is responsible for a planned activity) the reference is cleared."""
     await session.execute(delete(CareerPlanShare).where(CareerPlanShare.mentor_id == person_id))
     await session.execute(delete(CareerPlan).where(CareerPlan.owner_id == person_id))
-    await session.execute(
-        delete(Need).where(Need.level == "individual", Need.person_id == person_id)
-    )
+    gone = (
+        await session.execute(
+            delete(Need)
+            .where(Need.level == "individual", Need.person_id == person_id)
+            .returning(Need.id, Need.trust_id)
+        )
+    ).all()
+    # Sync clients learn the needs went (one trust per person).
+    for trust_id in {t for _, t in gone}:
+        await tombstones.record(
+            session,
+            Tombstone,
+            resource="needs",
+            ids=[i for i, t in gone if t == trust_id],
+            trust_id=trust_id,
+        )
     await session.execute(
         update(Need).where(Need.recorded_by == person_id).values(recorded_by=None)
     )

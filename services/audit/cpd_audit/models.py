@@ -42,6 +42,7 @@ from cpd_common.events.outbox import OutboxMixin
 from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
 from cpd_common.revocation import TokenRevocationMixin
+from cpd_common.tombstones import TombstoneMixin
 
 
 class Base(DeclarativeBase):
@@ -62,6 +63,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
     __tablename__ = "idempotency_keys"
+
+
+class Tombstone(TombstoneMixin, Base):
+    """Deleted resources, for incremental sync (``?updated_since=``)."""
 
 
 class Person(PersonMixin, Base):
@@ -402,3 +407,8 @@ class CareerPlanShare(Base):
     shared_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), default=utcnow
     )
+
+
+# Incremental sync (``?updated_since=``) of the big lists reads (trust, updated_at, id) in order.
+Index("ix_audits_trust_id_updated_at_id", Audit.trust_id, Audit.updated_at, Audit.id)
+Index("ix_needs_trust_id_updated_at_id", Need.trust_id, Need.updated_at, Need.id)

@@ -31,6 +31,7 @@ from cpd_common.events.outbox import OutboxMixin
 from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
 from cpd_common.revocation import TokenRevocationMixin
+from cpd_common.tombstones import TombstoneMixin
 
 
 class Base(DeclarativeBase):
@@ -51,6 +52,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
     __tablename__ = "idempotency_keys"
+
+
+class Tombstone(TombstoneMixin, Base):
+    """Deleted resources, for incremental sync (``?updated_since=``)."""
 
 
 class Trust(IdMixin, TimestampMixin, Base):
@@ -302,3 +307,7 @@ class SsoLogin(IdMixin, TenantMixin, Base):
     code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+# Incremental sync (``?updated_since=``) of the big lists reads (trust, updated_at, id) in order.
+Index("ix_people_trust_id_updated_at_id", Person.trust_id, Person.updated_at, Person.id)

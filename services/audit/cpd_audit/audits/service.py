@@ -15,7 +15,15 @@ from cpd_audit.audits import access, audience, schemas
 from cpd_audit.audits.errors import AuditNotDraft, AuditNotFound, NotAuditManager
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.instruments.errors import InstrumentNotFound, InstrumentVersionNotFound
-from cpd_audit.models import Audit, Instrument, InstrumentVersion, NeedAuditItem, School
+from cpd_audit.models import (
+    Audit,
+    Instrument,
+    InstrumentVersion,
+    NeedAuditItem,
+    School,
+    Tombstone,
+)
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
@@ -318,5 +326,8 @@ async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Princi
         )
     # Needs may have been linked by hand to the draft's items; the needs stay, the links go.
     await session.execute(delete(NeedAuditItem).where(NeedAuditItem.audit_id == locked.id))
+    await tombstones.record(
+        session, Tombstone, resource="audits", ids=[locked.id], trust_id=locked.trust_id
+    )
     await session.delete(locked)
     await session.flush()

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import directory
+from cpd_common import directory, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, utcnow
 from cpd_evaluation.activities import reads
@@ -17,7 +17,7 @@ from cpd_evaluation.activities import sessions as activity_sessions
 from cpd_evaluation.activities.access import ACTIVITY_ROLES, ensure_active, leads
 from cpd_evaluation.activities.errors import CannotCreateActivity, InvalidActivity, ManagedElsewhere
 from cpd_evaluation.activities.schemas import ActivityCreate, ActivityUpdate, CostsIn
-from cpd_evaluation.models import Activity, ActivityNeed, Need, Participant, School
+from cpd_evaluation.models import Activity, ActivityNeed, Need, Participant, School, Tombstone
 from cpd_evaluation.models.offer import ProgrammeRun
 from cpd_evaluation.participants import service as participants_service
 from cpd_evaluation.providers import service as providers_service
@@ -209,6 +209,9 @@ async def delete_activity(session: AsyncSession, activity: Activity) -> None:
     for p in participants:
         participants_service.record_removed(session, activity, p)
     await reads.record_activity_event(session, activity, removed=True)
+    await tombstones.record(
+        session, Tombstone, resource="activities", ids=[activity.id], trust_id=activity.trust_id
+    )
     await session.delete(activity)
     await session.flush()
 

@@ -42,6 +42,7 @@ from cpd_common.events.outbox import OutboxMixin
 from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
 from cpd_common.revocation import TokenRevocationMixin
+from cpd_common.tombstones import TombstoneMixin
 from cpd_evaluation.terms import (
     ACTIVITY_KINDS,
     ACTIVITY_SOURCES,
@@ -72,6 +73,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
     __tablename__ = "idempotency_keys"
+
+
+class Tombstone(TombstoneMixin, Base):
+    """Deleted resources, for incremental sync (``?updated_since=``)."""
 
 
 class Person(PersonMixin, Base):
@@ -283,6 +288,10 @@ class SourceHours(TenantMixin, Base):
     reported_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=text("now()")
     )
+
+
+# Incremental sync (``?updated_since=``) of the big lists reads (trust, updated_at, id) in order.
+Index("ix_activities_trust_id_updated_at_id", Activity.trust_id, Activity.updated_at, Activity.id)
 
 
 # Participant voice, coaching, providers, follow-ups, evaluation plans, measures with their

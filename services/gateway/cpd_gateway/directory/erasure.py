@@ -14,7 +14,7 @@ from sqlalchemy import any_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events, revocation
+from cpd_common import events, revocation, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.erasure import FreeText, scrub_name
@@ -23,7 +23,14 @@ from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
 from cpd_gateway.directory import schemas
 from cpd_gateway.directory.trusts import require_people_manager
-from cpd_gateway.models import Account, ErasureConfirmation, Group, Person, TokenRevocation
+from cpd_gateway.models import (
+    Account,
+    ErasureConfirmation,
+    Group,
+    Person,
+    TokenRevocation,
+    Tombstone,
+)
 
 ERASED_NAME = "Erased person"
 SERVICES_NOTIFIED = ["audit", "lessonstudy", "evaluation"]
@@ -99,6 +106,10 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
         .values(line_manager_id=None)
     )
     await session.flush()
+    # Recorded after the blanked row is written, so sync clients see the tombstone last.
+    await tombstones.record(
+        session, Tombstone, resource="people", ids=[person.id], trust_id=person.trust_id
+    )
     events.add(
         session,
         catalogue.PersonErased(person_id=person.id, trust_id=person.trust_id),

@@ -42,6 +42,7 @@ from cpd_common.events.outbox import OutboxMixin
 from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
 from cpd_common.revocation import TokenRevocationMixin
+from cpd_common.tombstones import TombstoneMixin
 
 STUDY_STATUSES = ("planning", "in_cycle", "findings", "completed", "shared")
 LESSON_STATUSES = ("planned", "taught", "completed")
@@ -72,6 +73,10 @@ class DeadLetter(DeadLetterMixin, Base):
 
 class IdempotencyKey(IdempotencyKeyMixin, Base):
     __tablename__ = "idempotency_keys"
+
+
+class Tombstone(TombstoneMixin, Base):
+    """Deleted resources, for incremental sync (``?updated_since=``)."""
 
 
 class Person(PersonMixin, Base):
