@@ -141,6 +141,8 @@ def service_env(name: str, server_url: str, nats_url: str, ports: dict[str, int]
             "CPD_CORS_ORIGINS",
             '["http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000"]',
         )
+        # A local stack is development: webhooks may post to a receiver on this machine.
+        env.setdefault("CPD_WEBHOOKS_ALLOW_LOOPBACK", "true")
         for other in SERVICES[1:]:
             env[f"CPD_{other.upper()}_URL"] = f"http://127.0.0.1:{ports[other]}"
     return env

@@ -39,6 +39,7 @@ from cpd_gateway.scim.router import router as scim_router
 from cpd_gateway.sessions.router import router as sessions_router
 from cpd_gateway.settings import Settings
 from cpd_gateway.sso.router import router as sso_router
+from cpd_gateway.webhooks.router import router as webhooks_router
 
 log = logging.getLogger("cpd.gateway")
 
@@ -177,6 +178,7 @@ def create_app(
             account_router,
             scim_router,
             sso_router,
+            webhooks_router,
         ],
         lifespan=lifespan,
         readiness=[services_ready],

@@ -311,3 +311,6 @@ class SsoLogin(IdMixin, TenantMixin, Base):
 
 # Incremental sync (``?updated_since=``) of the big lists reads (trust, updated_at, id) in order.
 Index("ix_people_trust_id_updated_at_id", Person.trust_id, Person.updated_at, Person.id)
+
+# Outbound webhooks keep their tables beside their code.
+from cpd_gateway.webhooks import models as webhook_models  # noqa: E402,F401

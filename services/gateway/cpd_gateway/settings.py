@@ -55,6 +55,11 @@ class Settings(ServiceSettings):
     # Refused emails (already used in some trust) each caller may meet before a 429.
     email_refusals_per_caller: int = 10
     email_refusal_window_seconds: float = 600.0
+    # Outbound webhooks: plain http to loopback receivers (development only; never in
+    # production), the timeout of one post and how often the worker looks for due deliveries.
+    webhooks_allow_loopback: bool = False
+    webhook_timeout_seconds: float = 5.0
+    webhook_poll_seconds: float = 1.0
     # Single sign-on: the gateway's public base URL (the identity provider sends people back
     # to <public_url>/auth/sso/callback, the redirect URI to register there), how long a
     # sign-in may take at the provider, and how long the one-time code for the app lives.

@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, fan-out of the event stream, signed deliveries."""
