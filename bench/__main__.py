@@ -24,7 +24,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench import event_lag, hop, login_burst, memory, observations_upload, read, write
+from bench import (
+    event_lag,
+    hop,
+    hr_import,
+    login_burst,
+    memory,
+    observations_upload,
+    read,
+    write,
+)
 from bench.config import Config
 from bench.env import environment, loadavg
 from bench.procs import Procs
@@ -37,6 +46,7 @@ BENCHMARKS = (
     "login_burst",
     "event_lag",
     "observations_upload",
+    "hr_import",
     "write_endpoint",
     "memory",
 )
@@ -46,6 +56,7 @@ RUNNERS = {
     "event_lag": event_lag.run,
     "write_endpoint": write.run,
     "observations_upload": observations_upload.run,
+    "hr_import": hr_import.run,
     "login_burst": login_burst.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -33,6 +33,7 @@ from cpd_gateway.directory.router import router as directory_router
 from cpd_gateway.identity import keys, passwords
 from cpd_gateway.identity.router import router as identity_router
 from cpd_gateway.identity.throttle import LoginThrottle
+from cpd_gateway.imports.router import router as imports_router
 from cpd_gateway.proxy import ProxyMiddleware, Upstreams
 from cpd_gateway.ratelimit import RateLimitMiddleware
 from cpd_gateway.scim.router import router as scim_router
@@ -177,6 +178,7 @@ def create_app(
             sessions_router,
             account_router,
             scim_router,
+            imports_router,
             sso_router,
             webhooks_router,
         ],

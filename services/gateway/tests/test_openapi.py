@@ -33,6 +33,7 @@ GATEWAY_PATHS = {
     "/v1/groups/{group_id}": {"get", "patch", "delete"},
     "/v1/clients": {"get", "post"},
     "/v1/clients/{client_id}": {"get", "delete"},
+    "/v1/imports/people": {"post"},
     # SCIM 2.0, served by the gateway itself (DESIGN.md section 8).
     "/scim/v2/ServiceProviderConfig": {"get"},
     "/scim/v2/ResourceTypes": {"get"},

@@ -6,6 +6,6 @@ Consumers: ``Subscription(..., handlers={AuditOpened: on_audit_opened})``.
 """
 
 from cpd_common.events.catalogue import CATALOGUE, Event, Payload
-from cpd_common.events.outbox import add
+from cpd_common.events.outbox import add, add_many
 
-__all__ = ["CATALOGUE", "Event", "Payload", "add"]
+__all__ = ["CATALOGUE", "Event", "Payload", "add", "add_many"]

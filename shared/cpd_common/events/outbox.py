@@ -30,6 +30,7 @@ from sqlalchemy import (
     MetaData,
     String,
     func,
+    insert,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -122,6 +123,30 @@ def add(session: AsyncSession, event: Event) -> CloudEvent:
         )
     )
     return envelope
+
+
+async def add_many(session: AsyncSession, events: Sequence[Event]) -> None:
+    """:func:`add` for many events at once (an import): one multi-row INSERT instead of an
+    ORM object per event, in the caller's transaction and in the order given."""
+    rows = []
+    for event in events:
+        envelope = CloudEvent(
+            source=event.source,
+            type=event.event_type,
+            subject=event.subject_id(),
+            trustid=str(event.trust_id),
+            data=event.model_dump(mode="json"),
+        )
+        rows.append(
+            {
+                "event_id": uuid.UUID(envelope.id),
+                "type": event.event_type,
+                "subject": event.nats_subject,
+                "envelope": envelope.model_dump(mode="json"),
+            }
+        )
+    if rows:
+        await session.execute(insert(OutboxRecord), rows)
 
 
 async def ensure_stream(js: Any, *, replicas: int = 1) -> None:
