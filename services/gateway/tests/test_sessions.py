@@ -3,6 +3,7 @@ die with the session (logout, replay of a spent token, deactivation)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import Any
@@ -239,3 +240,29 @@ async def test_an_expired_session_cannot_refresh(seeded: Stack) -> None:
         )
         await db.commit()
     assert "ended" in assert_problem(await refresh(seeded, first["refresh_token"]), 401)["detail"]
+
+
+async def test_two_uses_of_one_refresh_token_at_once_leave_one_winner_then_revoke(
+    seeded: Stack,
+) -> None:
+    """Concurrent uses queue on the token's row: one is answered, the other is a replay."""
+    first = await sign_in(seeded, TEACHER)
+    sid = jwt.decode(first["access_token"], options={"verify_signature": False})["sid"]
+    a, b = await asyncio.gather(
+        refresh(seeded, first["refresh_token"]), refresh(seeded, first["refresh_token"])
+    )
+    assert sorted([a.status_code, b.status_code]) == [200, 401], (a.text, b.text)
+    assert (await session_row(seeded, sid)).revoked_reason == "reuse"
+    winner = a if a.status_code == 200 else b
+    assert_problem(await refresh(seeded, winner.json()["refresh_token"]), 401)
+    async with seeded.session("gateway") as db:
+        spent = (
+            await db.execute(
+                text(
+                    "SELECT count(*) FROM refresh_tokens t JOIN sign_in_sessions s"
+                    " ON s.id = t.session_id WHERE s.id = :id AND t.used_at IS NOT NULL"
+                ),
+                {"id": sid},
+            )
+        ).scalar()
+    assert spent == 1
