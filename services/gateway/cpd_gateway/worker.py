@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.events.inbox import Subscription
 from cpd_common.worker import PeriodicTask, run_worker
 from cpd_gateway.directory import erasure
+from cpd_gateway.sessions import service as sessions
 from cpd_gateway.settings import Settings
 from cpd_gateway.webhooks import delivery, fanout
 
@@ -35,6 +36,7 @@ def periodic(settings: Settings) -> list[PeriodicTask]:
     return [
         PeriodicTask("webhook-deliveries", settings.webhook_poll_seconds, deliver),
         PeriodicTask("webhook-housekeeping", 3600.0, delivery.prune_finished),
+        PeriodicTask("session-housekeeping", 3600.0, sessions.prune_ended),
     ]
 
 

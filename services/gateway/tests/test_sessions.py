@@ -266,3 +266,26 @@ async def test_two_uses_of_one_refresh_token_at_once_leave_one_winner_then_revok
             )
         ).scalar()
     assert spent == 1
+
+
+async def test_housekeeping_forgets_ended_sessions_with_their_tokens(seeded: Stack) -> None:
+    from cpd_gateway.sessions.service import prune_ended
+
+    ended = await sign_in(seeded, TEACHER)
+    live = await sign_in(seeded, TEACHER)
+    old_sid = jwt.decode(ended["access_token"], options={"verify_signature": False})["sid"]
+    async with seeded.session("gateway") as db:
+        await db.execute(
+            text(
+                "UPDATE sign_in_sessions SET revoked_at = now() - interval '8 days',"
+                " revoked_reason = 'logout' WHERE id = :id"
+            ),
+            {"id": old_sid},
+        )
+        await db.commit()
+    async with seeded.session("gateway") as db, db.begin():
+        assert await prune_ended(db) == 1
+    async with seeded.session("gateway") as db:
+        left = (await db.execute(text("SELECT session_id FROM refresh_tokens"))).scalars().all()
+    assert old_sid not in {str(s) for s in left} and len(left) == 1
+    assert (await refresh(seeded, live["refresh_token"])).status_code == 200

@@ -13,11 +13,11 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.db import utcnow
-from cpd_gateway.models import Person, RefreshToken, SignInSession
+from cpd_gateway.models import PasswordReset, Person, RefreshToken, SignInSession, SsoLogin
 from cpd_gateway.sessions import errors
 from cpd_gateway.settings import Settings
 
@@ -184,3 +184,30 @@ async def live_sessions(session: AsyncSession, person_id: uuid.UUID) -> list[Sig
             )
         ).all()
     )
+
+
+# Ended sessions, used or expired resets and finished single sign-ons are kept this long (for
+# support questions), then forgotten by the worker's hourly housekeeping.
+KEEP_ENDED = timedelta(days=7)
+
+
+async def prune_ended(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Deletes what can no longer be used: sessions past their end or revoked (their refresh
+    tokens go with them), password resets and single sign-ons that are over."""
+    cutoff = (now or utcnow()) - KEEP_ENDED
+    removed = 0
+    for stmt in (
+        delete(SignInSession).where(
+            or_(SignInSession.expires_at < cutoff, SignInSession.revoked_at < cutoff)
+        ),
+        delete(PasswordReset).where(
+            or_(PasswordReset.expires_at < cutoff, PasswordReset.used_at < cutoff)
+        ),
+        delete(SsoLogin).where(
+            SsoLogin.expires_at < cutoff,
+            or_(SsoLogin.code_expires_at.is_(None), SsoLogin.code_expires_at < cutoff),
+        ),
+    ):
+        result = await session.execute(stmt.execution_options(synchronize_session=False))
+        removed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return removed
