@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, any_, exists, func, insert, select
+from sqlalchemy import Select, String, any_, bindparam, exists, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Uuid
 
 from cpd_common import events, revocation
 from cpd_common.auth import Principal
@@ -345,6 +347,16 @@ async def _record_grants(
 # ---- many people at once (the CSV import) ---------------------------------------------------
 
 
+def _uuids(values: Iterable[uuid.UUID]) -> Any:
+    """One array parameter however many values (an IN list of thousands would hit the
+    driver's limit on parameters)."""
+    return bindparam(None, list(values), type_=ARRAY(Uuid))
+
+
+def _texts(values: Iterable[str]) -> Any:
+    return bindparam(None, list(values), type_=ARRAY(String))
+
+
 @dataclass
 class Planned:
     """One person an import creates (``person`` None, ``person_id`` chosen beforehand so that
@@ -368,7 +380,9 @@ async def planned_problems(
     known_schools = set(
         (
             await session.scalars(
-                select(School.id).where(School.trust_id == trust_id, School.id.in_(schools))
+                select(School.id).where(
+                    School.trust_id == trust_id, School.id == any_(_uuids(schools))
+                )
             )
         ).all()
         if schools
@@ -380,7 +394,9 @@ async def planned_problems(
         set(
             (
                 await session.scalars(
-                    select(Person.id).where(Person.trust_id == trust_id, Person.id.in_(managers))
+                    select(Person.id).where(
+                        Person.trust_id == trust_id, Person.id == any_(_uuids(managers))
+                    )
                 )
             ).all()
             if managers
@@ -393,13 +409,13 @@ async def planned_problems(
     if emails:
         rows = await session.execute(
             select(func.lower(Person.email), Person.id).where(
-                func.lower(Person.email).in_(list(emails))
+                func.lower(Person.email) == any_(_texts(emails))
             )
         )
         for email, pid in rows:
             taken_emails.setdefault(email, set()).add(pid)
         rows = await session.execute(
-            select(Account.email, Account.person_id).where(Account.email.in_(list(emails)))
+            select(Account.email, Account.person_id).where(Account.email == any_(_texts(emails)))
         )
         for email, pid in rows:
             taken_emails.setdefault(email, set()).add(pid)
@@ -419,7 +435,7 @@ async def planned_problems(
         if wanted:
             rows = await session.execute(
                 select(column, Person.id).where(
-                    Person.trust_id == trust_id, column.in_(list(wanted))
+                    Person.trust_id == trust_id, column == any_(_texts(wanted))
                 )
             )
             for value, pid in rows:
@@ -471,7 +487,9 @@ async def provision_people(
             a.person_id: a
             for a in (
                 await session.scalars(
-                    select(Account).where(Account.person_id.in_([p.person_id for p in changed]))
+                    select(Account).where(
+                        Account.person_id == any_(_uuids(p.person_id for p in changed))
+                    )
                 )
             ).all()
         }

@@ -20,7 +20,8 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
@@ -84,7 +85,11 @@ class Lookup:
     by_email: dict[str, Person]
 
 
-async def _lookup(session: AsyncSession, trust_id: uuid.UUID) -> Lookup:
+async def _lookup(
+    session: AsyncSession, trust_id: uuid.UUID, keys: set[str], emails: set[str]
+) -> Lookup:
+    """Only the people the file can name (by external id or email, as a row or a line
+    manager): the work follows the file, not the size of the trust."""
     schools: dict[str, uuid.UUID] = {}
     for school in (await session.scalars(select(School).where(School.trust_id == trust_id))).all():
         schools[str(school.id)] = school.id
@@ -93,7 +98,15 @@ async def _lookup(session: AsyncSession, trust_id: uuid.UUID) -> Lookup:
             schools[school.urn.strip().lower()] = school.id
     people = (
         await session.scalars(
-            select(Person).where(Person.trust_id == trust_id, Person.erased_at.is_(None))
+            select(Person).where(
+                Person.trust_id == trust_id,
+                Person.erased_at.is_(None),
+                or_(
+                    Person.external_id == any_(bindparam(None, list(keys), type_=ARRAY(String))),
+                    func.lower(Person.email)
+                    == any_(bindparam(None, list(emails), type_=ARRAY(String))),
+                ),
+            )
         )
     ).all()
     return Lookup(
@@ -215,7 +228,9 @@ def _validation(exc: ValidationError) -> list[tuple[str, str]]:
 async def plan(session: AsyncSession, body: bytes, *, principal: Principal, dry_run: bool) -> Plan:
     require_people_manager(principal)
     known, ignored, rows = _read(body)
-    lookup = await _lookup(session, principal.trust_id)
+    keys = {r.cells.get(c, "") for r in rows for c in ("external_id", "line_manager")} - {""}
+    emails = {r.cells.get(c, "").lower() for r in rows for c in ("email", "line_manager")} - {""}
+    lookup = await _lookup(session, principal.trust_id, keys, emails)
     invalid: list[schemas.InvalidCell] = []
     bad_rows: set[int] = set()
 
