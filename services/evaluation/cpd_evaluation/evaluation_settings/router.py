@@ -25,7 +25,8 @@ router = APIRouter(
     response_model=schemas.SettingsRead,
     summary="The trust's evaluation settings",
     description="The hourly cost of staff time that value for money prices participants' "
-    "hours with (null until set).",
+    "hours with (null until set). Leaders and trust admins.",
+    responses=problems(403, described={403: "Leaders and trust admins only."}),
 )
 async def get_settings(session: SessionDep, principal: PrincipalDep) -> Any:
     return await service.get_settings(session, principal=principal)
@@ -36,7 +37,7 @@ async def get_settings(session: SessionDep, principal: PrincipalDep) -> Any:
     response_model=schemas.SettingsRead,
     summary="Set the trust's evaluation settings",
     description="Trust admins only. Every value-for-money figure uses the new hourly cost.",
-    responses=problems(403, described={403: "Only trust admins set these."}),
+    responses=problems(403, described={403: "Only trust admins set these (leaders read them)."}),
 )
 async def put_settings(
     data: schemas.SettingsIn, session: SessionDep, principal: PrincipalDep

@@ -24,9 +24,11 @@ router = APIRouter(
     response_model=schemas.FollowUps,
     summary="What is due next",
     description="Your open follow-ups, soonest first: gap tasks, impact reports, the next "
-    "coaching session your pair set, feedback still to give. Leaders also get counts for each "
-    "school they lead (trust admins: every school), never whose they are. The worker publishes "
-    "`evaluation.follow_up.due` once per item when it falls due.",
+    "coaching session your pair set, feedback still to give, and the data points and report "
+    "of evaluation plans you are responsible for (`evaluation_*`: due and not captured). "
+    "Leaders also get counts for each school they lead (trust admins: every school), never "
+    "whose they are. The worker publishes `evaluation.follow_up.due` (an evaluation plan's: "
+    "`evaluation.evaluation.data_due`) once per item and due date when it falls due.",
 )
 async def get_follow_ups(session: SessionDep, principal: PrincipalDep) -> Any:
     return await service.follow_ups_for(session, principal=principal)

@@ -55,7 +55,15 @@ async def list_support(
     response_model=schemas.SupportRead,
     summary="Record organisational support",
     description="Hours of time given, resources, barriers met, notes: at least one of them.",
-    responses=problems(403, 404, described=DESCRIBED),
+    responses=problems(
+        403,
+        404,
+        409,
+        described={
+            **DESCRIBED,
+            409: "The same Idempotency-Key was used with a different request body.",
+        },
+    ),
 )
 async def create_support(
     plan_id: uuid.UUID, data: schemas.SupportCreate, session: SessionDep, principal: PrincipalDep
