@@ -19,6 +19,13 @@ from .conftest import Api, person_id
 from .test_evaluation_plans import PLANS, new_activity, plan_body
 from .test_outcome_evidence import closed_round, publish
 
+
+@pytest.fixture
+def platform_services() -> tuple[str, ...]:
+    """Staff perception arrives as the audit service's close events."""
+    return ("gateway", "audit", "evaluation")
+
+
 Row = dict[str, Any]
 
 
