@@ -1,7 +1,7 @@
 """People import from an HR or MIS export (CSV): reads the file, matches each row to a person
 of the trust (by external id, then email), works out who is created, changed, deactivated or
 left as they are, and reports every invalid cell. The changes themselves are the directory's
-(:func:`cpd_gateway.directory.people.provision_people`): the same rules as ``/v1/people``
+(:func:`cpd_gateway.directory.provisioning.provision_people`): the same rules as ``/v1/people``
 and one ``directory.person.upserted`` per person that changes. A real run is all or
 nothing; running the same file again changes nothing.
 
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.auth import Principal
 from cpd_common.db import uuid7
 from cpd_common.errors import BadRequest, Unprocessable
-from cpd_gateway.directory import people as people_service
+from cpd_gateway.directory import provisioning
 from cpd_gateway.directory import schemas as directory_schemas
 from cpd_gateway.directory.trusts import require_people_manager
 from cpd_gateway.imports import schemas
@@ -207,7 +207,7 @@ def _cell(column: str, text: str, lookup: Lookup) -> Any:
 @dataclass
 class Plan:
     report: schemas.ImportReport
-    planned: list[people_service.Planned]
+    planned: list[provisioning.Planned]
 
 
 def _invalid(rows_invalid: list[schemas.InvalidCell], row: Row, column: str, reason: str) -> None:
@@ -281,7 +281,7 @@ async def plan(session: AsyncSession, body: bytes, *, principal: Principal, dry_
         invalid=[],
         ignored_columns=ignored,
     )
-    planned: list[people_service.Planned] = []
+    planned: list[provisioning.Planned] = []
     by_key: dict[int, Row] = {}
     for row in rows:
         if row.person_id is None:
@@ -307,7 +307,7 @@ async def plan(session: AsyncSession, body: bytes, *, principal: Principal, dry_
         else:
             report.unchanged += 1
 
-    for key, column, reason in await people_service.planned_problems(
+    for key, column, reason in await provisioning.planned_problems(
         session, principal.trust_id, planned
     ):
         _invalid(invalid, by_key[key], COLUMN_OF.get(column, column), reason)
@@ -343,7 +343,7 @@ def _columns(fields: dict[str, Any]) -> list[str]:
     return sorted({COLUMN_OF.get(f, f) for f in fields})
 
 
-def _entry(row: Row, invalid: list[schemas.InvalidCell]) -> people_service.Planned | None:
+def _entry(row: Row, invalid: list[schemas.InvalidCell]) -> provisioning.Planned | None:
     """What changes for the row's person (everything, for a new one), checked by the
     directory's own input models."""
     # An empty cell leaves the person's value as it is (an export's blank is "not given",
@@ -373,7 +373,7 @@ def _entry(row: Row, invalid: list[schemas.InvalidCell]) -> people_service.Plann
             _invalid(invalid, row, column, reason)
         return None
     assert row.person_id is not None
-    return people_service.Planned(
+    return provisioning.Planned(
         key=row.number, person_id=row.person_id, fields=checked, person=row.person
     )
 
@@ -402,6 +402,6 @@ async def run(
             extensions={"invalid": [c.model_dump() for c in report.invalid]},
         )
     if planned.planned:
-        await people_service.provision_people(session, planned.planned, principal=principal)
+        await provisioning.provision_people(session, planned.planned, principal=principal)
     report.applied = bool(planned.planned)
     return report
