@@ -9,6 +9,7 @@ stay consistent while rows are added, and a cursor only works with the sort it c
 insensitively, anywhere in one of the list's text columns.
 
 Incremental sync: ``?updated_since=`` (RFC 3339) on any list whose model has ``updated_at``
+(or, append-only, names its write time in ``__sync_column__``)
 returns the rows changed at or after that time, ordered by (``updated_at``, ``id``) whatever
 the sort, with a cursor carrying both, so paging through many rows sharing a timestamp gives
 each exactly once. Resources deleted since then come in the same order as tombstones
@@ -394,13 +395,14 @@ async def _sync_page(
     params: PageParams,
 ) -> tuple[list[Any], str | None]:
     model = id_column.class_
-    updated = model.__mapper__.columns.get("updated_at")
-    if updated is None:
+    # An append-only table names the time its rows were written instead (``__sync_column__``).
+    column_name = getattr(model, "__sync_column__", "updated_at")
+    if model.__mapper__.columns.get(column_name) is None:
         raise Unprocessable(
             "This list has no change time to sync by; read it without updated_since.",
             errors=[{"loc": "query.updated_since", "msg": "not supported by this list"}],
         )
-    updated_at = model.updated_at
+    updated_at = getattr(model, column_name)
     since = params.updated_since
     assert since is not None
     after = _decode_sync(params.keyset) if params.keyset else None

@@ -283,6 +283,18 @@ async def test_every_pull_is_in_the_trust_admins_release_log(demo: Stack, api: A
     log = page1["items"] + page2["items"]
     assert len(log) == 3 and page2["next_cursor"] is None
     assert [e["format"] for e in log] == ["json", "json", "csv"]
+    # The log syncs by release time (append-only): from the second pull on, page by page.
+    synced, cursor = [], None
+    while True:
+        query = f"updated_since={log[1]['released_at'].replace('+', '%2B')}&limit=1"
+        page = await api.get(
+            f"/v1/metrics/releases?{query}" + (f"&cursor={cursor}" if cursor else ""), "admin"
+        )
+        synced += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [e["id"] for e in synced] == [e["id"] for e in log[1:]]
     assert log[0]["id"] == first["release_id"]
     entry = log[0]
     assert entry["client_id"] == "demo-qa" and entry["academic_year"] == YEAR.name

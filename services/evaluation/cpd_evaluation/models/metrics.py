@@ -26,6 +26,8 @@ class MetricRelease(IdMixin, TenantMixin, Base):
     each metric id to the version released."""
 
     __tablename__ = "metric_releases"
+    # Append-only: incremental sync of the release log reads the release time.
+    __sync_column__ = "released_at"
     __table_args__ = (
         CheckConstraint(_one_of("format", ("json", "csv")), name="format"),
         CheckConstraint("cells_released >= 0", name="cells_released"),
