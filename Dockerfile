@@ -67,4 +67,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "/app/healthcheck.py", "api", "/healthz"]
 # A shell expands the service's name (CPD_SERVICE, fixed at build time); exec hands uvicorn
 # the process so it receives the stop signal.
-CMD ["sh", "-c", "exec uvicorn --factory cpd_${CPD_SERVICE}.main:create_app --host 0.0.0.0 --port 8000"]
+CMD ["sh", "-c", "exec uvicorn --factory cpd_${CPD_SERVICE}.main:create_app --host 0.0.0.0 --port 8000 --loop uvloop --http httptools"]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Every server (services and baselines) runs on uvloop with the httptools parser, as `cpd up`,
+# the image and the manifests run them; uvicorn refuses to start when one is missing.
+UVICORN_LOOP = "uvloop"
+UVICORN_HTTP = "httptools"
+
 
 @dataclass(frozen=True)
 class Config:

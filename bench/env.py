@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.config import UVICORN_HTTP, UVICORN_LOOP
+
 PACKAGES = (
     "aiohttp",
     "asyncpg",
@@ -80,6 +82,7 @@ def environment(root: Path, *, pinned: bool) -> dict[str, Any]:
         "product_tree_dirty": bool(dirty),
         "product_tree_changes": dirty.splitlines()[:50],
         "packages": {name: _version(name) for name in PACKAGES},
-        "uvicorn_loop": "uvloop" if _version("uvloop") else "asyncio",
-        "uvicorn_http": "httptools" if _version("httptools") else "h11",
+        # What the servers are started with (bench.stack), and the installed versions.
+        "uvicorn_loop": f"{UVICORN_LOOP} {_version(UVICORN_LOOP)}",
+        "uvicorn_http": f"{UVICORN_HTTP} {_version(UVICORN_HTTP)}",
     }

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.config import UVICORN_HTTP, UVICORN_LOOP
 from bench.procs import Procs
 from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres, free_port, nats_server_binary
 
@@ -199,6 +200,10 @@ class Stack:
             "127.0.0.1",
             "--port",
             str(port),
+            "--loop",
+            UVICORN_LOOP,
+            "--http",
+            UVICORN_HTTP,
             "--no-access-log",
             "--log-level",
             "warning",

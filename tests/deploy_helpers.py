@@ -53,6 +53,10 @@ def api_command(service: str) -> list[str]:
         "0.0.0.0",  # noqa: S104 - inside the container, behind its network
         "--port",
         str(API_PORT),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
     ]
 
 

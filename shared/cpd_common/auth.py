@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args
@@ -137,9 +138,27 @@ class JwksCache:
         return key
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token that passed every check but revocation: until ``expires`` (its ``exp``, without
+    the leeway), while ``key`` is still the one the JWKS cache holds for ``kid``."""
+
+    principal: Principal
+    kid: str
+    key: jwt.PyJWK
+    expires: float
+
+
 class TokenVerifier:
     """Signature, issuer, audience, expiry, algorithm allow-list, then revocation: a token the
-    directory has since taken access from (:mod:`cpd_common.revocation`) is refused."""
+    directory has since taken access from (:mod:`cpd_common.revocation`) is refused.
+
+    A token that verified is remembered (by its exact string, in a bounded LRU of
+    ``cache_size`` tokens) until its ``exp``, so a caller's next requests skip the header
+    parsing, the signature and the claims checks. What can change while a token lives is
+    checked on every request all the same: that its signing key is still published (a key the
+    gateway withdrew, or a refreshed key set, sends it through full verification again) and
+    revocation (:meth:`RevocationCache.check`, in memory). Refused tokens are never cached."""
 
     def __init__(
         self,
@@ -149,14 +168,54 @@ class TokenVerifier:
         audience: str,
         algorithms: list[str] | None = None,
         revocations: RevocationCache | None = None,
+        cache_size: int = 10_000,
     ) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.algorithms = [a for a in (algorithms or ["EdDSA"]) if a in ALLOWED_ALGORITHMS]
         self.revocations = revocations
+        self.cache_size = cache_size
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        principal = await self._cached(token)
+        if principal is None:
+            principal = await self._verify_fully(token)
+        if self.revocations is not None:
+            self.revocations.check(principal)
+        return principal
+
+    async def _cached(self, token: str) -> Principal | None:
+        hit = self._verified.get(token)
+        if hit is None:
+            return None
+        if time.time() >= hit.expires:
+            self._verified.pop(token, None)
+            return None
+        try:
+            key = await self.jwks.get(hit.kid)
+        except (httpx.HTTPError, ValueError):
+            key = None
+        if key is not hit.key:
+            # Withdrawn or refetched: verify against what the gateway publishes now.
+            self._verified.pop(token, None)
+            return None
+        self._verified.move_to_end(token)
+        return hit.principal
+
+    def _remember(self, token: str, principal: Principal, kid: str, key: jwt.PyJWK) -> None:
+        if self.cache_size <= 0:
+            return
+        exp = principal.claims.get("exp")
+        if not isinstance(exp, int | float):
+            return
+        self._verified[token] = _Verified(principal, kid, key, float(exp))
+        self._verified.move_to_end(token)
+        while len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+
+    async def _verify_fully(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -192,8 +251,7 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthorized("The token is not valid.") from exc
         principal = principal_from_claims(claims)
-        if self.revocations is not None:
-            self.revocations.check(principal)
+        self._remember(token, principal, kid, key)
         return principal
 
 
