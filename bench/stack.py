@@ -227,7 +227,7 @@ class Stack:
         env.update(
             {
                 "BENCH_DSN": self.dsn(database),
-                "BENCH_POOL_MAX": "20",  # the services' pool: db_pool_size 10 + max_overflow 10
+                "BENCH_POOL_MAX": "20",  # the services' pool: db_pool_size 20, no overflow
                 "BENCH_TRUST_ID": str(OAKRIDGE),
                 "BENCH_JWKS_URL": f"http://127.0.0.1:{gateway_port or self.ports['gateway']}/.well-known/jwks.json",
                 "BENCH_ISSUER": ISSUER,

@@ -69,7 +69,7 @@ class TenantMixin:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, **kw: Any
+    url: str, *, pool_size: int = 20, max_overflow: int = 0, **kw: Any
 ) -> AsyncEngine:
     return create_async_engine(
         url,
