@@ -24,6 +24,7 @@ from cpd_common.errors import install_problem_handlers, problem_response
 from cpd_common.heartbeat import seconds_since_last_beat
 from cpd_common.input_guard import install_input_guard
 from cpd_common.logs import request_id_var
+from cpd_common.openapi_contract import install_contract_openapi
 from cpd_common.revocation import RevocationCache
 from cpd_common.settings import ServiceSettings
 
@@ -165,6 +166,7 @@ def create_service_app(
         openapi_url=openapi_url,
     )
     app.state.settings = settings
+    install_contract_openapi(app)
     install_problem_handlers(app, retry_after=settings.retry_after_seconds)
     app.add_middleware(RequestIdMiddleware, service=settings.service_name)
     install_input_guard(app)

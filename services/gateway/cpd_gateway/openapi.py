@@ -9,6 +9,7 @@ import json
 import logging
 from typing import Any
 
+from cpd_common.openapi_contract import complete_problem_responses
 from cpd_gateway.proxy import Upstreams, upstream_for
 
 log = logging.getLogger("cpd.openapi")
@@ -108,6 +109,7 @@ def merge(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) 
     if tags:
         merged["tags"] = list(tags.values())
     _edge_responses(paths, has_problem="Problem" in schemas)
+    complete_problem_responses(merged)
     return merged
 
 
