@@ -87,17 +87,16 @@ async def planned_problems(
     taken_emails: dict[str, set[uuid.UUID]] = {}
     if emails:
         rows = await session.execute(
-            select(func.lower(Person.email), Person.id).where(
-                func.lower(Person.email) == any_(_texts(emails))
-            )
+            # Emails are stored lower-cased: compared as they are, the unique index serves.
+            select(Person.email, Person.id).where(Person.email == any_(_texts(emails)))
         )
         for email, pid in rows:
-            taken_emails.setdefault(email, set()).add(pid)
+            taken_emails.setdefault(str(email), set()).add(pid)
         rows = await session.execute(
             select(Account.email, Account.person_id).where(Account.email == any_(_texts(emails)))
         )
         for email, pid in rows:
-            taken_emails.setdefault(email, set()).add(pid)
+            taken_emails.setdefault(str(email), set()).add(pid)
     taken: dict[str, dict[str, set[uuid.UUID]]] = {"user_name": {}, "external_id": {}}
     for field, column, wanted in (
         (
@@ -118,7 +117,7 @@ async def planned_problems(
                 )
             )
             for value, pid in rows:
-                taken[field].setdefault(value, set()).add(pid)
+                taken[field].setdefault(str(value), set()).add(pid)
     seen: dict[tuple[str, str], int] = {}
     for p in planned:
         for sid in p.fields.get("school_ids") or []:

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import String, any_, bindparam, func, or_, select
+from sqlalchemy import String, any_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,8 +103,7 @@ async def _lookup(
                 Person.erased_at.is_(None),
                 or_(
                     Person.external_id == any_(bindparam(None, list(keys), type_=ARRAY(String))),
-                    func.lower(Person.email)
-                    == any_(bindparam(None, list(emails), type_=ARRAY(String))),
+                    Person.email == any_(bindparam(None, list(emails), type_=ARRAY(String))),
                 ),
             )
         )
