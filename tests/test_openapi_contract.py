@@ -74,6 +74,8 @@ async def test_every_document_declares_its_problems(stack: Stack) -> None:
     create = merged["paths"]["/v1/audits"]["post"]
     assert "Idempotency-Key" in {p["name"] for p in create["parameters"]}
     assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
+    # require_roles guards these (on the route, on the whole router): 403 is declared.
+    assert "403" in merged["paths"]["/v1/follow-ups"]["get"]["responses"]
     assert "ETag" in merged["paths"]["/v1/audits/{audit_id}"]["get"]["responses"]["200"]["headers"]
 
 

@@ -105,8 +105,19 @@ def _calls(endpoint: Any, name: str) -> bool:
     return code is not None and name in code.co_names
 
 
+def _requires_roles(dependant: Any) -> bool:
+    """True when ``require_roles`` (403 for other roles) guards the operation."""
+    stack = [dependant]
+    while stack:
+        node = stack.pop()
+        if getattr(node.call, "__qualname__", "") == "require_roles.<locals>.check":
+            return True
+        stack.extend(node.dependencies)
+    return False
+
+
 def annotate_routes(app: FastAPI, doc: dict[str, Any]) -> None:
-    """What only the routes know: PATCH/PUT/DELETE handlers that enforce ``If-Match`` (412,
+    """What only the routes know: 403 where ``require_roles`` guards it, PATCH/PUT/DELETE handlers that enforce ``If-Match`` (412,
     428 and the request header), handlers answering a resource with its ``ETag``, and the
     ``Idempotency-Key`` every POST of an :class:`~cpd_common.idempotency.ApiRoute` takes."""
     paths = doc.get("paths", {})
@@ -124,6 +135,8 @@ def annotate_routes(app: FastAPI, doc: dict[str, Any]) -> None:
             responses = op.setdefault("responses", {})
             params = op.setdefault("parameters", [])
             names = {(p.get("in"), str(p.get("name", "")).lower()) for p in params}
+            if _requires_roles(route.dependant):
+                _add(responses, 403)
             if _calls(route.endpoint, "require_if_match"):
                 _add(responses, 412)
                 _add(responses, 428)
