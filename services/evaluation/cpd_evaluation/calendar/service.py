@@ -187,9 +187,7 @@ async def _school_scope(
         if known is None or (not is_admin and school_id not in own_schools):
             raise CalendarSchoolNotFound()
         return {school_id}
-    if scope == "trust":
-        # The trust's whole offer is open to every member of staff to see.
-        return None
+    # "trust": the trust's whole offer is open to every member of staff; "me" is by person.
     return None
 
 

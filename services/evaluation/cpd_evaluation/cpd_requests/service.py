@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import known_ids, utcnow
 from cpd_common.events import catalogue
 from cpd_evaluation.activities.reads import record_activity_event
 from cpd_evaluation.budgets import service as budgets_service
@@ -175,15 +175,7 @@ async def get_request(
 async def _check_needs(
     session: AsyncSession, need_ids: list[uuid.UUID], trust_id: uuid.UUID
 ) -> None:
-    if not need_ids:
-        return
-    found = set(
-        (
-            await session.scalars(
-                select(Need.id).where(Need.id.in_(need_ids), Need.trust_id == trust_id)
-            )
-        ).all()
-    )
+    found = await known_ids(session, Need.id, need_ids, Need.trust_id == trust_id)
     unknown = [n for n in need_ids if n not in found]
     if unknown:
         raise InvalidRequest(

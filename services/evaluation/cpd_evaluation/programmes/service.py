@@ -14,7 +14,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import one_of_a_kind, utcnow
+from cpd_common.db import known_ids, one_of_a_kind, utcnow
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, SessionIn
 from cpd_evaluation.career_stages import service as ladder_service
@@ -76,13 +76,7 @@ async def _check_refs(
             if k not in known
         ]
     if need_ids:
-        found = set(
-            (
-                await session.scalars(
-                    select(Need.id).where(Need.id.in_(need_ids), Need.trust_id == trust_id)
-                )
-            ).all()
-        )
+        found = await known_ids(session, Need.id, need_ids, Need.trust_id == trust_id)
         errors += [
             {"loc": "body.need_ids", "msg": f"unknown need {n}"} for n in need_ids if n not in found
         ]
