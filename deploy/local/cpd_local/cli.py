@@ -509,6 +509,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     create_trust.add_arguments(p_create)
     p_create.set_defaults(func=trust_create)
+    from cpd_local import scale_seed
+
+    p_seed = sub.add_parser("seed", help="add synthetic trusts at scale (bulk COPY, no events)")
+    scale_seed.add_arguments(p_seed)
+    p_seed.set_defaults(func=scale_seed.run)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)
