@@ -34,13 +34,12 @@ from cpd_local.scale_data import (
     _directory,
     _people,
     academic_year_start,
-    activities,
     admin_email,
-    lesson_studies,
     projection,
     qa_client_id,
     trust_id,
 )
+from cpd_local.scale_domain import activities, lesson_studies
 
 DATABASES = ("gateway", "audit", "lessonstudy", "evaluation")
 
