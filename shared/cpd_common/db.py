@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import uuid_utils
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -115,6 +116,33 @@ async def known_ids(
     return set(
         (await session.scalars(select(id_column).where(id_column.in_(wanted), *where))).all()
     )
+
+
+def upsert(model: type[Any], values: dict[str, Any], *, key: Sequence[str]) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` that sets every other column of ``values`` to
+    the new row's: a one-row-per-key setting or projection written whether or not it exists.
+    Returns the statement (add ``.returning(...)`` as needed) for the caller to execute."""
+    stmt = insert(model).values(values)
+    return stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: stmt.excluded[name] for name in values if name not in key},
+    )
+
+
+async def save_trust_settings(
+    session: AsyncSession,
+    model: type[Any],
+    *,
+    trust_id: uuid.UUID,
+    by: uuid.UUID | None,
+    **values: Any,
+) -> None:
+    """Writes a trust's one row of a per-trust settings table (``trust_id`` its key, with
+    ``updated_by`` and ``updated_at``), created or changed; the session's objects are expired
+    so a read after it sees the new values."""
+    row = {"trust_id": trust_id, **values, "updated_by": by, "updated_at": utcnow()}
+    await session.execute(upsert(model, row, key=["trust_id"]))
+    session.expire_all()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -14,11 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Numeric, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import save_trust_settings
 from cpd_evaluation.entitlement.errors import TrustAdminsOnly
 from cpd_evaluation.entitlement.schemas import EntitlementIn, EntitlementRead
 from cpd_evaluation.models import Person, TrustSettings
@@ -54,23 +53,13 @@ async def set_entitlement(
 ) -> EntitlementRead:
     if not principal.is_trust_admin:
         raise TrustAdminsOnly("Only trust admins set the trust's CPD entitlement.")
-    stmt = insert(TrustSettings).values(
+    await save_trust_settings(
+        session,
+        TrustSettings,
         trust_id=principal.trust_id,
+        by=principal.person_id,
         annual_entitlement_hours=data.annual_hours,
-        updated_by=principal.person_id,
-        updated_at=utcnow(),
     )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["trust_id"],
-            set_={
-                "annual_entitlement_hours": stmt.excluded.annual_entitlement_hours,
-                "updated_by": stmt.excluded.updated_by,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-    )
-    session.expire_all()
     return await get_entitlement(session, principal=principal)
 
 

@@ -6,11 +6,10 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import save_trust_settings
 from cpd_evaluation.evaluation_settings.errors import SettingsTrustAdminsOnly
 from cpd_evaluation.evaluation_settings.schemas import SettingsIn, SettingsRead
 from cpd_evaluation.models.evidence import EvaluationSettings
@@ -41,21 +40,11 @@ async def set_settings(
 ) -> SettingsRead:
     if not principal.is_trust_admin:
         raise SettingsTrustAdminsOnly("Only trust admins set the trust's evaluation settings.")
-    stmt = insert(EvaluationSettings).values(
+    await save_trust_settings(
+        session,
+        EvaluationSettings,
         trust_id=principal.trust_id,
+        by=principal.person_id,
         hourly_staff_cost=data.hourly_staff_cost,
-        updated_by=principal.person_id,
-        updated_at=utcnow(),
     )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["trust_id"],
-            set_={
-                "hourly_staff_cost": stmt.excluded.hourly_staff_cost,
-                "updated_by": stmt.excluded.updated_by,
-                "updated_at": stmt.excluded.updated_at,
-            },
-        )
-    )
-    session.expire_all()
     return await get_settings(session, principal=principal)
