@@ -103,10 +103,8 @@ class OutboxRecord(OutboxMixin, _OutboxBase):
     __tablename__ = "outbox"
 
 
-def add(session: AsyncSession, event: Event) -> CloudEvent:
-    """Adds ``event`` to the outbox in the caller's transaction (nothing is sent yet). Its
-    class gives the type, the source and the NATS subject; its subject field and ``trust_id``
-    give the envelope's ``subject`` and ``trustid``."""
+def _outbox_row(event: Event) -> tuple[CloudEvent, dict[str, Any]]:
+    """The envelope of ``event`` and the outbox row that carries it."""
     envelope = CloudEvent(
         source=event.source,
         type=event.event_type,
@@ -114,37 +112,28 @@ def add(session: AsyncSession, event: Event) -> CloudEvent:
         trustid=str(event.trust_id),
         data=event.model_dump(mode="json"),
     )
-    session.add(
-        OutboxRecord(
-            event_id=uuid.UUID(envelope.id),
-            type=event.event_type,
-            subject=event.nats_subject,
-            envelope=envelope.model_dump(mode="json"),
-        )
-    )
+    row = {
+        "event_id": uuid.UUID(envelope.id),
+        "type": event.event_type,
+        "subject": event.nats_subject,
+        "envelope": envelope.model_dump(mode="json"),
+    }
+    return envelope, row
+
+
+def add(session: AsyncSession, event: Event) -> CloudEvent:
+    """Adds ``event`` to the outbox in the caller's transaction (nothing is sent yet). Its
+    class gives the type, the source and the NATS subject; its subject field and ``trust_id``
+    give the envelope's ``subject`` and ``trustid``."""
+    envelope, row = _outbox_row(event)
+    session.add(OutboxRecord(**row))
     return envelope
 
 
 async def add_many(session: AsyncSession, events: Sequence[Event]) -> None:
     """:func:`add` for many events at once (an import): one multi-row INSERT instead of an
     ORM object per event, in the caller's transaction and in the order given."""
-    rows = []
-    for event in events:
-        envelope = CloudEvent(
-            source=event.source,
-            type=event.event_type,
-            subject=event.subject_id(),
-            trustid=str(event.trust_id),
-            data=event.model_dump(mode="json"),
-        )
-        rows.append(
-            {
-                "event_id": uuid.UUID(envelope.id),
-                "type": event.event_type,
-                "subject": event.nats_subject,
-                "envelope": envelope.model_dump(mode="json"),
-            }
-        )
+    rows = [_outbox_row(event)[1] for event in events]
     if rows:
         await session.execute(insert(OutboxRecord), rows)
 
