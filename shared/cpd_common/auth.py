@@ -56,6 +56,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     try:
         sub = str(claims["sub"])
         kind, _, ident = sub.partition(":")
+        # A subject is a person or an API client; anything else is not a token we issue.
+        if kind not in {"person", "client"} or not ident:
+            raise ValueError(f"unknown subject kind {kind!r}")
         return Principal(
             sub=sub,
             trust_id=uuid.UUID(str(claims["trust_id"])),
