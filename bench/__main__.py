@@ -32,6 +32,7 @@ from bench import (
     memory,
     observations_upload,
     read,
+    scale,
     write,
 )
 from bench.config import Config
@@ -47,6 +48,7 @@ BENCHMARKS = (
     "event_lag",
     "observations_upload",
     "hr_import",
+    "scale",
     "write_endpoint",
     "memory",
 )
@@ -58,6 +60,17 @@ RUNNERS = {
     "observations_upload": observations_upload.run,
     "hr_import": hr_import.run,
     "login_burst": login_burst.run,
+    "scale": scale.run,
+}
+# --quick: a one-minute check that every harness still runs (not a measurement to quote).
+QUICK = {
+    "only": "gateway_hop,read_endpoint,scale",
+    "rounds": 1,
+    "seconds": 1.0,
+    "seconds_1": 0.5,
+    "scale_high": 2,
+    "scale_seconds": 0.3,
+    "scale_min_requests": 2,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -74,7 +87,7 @@ def _clean(value: Any) -> Any:
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    keep = ("figures", "bars", "route", "error", "skipped", "at_start", "at_end")
+    keep = ("figures", "bars", "route", "error", "skipped", "at_start", "at_end", "seeding")
     return {k: v for k, v in result.items() if k in keep}
 
 
@@ -90,12 +103,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(str(r) for r in Config.lag_rates),
         help="event rates per second, comma-separated",
     )
+    p.add_argument(
+        "--scale-high",
+        type=int,
+        default=Config.scale_high,
+        help="scale: trusts of the larger platform",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a one-minute check: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()),
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value if key != "only" or not args.only else args.only)
     selected = BENCHMARKS if not args.only else tuple(args.only.split(","))
     unknown = set(selected) - set(BENCHMARKS)
     if unknown:
@@ -107,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds_1=args.seconds_1,
         lag_seconds=args.lag_seconds,
         lag_rates=tuple(int(r) for r in args.lag_rates.split(",")),
+        scale_high=args.scale_high,
+        scale_seconds=getattr(args, "scale_seconds", Config.scale_seconds),
+        scale_min_requests=getattr(args, "scale_min_requests", Config.scale_min_requests),
     )
     started = time.monotonic()
     env = environment(repo_root(), pinned=False)

@@ -22,6 +22,11 @@ class Config:
     # Events at most per run: a consumer slower than the rate leaves a backlog every later
     # run waits for (4,000 events at 1,000/s took ~40 s to drain on a busy 2-core machine).
     lag_max_events: int = 2000
+    # scale: the larger platform (trusts), each target's window at one connection, and the
+    # fewest requests a window takes (the 100k-response audit takes a while).
+    scale_high: int = 10
+    scale_seconds: float = 1.0
+    scale_min_requests: int = 5
 
     def lag_duration(self, rate: int) -> float:
         return min(self.lag_seconds, self.lag_max_events / rate)
