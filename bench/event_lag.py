@@ -222,6 +222,7 @@ async def _one_run(
             break
         await asyncio.sleep(0.1)
     drained_in = time.monotonic() - started
+    cpu_drained = cpu_now()
 
     outbox = {
         str(r["event_id"]): r
@@ -280,6 +281,12 @@ async def _one_run(
         "commit_lag_ms": _stats(commit_lag),
         "relay_pickup_ms": _stats(pickup),
         "commit_timestamps": len(commit_lag),
+        # From the first event produced until the consumer caught up (or gave up), per event
+        # delivered: robust to other jobs on the machine, unlike the lag figures.
+        "cpu_ms_per_event": {
+            k: rounded((cpu_drained[k] - cpu_before[k]) * 1000 / max(1, len(inbox)), 4)
+            for k in cpu_drained
+        },
         "machine_while_producing": machine,
     }
 
@@ -345,6 +352,14 @@ async def run(stack: Stack, cfg: Config) -> dict[str, Any]:
             ),
             "delivered": sum(rd["runs"][str(rate)]["delivered"] for rd in rounds),
             "produced": sum(rd["runs"][str(rate)]["produced"] for rd in rounds),
+            "cpu_ms_per_event": {
+                k: rounded(
+                    median([rd["runs"][str(rate)]["cpu_ms_per_event"][k] for rd in rounds]), 4
+                )
+                for k in rounds[0]["runs"][str(rate)]["cpu_ms_per_event"]
+            }
+            if rounds
+            else {},
         }
     floor_keys = rounds[0]["floors"].keys() if rounds else []
     figures["floors"] = {
