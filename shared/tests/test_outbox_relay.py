@@ -9,6 +9,7 @@ import gc
 import warnings
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, text
 
 from cpd_common.events import catalogue
@@ -137,3 +138,57 @@ async def test_a_stopped_relay_leaves_no_connection_open(db, nats_server, nats_c
         return await _nats_connections(nats_server) == before
 
     await wait_for(closed, timeout=5)
+
+
+async def test_batches_keep_outbox_order_and_each_marks_its_rows_sent(db, js) -> None:  # type: ignore[no-untyped-def]
+    """Publishes are pipelined within a batch (acks awaited after all are sent): the stream
+    still holds the outbox's order across batches, and each batch is marked sent."""
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        sent = [school_event(session, f"Batched {i}") for i in range(130)]
+    counts = [await publish_pending(sessionmaker, js, limit=50) for _ in range(4)]
+    assert counts == [50, 50, 30, 0]
+    assert [m["id"] for m in await stream_messages(js)] == [e.id for e in sent]
+    assert await _pending_count(sessionmaker) == 0
+
+
+async def test_a_refused_publish_stops_the_batch_and_nothing_after_it_is_marked(db, js) -> None:  # type: ignore[no-untyped-def]
+    """The broker refuses one event of a batch (no stream takes its subject) while the ones
+    after it are stored: only the rows before it are marked sent, it counts an attempt, the
+    rest stay pending; its retry goes alone, so the rows behind it are not sent again while
+    it keeps failing; once it can be published, every event is in the stream once."""
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        first, refused, after = (school_event(session, f"Gap {i}") for i in range(3))
+        await session.flush()
+        await session.execute(
+            text("UPDATE outbox SET subject = 'elsewhere.refused' WHERE event_id = :id"),
+            {"id": refused.id},
+        )
+    seen: list[str] = []
+
+    async def count(msg: Any) -> None:
+        seen.append(msg.headers["Nats-Msg-Id"])
+
+    sub = await js._nc.subscribe("cpd.directory.>", cb=count)  # every publish, dupes included
+    try:
+        for attempt in (1, 2):
+            with pytest.raises(Exception):  # noqa: B017 (the client's no-responders error)
+                await publish_pending(sessionmaker, js)
+            await js._nc.flush()
+            assert seen == [first.id, after.id], f"attempt {attempt} sent the rows behind"
+            async with sessionmaker() as session:
+                rows = {str(r.event_id): r for r in (await session.scalars(select(Outbox))).all()}
+            assert rows[first.id].sent_at is not None
+            assert rows[refused.id].sent_at is None and rows[refused.id].attempts == attempt
+            assert rows[after.id].sent_at is None and rows[after.id].attempts == 0
+        async with sessionmaker() as session, session.begin():
+            await session.execute(
+                text("UPDATE outbox SET subject = 'cpd.directory.school.upserted'")
+            )
+        assert await publish_pending(sessionmaker, js) == 2
+    finally:
+        await sub.unsubscribe()
+    assert sorted(m["id"] for m in await stream_messages(js)) == sorted(
+        [first.id, refused.id, after.id]
+    )

@@ -2,16 +2,17 @@
 
 A service never publishes from a request handler: :func:`add` (``events.add(session,
 AuditOpened(...))``) inserts the event into the service's ``outbox`` table in the request's
-own transaction. The relay (in the worker
-process) claims pending rows in order, publishes each to JetStream with ``Nats-Msg-Id`` =
-event id, waits for the ack and marks the row sent. While NATS is down, events wait.
+own transaction. The relay (in the worker process) claims a batch of pending rows in order,
+publishes them to JetStream back to back on its one connection (``Nats-Msg-Id`` = event id),
+then waits for their acks in order and marks the acked rows sent in one UPDATE: only the
+leading rows whose acks all arrived, so nothing after a missing ack is marked. While NATS is
+down, events wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -154,8 +155,9 @@ async def ensure_stream(js: Any, *, replicas: int = 1) -> None:
         await js.update_stream(config)
 
 
+# ``envelope::text``: published as PostgreSQL stores it, without decoding and re-encoding.
 _CLAIM = text(
-    "SELECT seq, event_id, subject, envelope FROM outbox WHERE sent_at IS NULL "
+    "SELECT seq, event_id, subject, envelope::text, attempts FROM outbox WHERE sent_at IS NULL "
     "ORDER BY seq LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 _LOCK = text("SELECT pg_try_advisory_xact_lock(hashtext('cpd_outbox_relay'))")
@@ -164,52 +166,107 @@ _FAILED = text("UPDATE outbox SET attempts = attempts + 1 WHERE seq = :seq")
 _PRUNE = text(f"DELETE FROM outbox WHERE sent_at < now() - interval '{KEEP_SENT_HOURS} hours'")
 
 
+class AckTimeout(TimeoutError):
+    """JetStream did not acknowledge a publish in time."""
+
+
+async def _publish_in_order(
+    js: Any, rows: Sequence[Any], publish_timeout: float
+) -> tuple[int, BaseException | None]:
+    """Publishes ``rows`` in order; returns how many leading rows were acked, and the error
+    that stopped the rest (``None`` when all were).
+
+    A first row that failed before (``attempts`` > 0: a broker away or refusing it) goes
+    alone and must be acked before the others are sent, so a message the broker keeps
+    refusing does not make every retry send the rows behind it again."""
+    acked, error = 0, None
+    if rows and rows[0][4]:
+        acked, error = await _pipeline(js, rows[:1], publish_timeout)
+    if error is None:
+        more, error = await _pipeline(js, rows[acked:], publish_timeout)
+        acked += more
+    return acked, error
+
+
+async def _pipeline(
+    js: Any, rows: Sequence[Any], publish_timeout: float
+) -> tuple[int, BaseException | None]:
+    """Publishes ``rows`` back to back, then waits for their acks in order (as
+    :func:`_publish_in_order` returns).
+
+    The publishes go out in order on the client's one connection without waiting for each
+    other's acks (JetStream stores a connection's messages in the order they arrive, so the
+    stream keeps the outbox's order), and the acks come back in that order. The batch stops
+    at the first publish the client refuses, the first error ack, or the first ack that takes
+    longer than ``publish_timeout`` after the one before it; the acks still awaited then are
+    dropped. A message stored whose ack was lost is published again on the next attempt and
+    dropped by the broker (``Nats-Msg-Id``, within the stream's duplicate window)."""
+    acks: list[asyncio.Future[Any]] = []
+    error: BaseException | None = None
+    try:
+        for _seq, event_id, subject, envelope, _attempts in rows:
+            acks.append(
+                await js.publish_async(
+                    subject,
+                    envelope.encode(),
+                    headers={"Nats-Msg-Id": str(event_id)},
+                    wait_stall=publish_timeout,
+                )
+            )
+    except Exception as exc:
+        error = exc  # the rest of the batch is not sent
+    acked = 0
+    try:
+        for ack in acks:
+            try:
+                await asyncio.wait_for(ack, publish_timeout)
+            except TimeoutError:
+                raise AckTimeout(f"no ack within {publish_timeout:g} s") from None
+            acked += 1
+    except Exception as exc:
+        error = exc  # an earlier row than a refused publish: this one stops the batch
+    finally:
+        for ack in acks[acked:]:
+            ack.cancel()
+    return acked, error
+
+
 async def publish_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
     js: Any,
     *,
-    limit: int = 200,
+    limit: int = 256,
     publish_timeout: float = PUBLISH_TIMEOUT,
 ) -> int:
     """Publishes up to ``limit`` pending events in order and marks them sent.
 
     One relay at a time per database (advisory lock), so order holds with several replicas.
-    On a failed publish the batch stops there (what was acked is marked sent) and the error
-    is raised for the caller to back off.
+    On a failed publish the batch stops there: the rows acked before it are marked sent, the
+    failed one counts an attempt, those after it stay pending untouched, and the error is
+    raised for the caller to back off.
     """
     async with sessionmaker() as session, session.begin():
         if not (await session.execute(_LOCK)).scalar():
             return 0
         rows = (await session.execute(_CLAIM, {"limit": limit})).all()
-        sent: list[int] = []
-        error: BaseException | None = None
-        for seq, event_id, subject, envelope in rows:
-            try:
-                await js.publish(
-                    subject,
-                    json.dumps(envelope, separators=(",", ":")).encode(),
-                    headers={"Nats-Msg-Id": str(event_id)},
-                    timeout=publish_timeout,
-                )
-            except Exception as exc:
-                error = exc
-                await session.execute(_FAILED, {"seq": seq})
-                log.warning(
-                    "relay: publish of event %s failed (%s: %s); batch stopped after %d sent,"
-                    " %d left pending",
-                    event_id,
-                    type(exc).__name__,
-                    exc,
-                    len(sent),
-                    len(rows) - len(sent),
-                )
-                break
-            sent.append(seq)
-        if sent:
-            await session.execute(_MARK, {"seqs": sent})
+        acked, error = await _publish_in_order(js, rows, publish_timeout)
+        if acked:
+            await session.execute(_MARK, {"seqs": [row[0] for row in rows[:acked]]})
+        if error is not None:
+            seq, event_id = rows[acked][0], rows[acked][1]
+            await session.execute(_FAILED, {"seq": seq})
+            log.warning(
+                "relay: publish of event %s failed (%s: %s); batch stopped after %d sent,"
+                " %d left pending",
+                event_id,
+                type(error).__name__,
+                error,
+                acked,
+                len(rows) - acked,
+            )
     if error is not None:
         raise error
-    return len(sent)
+    return acked
 
 
 async def prune_sent(session: AsyncSession) -> None:
@@ -276,7 +333,8 @@ async def run_relay(
 ) -> None:
     """The relay loop: wakes on NOTIFY (or every ``poll_interval``), publishes until the
     outbox is empty, backs off (up to 2 s) while NATS or PostgreSQL is down. A publish not
-    acked within ``publish_timeout`` seconds ends the batch; its row is retried."""
+    acked within ``publish_timeout`` seconds (of the ack before it) ends the batch; its row
+    and those after it are retried."""
     wake = asyncio.Event()
     nc = None
     listener: Any = None
