@@ -57,7 +57,7 @@ TARGETS = {
                 r"connect_timeout=",
                 r"reconnect_time_wait=",
                 r"poll_interval: float = ",
-                r"limit: int = 200",
+                r"limit: int = 256",
                 r"replicas: int = 1",
                 r"last_prune",
             ),
