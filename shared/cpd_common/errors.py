@@ -231,23 +231,49 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
-def is_unavailable(exc: BaseException) -> bool:
-    """True when the database (or another dependency) could not be reached: answer 503, not 500."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-        return True
-    orig = getattr(exc, "orig", None) or exc.__cause__
-    name = type(orig).__name__ if orig is not None else ""
-    return name in {
+# SQLSTATEs of a database that is not there for the moment: connection exceptions (class 08),
+# shutting down or starting up (57P01-57P03: a restart, a crash recovery), too many clients.
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+UNAVAILABLE_DRIVER_ERRORS = frozenset(
+    {
         "CannotConnectNowError",
         "ConnectionDoesNotExistError",
         "ConnectionFailureError",
         "InterfaceError",
         "TooManyConnectionsError",
+        "AdminShutdownError",
+        "CrashShutdownError",
     }
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database (or another dependency) could not be reached: answer 503, not 500.
+
+    Looks through the whole chain (SQLAlchemy wraps the driver's error in its own adapter
+    class, whose cause is the asyncpg exception): "the database system is starting up"
+    arrives as a plain ``DBAPIError`` around ``CannotConnectNowError``."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        err = todo.pop()
+        if err is None or id(err) in seen or len(seen) > 20:
+            continue
+        seen.add(id(err))
+        if isinstance(err, (OperationalError, InterfaceError)):
+            return True
+        if isinstance(err, DBAPIError) and err.connection_invalidated:
+            return True
+        if isinstance(err, (ConnectionError, TimeoutError, OSError)):
+            return True
+        if type(err).__name__ in UNAVAILABLE_DRIVER_ERRORS:
+            return True
+        sqlstate = str(getattr(err, "sqlstate", "") or getattr(err, "pgcode", "") or "")
+        if sqlstate.startswith("08") or sqlstate in UNAVAILABLE_SQLSTATES:
+            return True
+        orig = getattr(err, "orig", None)
+        todo.extend([orig if isinstance(orig, BaseException) else None, err.__cause__])
+    return False
 
 
 UNIQUE_VIOLATION = "23505"

@@ -160,3 +160,29 @@ async def test_a_new_key_is_trusted_at_once_but_made_up_kids_do_not_hammer_the_j
     assert 3 <= keys.fetches <= 4
     # Known keys are unaffected meanwhile.
     assert (await svc.client.get("/v1/items", headers=keys.headers(new_kid))).status_code == 200
+
+
+def test_a_database_starting_up_or_shutting_down_is_unavailable_not_a_server_error() -> None:
+    """PostgreSQL restarting answers "the database system is starting up" (57P03): SQLAlchemy
+    wraps asyncpg's error in its own adapter class, so the cause must be looked through
+    (seen as 500s in tests/reliability while PostgreSQL came back)."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    from cpd_common.errors import is_unavailable
+
+    class Error(Exception):  # SQLAlchemy's asyncpg adapter error: no sqlstate of its own
+        pass
+
+    for cause in (
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.AdminShutdownError(
+            "terminating connection due to administrator command"
+        ),
+    ):
+        adapted = Error(str(cause))
+        adapted.__cause__ = cause
+        wrapped = DBAPIError("SELECT 1", None, adapted)
+        assert is_unavailable(wrapped), cause
+    assert not is_unavailable(DBAPIError("SELECT 1", None, Error("syntax error")))
+    assert not is_unavailable(ValueError("a bug"))

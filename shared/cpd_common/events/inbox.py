@@ -37,6 +37,7 @@ from cpd_common.events.outbox import (
     connect_nats,
     ensure_stream,
 )
+from cpd_common.faults import crash_point
 
 log = logging.getLogger("cpd.inbox")
 
@@ -201,6 +202,7 @@ async def handle_message(
         log.warning("handler failed on %s (delivery %d): %s", sub.durable, deliveries, error)
         await msg.nak(delay=sub.delay_after(deliveries))
         return "retry"
+    crash_point("inbox.after_commit")
     await msg.ack()
     return "handled" if handled else "duplicate"
 
@@ -230,6 +232,7 @@ async def handle_batch(
         for msg, *_ in ready:
             await handle_message(sessionmaker, sub, msg)
         return
+    crash_point("inbox.after_commit")
     for msg, *_ in ready:
         await msg.ack()
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from cpd_common.events.catalogue import Event
 from cpd_common.events.envelope import CloudEvent
+from cpd_common.faults import crash_point
 
 log = logging.getLogger("cpd.outbox")
 
@@ -251,6 +252,7 @@ async def publish_pending(
         rows = (await session.execute(_CLAIM, {"limit": limit})).all()
         acked, error = await _publish_in_order(js, rows, publish_timeout)
         if acked:
+            crash_point("relay.after_publish")
             await session.execute(_MARK, {"seqs": [row[0] for row in rows[:acked]]})
         if error is not None:
             seq, event_id = rows[acked][0], rows[acked][1]
