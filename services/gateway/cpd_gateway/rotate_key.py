@@ -2,9 +2,10 @@
 
 The token-signing key belongs to the platform, not to a trust, so no API role can rotate it:
 whoever runs the gateway does, with the gateway's own settings (``CPD_DATABASE_URL`` ...), e.g.
-``kubectl exec deploy/gateway -- python -m cpd_gateway.rotate_key``. The new key signs at once
-on every replica (they re-read keys within seconds); the old one stays in the JWKS until the
-last token it signed has expired, so nobody is signed out.
+``kubectl exec deploy/gateway -- python -m cpd_gateway.rotate_key``. The new key is published
+at once and signs after ``CPD_SIGNING_KEY_PENDING_SECONDS`` (every replica re-reads keys within
+seconds); the old one stays in the JWKS until the last token it signed has expired, so nobody is
+signed out. At most one key is pending: rotating again meanwhile answers the same key.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from cpd_gateway.settings import Settings
 
 
 async def rotate(settings: Settings) -> dict[str, str]:
-    """Retires the current key and makes a new one; returns the new key's id and algorithm."""
+    """Makes the next key (or finds the pending one); returns its id, algorithm and when it signs."""
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
@@ -26,8 +27,13 @@ async def rotate(settings: Settings) -> dict[str, str]:
                 session,
                 algorithm=settings.signing_algorithm,
                 token_ttl=settings.token_ttl_seconds,
+                pending_seconds=settings.signing_key_pending_seconds,
             )
-            return {"kid": key.kid, "algorithm": key.algorithm}
+            return {
+                "kid": key.kid,
+                "algorithm": key.algorithm,
+                "signs_from": key.created_at.isoformat(),
+            }
     finally:
         await engine.dispose()
 

@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
     # The gateway verifies its own tokens with its own keys; services use jwks_url.
     token_ttl_seconds: int = 900
     signing_algorithm: str = "EdDSA"
+    # A rotated-in key is published this long before it signs (at most one such pending key).
+    signing_key_pending_seconds: int = 10
     # Browser single-page apps allowed to call the API (CORS), e.g. ["http://localhost:5173"].
     cors_origins: list[str] = []
     # Password hashing runs in a thread pool: its size (0: half the cores, at least one) bounds

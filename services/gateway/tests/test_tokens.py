@@ -316,12 +316,30 @@ async def test_revoked_client_gets_no_token(seeded: Stack) -> None:
 # ---- key rotation ----------------------------------------------------------------------------
 
 
-async def rotate_as_operator(platform: Stack) -> dict[str, str]:
-    """What an operator runs (``python -m cpd_gateway.rotate_key``), with the gateway's settings."""
+async def rotate_as_operator(platform: Stack, pending_seconds: int = 0) -> dict[str, str]:
+    """What an operator runs (``python -m cpd_gateway.rotate_key``), with the gateway's settings
+    (by default with no pending period, so the new key signs at once)."""
     gateway = platform.services["gateway"]
-    rotated = await rotate_key.rotate(gateway.settings)
+    settings = gateway.settings.model_copy(update={"signing_key_pending_seconds": pending_seconds})
+    rotated = await rotate_key.rotate(settings)
     gateway.app.state.keyring.invalidate()
     return rotated
+
+
+async def test_rotation_keeps_at_most_one_pending_key(platform: Stack) -> None:
+    """A rotated-in key is published before it signs; rotating again meanwhile adds nothing."""
+    old_kid = jwt.get_unverified_header(await platform.token(*ADMIN))["kid"]
+    first = await rotate_as_operator(platform, pending_seconds=3600)
+    again = await rotate_as_operator(platform, pending_seconds=3600)
+    assert again["kid"] == first["kid"], "a second pending key was made"
+    assert {old_kid, first["kid"]} <= set(await jwks(platform)), "pending key not published"
+    async with platform.session("gateway") as session:
+        pending = await session.scalar(
+            text("SELECT count(*) FROM signing_keys WHERE created_at > now()")
+        )
+    assert pending == 1
+    # While it is pending the old key still signs.
+    assert jwt.get_unverified_header(await platform.token(*ADMIN))["kid"] == old_kid
 
 
 async def test_no_trust_role_can_rotate_the_platform_signing_key(platform: Stack) -> None:

@@ -55,17 +55,37 @@ async def ensure_signing_key(session: AsyncSession, algorithm: str) -> None:
         session.add(new_signing_key(algorithm))
 
 
-async def rotate(session: AsyncSession, *, algorithm: str, token_ttl: int) -> SigningKey:
-    """Retires the signing key (still published until its tokens expire) and makes a new one."""
+async def rotate(
+    session: AsyncSession, *, algorithm: str, token_ttl: int, pending_seconds: int = 0
+) -> SigningKey:
+    """Makes the next signing key, or returns the pending one if a rotation is already under way.
+
+    Lifecycle: a new key is *pending* (published in the JWKS, not yet signing) until its
+    ``created_at``, which is ``pending_seconds`` from now, so every replica and service can see
+    it before the first token it signs; at that moment the current key is *retired* (it stops
+    signing) and stays published until ``publish_until``, when the last token it signed has
+    expired. There is at most one pending key: rotating again while one is pending changes
+    nothing and answers that key.
+    """
     await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('cpd_signing_keys'))"))
     now = utcnow()
+    pending = await session.scalar(
+        select(SigningKey)
+        .where(SigningKey.retired_at.is_(None), SigningKey.created_at > now)
+        .order_by(SigningKey.created_at.desc())
+        .limit(1)
+    )
+    if pending is not None:
+        return pending
+    signs_from = now + timedelta(seconds=pending_seconds)
     current = (
         await session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None)))
     ).all()
     for key in current:
-        key.retired_at = now
-        key.publish_until = now + timedelta(seconds=token_ttl + 60)
+        key.retired_at = signs_from
+        key.publish_until = signs_from + timedelta(seconds=token_ttl + 60)
     key = new_signing_key(algorithm)
+    key.created_at = signs_from
     session.add(key)
     await session.flush()
     return key
@@ -106,8 +126,10 @@ class KeyRing:
                     )
                 ).all()
             signing = None
+            now = utcnow()
             for key in keys:
-                if key.retired_at is None:
+                # The newest key that signs now: not pending, not yet retired.
+                if key.created_at <= now and (key.retired_at is None or key.retired_at > now):
                     private = serialization.load_pem_private_key(key.private_pem.encode(), None)
                     signing = (key.kid, key.algorithm, private)
             self._signing = signing
