@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from cpd_common.testing.api import assert_problem as assert_problem
 from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, OAKRIDGE, PEOPLE
 from cpd_local.stack import Stack
 
@@ -31,18 +32,6 @@ OAKRIDGE_PEOPLE = [p for p in PEOPLE if p.trust_id == OAKRIDGE]
 
 
 DOMAIN_SERVICES = ("audit", "lessonstudy", "evaluation")
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
-    body = resp.json()
-    assert body["status"] == status
-    assert body["type"].startswith("https://")
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in resp.text
-    return body
 
 
 def error_locs(body: dict[str, Any]) -> list[str]:

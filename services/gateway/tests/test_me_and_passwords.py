@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import jwt
 from sqlalchemy import text
 
 from cpd_common.permissions import CAPABILITIES, capabilities
+from cpd_common.testing.api import assert_problem
 from cpd_demo.trust import (
     DEMO_CREDENTIALS,
     NORTHFIELD,
@@ -31,14 +31,6 @@ TEACHER_ID = BY_EMAIL[TEACHER[0]].id
 SCHOOL_NAMES = {s["id"]: s["name"] for s in SCHOOLS}
 APP = "cpd-web"
 NEW_PASSWORD = "a-brand-new-passphrase-2026"
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body = resp.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:

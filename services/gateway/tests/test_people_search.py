@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from cpd_common.testing.api import assert_problem
 from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, PEOPLE, SOUTHBANK
 from cpd_local.stack import Stack
 
@@ -17,12 +18,6 @@ GOVERNOR = DEMO_CREDENTIALS["governor (Northfield)"]
 RIVERSIDE_ADMIN = DEMO_CREDENTIALS["trust admin (Riverside, another tenant)"]
 QA_CLIENT = DEMO_CREDENTIALS["QA API client"]
 BY_NAME = {p.name: p for p in PEOPLE}
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    return dict(resp.json())
 
 
 async def search(stack: Stack, headers: dict[str, str], q: str, **params: Any) -> httpx.Response:

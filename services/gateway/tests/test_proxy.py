@@ -23,6 +23,7 @@ from aiohttp import web
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from cpd_common.testing.api import assert_problem
 from cpd_common.testing.databases import clone_database
 from cpd_common.testing.servers import free_port
 from cpd_gateway.identity import keys
@@ -32,18 +33,6 @@ from cpd_local.platform import service_spec
 from cpd_local.stack import AUDIENCE, ISSUER, Stack, ensure_templates
 
 APP_ORIGIN = "https://app.cpd.example"
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
-    body = resp.json()
-    assert body["status"] == status
-    assert body["type"].startswith("https://")
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert "Traceback" not in resp.text
-    return body
 
 
 async def signed_headers(app: FastAPI, **claims: Any) -> dict[str, str]:

@@ -12,6 +12,7 @@ import httpx
 import jwt
 from sqlalchemy import text
 
+from cpd_common.testing.api import assert_problem
 from cpd_demo.trust import DEMO_CREDENTIALS, PEOPLE
 from cpd_local.stack import Stack
 
@@ -19,14 +20,6 @@ TEACHER = DEMO_CREDENTIALS["teacher (Northfield)"]
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 APP = "cpd-web"
 TEACHER_ID = next(p.id for p in PEOPLE if p.email == TEACHER[0])
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body = resp.json()
-    assert body["status"] == status and body["detail"]
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ import pytest
 from joserfc.jwk import RSAKey
 from sqlalchemy import text
 
+from cpd_common.testing.api import assert_problem
 from cpd_demo.trust import DEMO_CREDENTIALS, OAKRIDGE, PEOPLE, RIVERSIDE
 from cpd_local.stack import Stack
 
@@ -32,12 +33,6 @@ REDIRECT = "http://localhost:5173/auth/callback"
 BY_NAME = {p.name: p for p in PEOPLE}
 JESS = BY_NAME["Jess Okafor"]
 SAM = BY_NAME["Sam Patel"]
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    return dict(resp.json())
 
 
 def s256(verifier: str) -> str:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import text
 
+from cpd_common.testing.api import assert_problem
 from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, OAKRIDGE, PEOPLE, RIVERSIDE
 from cpd_gateway import rotate_key
 from cpd_gateway.identity.service import BAD_CREDENTIALS
@@ -36,17 +37,6 @@ DOMAIN_SERVICES = ("audit", "lessonstudy", "evaluation")
 ROUTED = "/v1/admin/audit/dead-letters"
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-
-def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
-    body = resp.json()
-    assert body["status"] == status
-    assert body["type"].startswith("https://")
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:

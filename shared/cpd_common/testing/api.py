@@ -12,6 +12,20 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
+    """Checks an RFC 9457 problem answer (status, media type, type/title/detail, no traceback)
+    and returns its body."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
+    body: dict[str, Any] = resp.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert "Traceback" not in resp.text
+    return body
+
+
 class Stack(Protocol):
     """What the client needs of a running platform: the gateway's HTTP client, a way to
     sign in as any person, and a session on a service's database."""
