@@ -116,10 +116,12 @@ async def test_cpd_keys_rotate_and_trust_create_on_the_local_platform(
         return [(k, active == "true") for k, active in (r.split(",") for r in out.split())]
 
     try:
-        first = await asyncio.to_thread(run_cpd, "keys", "rotate", env=env)
+        # A key made with no pending time signs at once; rotating again retires it.
+        at_once = {**env, "CPD_SIGNING_KEY_PENDING_SECONDS": "0"}
+        first = await asyncio.to_thread(run_cpd, "keys", "rotate", env=at_once)
         assert first.returncode == 0, first.stderr
         kid = json.loads(first.stdout)["kid"]
-        second = await asyncio.to_thread(run_cpd, "keys", "rotate", env=env)
+        second = await asyncio.to_thread(run_cpd, "keys", "rotate", env=at_once)
         assert second.returncode == 0, second.stderr
         new_kid = json.loads(second.stdout)["kid"]
         assert new_kid != kid
@@ -132,6 +134,14 @@ async def test_cpd_keys_rotate_and_trust_create_on_the_local_platform(
             "cpd_gateway",
         )
         assert publish == "t"
+        # With the default pending time the next key waits (published) before it signs, and
+        # rotating meanwhile answers that same pending key instead of making another.
+        pending = await asyncio.to_thread(run_cpd, "keys", "rotate", env=env)
+        assert pending.returncode == 0, pending.stderr
+        again_pending = await asyncio.to_thread(run_cpd, "keys", "rotate", env=env)
+        assert again_pending.returncode == 0, again_pending.stderr
+        assert json.loads(again_pending.stdout)["kid"] == json.loads(pending.stdout)["kid"]
+        assert len(await keys()) == len(stored) + 1
 
         made = await asyncio.to_thread(
             run_cpd,

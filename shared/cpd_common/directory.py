@@ -81,6 +81,9 @@ class PersonMixin:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # The time of the directory event the row was last built from: an older event that
+    # arrives later (redelivered after a failure, or retried by the relay) changes nothing.
+    source_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SchoolMixin:
@@ -92,6 +95,21 @@ class SchoolMixin:
     phase: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    source_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def _stale(held: datetime | None, time: datetime) -> bool:
+    return held is not None and time < held
+
+
+def _newer_wins(model: type[Any], values: dict[str, Any]) -> Any:
+    """Insert the row, or update it unless it was built from a later event than this one."""
+    stmt = insert(model).values(values)
+    return stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": func.now()},
+        where=model.source_time.is_(None) | (model.source_time <= stmt.excluded.source_time),
     )
 
 
@@ -120,11 +138,24 @@ def directory_handlers(
     async def person_upserted(session: AsyncSession, event: CloudEvent, p: PersonUpserted) -> None:
         previous = (
             await session.execute(
-                select(person_model.roles, person_model.school_ids, person_model.active).where(
-                    person_model.id == p.person_id
-                )
+                select(
+                    person_model.roles,
+                    person_model.school_ids,
+                    person_model.active,
+                    person_model.source_time,
+                ).where(person_model.id == p.person_id)
             )
         ).first()
+        if previous is not None and _stale(previous.source_time, event.time):
+            return
+        subject = revocation.subject_of_person(p.person_id)
+        voided = await session.scalar(
+            select(revocation_model.deactivated_at).where(revocation_model.subject == subject)
+        )
+        if _stale(voided, event.time):
+            # Older than the person's deactivation or erasure: it must not bring back access,
+            # nor (after an erasure) the person's name.
+            return
         narrowed, deactivated = revocation.narrowing(
             old_roles=previous.roles if previous else None,
             old_school_ids=previous.school_ids if previous else None,
@@ -133,7 +164,6 @@ def directory_handlers(
             school_ids=list(p.school_ids),
             active=p.active,
         )
-        subject = revocation.subject_of_person(p.person_id)
         if narrowed:
             await revocation.record(
                 session,
@@ -169,22 +199,19 @@ def directory_handlers(
             "line_manager_id": p.line_manager_id,
             "roles": list(p.roles),
             "active": p.active,
+            "source_time": event.time,
         }
-        stmt = insert(person_model).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": func.now()},
-        )
-        await session.execute(stmt)
+        await session.execute(_newer_wins(person_model, values))
 
     async def school_upserted(session: AsyncSession, event: CloudEvent, s: SchoolUpserted) -> None:
-        values = {"id": s.school_id, "trust_id": s.trust_id, "name": s.name, "phase": s.phase}
-        stmt = insert(school_model).values(values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={k: stmt.excluded[k] for k in values if k != "id"} | {"updated_at": func.now()},
-        )
-        await session.execute(stmt)
+        values = {
+            "id": s.school_id,
+            "trust_id": s.trust_id,
+            "name": s.name,
+            "phase": s.phase,
+            "source_time": event.time,
+        }
+        await session.execute(_newer_wins(school_model, values))
 
     async def person_erased(session: AsyncSession, event: CloudEvent, p: PersonErased) -> None:
         await revocation.record(

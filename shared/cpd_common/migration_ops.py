@@ -206,3 +206,15 @@ def create_sync_index(table: str) -> None:
 
 def drop_sync_index(table: str) -> None:
     op.drop_index(f"ix_{table}_trust_id_updated_at_id", table_name=table)
+
+
+def add_directory_source_time_20261202() -> None:
+    """``people.source_time`` and ``schools.source_time``: the time of the directory event a
+    projection row was built from, so an older event arriving later changes nothing."""
+    for table in ("people", "schools"):
+        op.add_column(table, sa.Column("source_time", sa.DateTime(timezone=True), nullable=True))
+
+
+def drop_directory_source_time_20261202() -> None:
+    for table in ("people", "schools"):
+        op.drop_column(table, "source_time")

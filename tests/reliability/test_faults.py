@@ -113,13 +113,6 @@ async def test_consumer_killed_between_commit_and_ack(stack: ProcStack, tmp_path
     FIGURES["consumer_crash_after_commit"]["caught_up_after_s"] = time.monotonic() - crashed
 
 
-@pytest.mark.xfail(
-    reason="open (issue 12): after PostgreSQL's immediate stop audit's projection kept an older"
-    " department for one person whose later update event is in its inbox (an update applied"
-    " out of order or lost under redelivery); every answer was 200/201/503 and every event"
-    " arrived once",
-    strict=False,
-)
 async def test_postgres_stopped_immediately_for_three_seconds(stack: ProcStack) -> None:
     async with running_load(stack) as load:
         await asyncio.sleep(1.5)
