@@ -33,7 +33,11 @@ class UnsupportedMediaType(ProblemError):
     "people by external_id, then email. With `dry_run=true` nothing changes and the report says "
     "who would be created, updated or deactivated and every invalid cell. A real run is all "
     "or nothing (422 listing the invalid cells), publishes `directory.person.upserted` once per "
-    "person that changes, and the same file again changes nothing.",
+    "person that changes, and the same file again changes nothing. With "
+    "`deactivate_missing=true` the people of the file's scope who carry an external id and "
+    "whom the file does not name are deactivated too (listed as `deactivated_missing`; the "
+    "scope is the schools the file names, or the whole trust for a trust admin's file that "
+    "names no school; never the caller or a trust admin).",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -47,9 +51,22 @@ async def import_people(
     session: SessionDep,
     principal: PrincipalDep,
     dry_run: Annotated[bool, Query(description="Report only; change nothing")] = False,
+    deactivate_missing: Annotated[
+        bool,
+        Query(
+            description="Also deactivate the HR-managed people (with an external id) of the "
+            "file's scope whom the file does not name"
+        ),
+    ] = False,
 ) -> Any:
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if kind not in CSV_TYPES:
         raise UnsupportedMediaType("Send the file as text/csv.")
     body = await request.body()
-    return await service.run(session, body, principal=principal, dry_run=dry_run)
+    return await service.run(
+        session,
+        body,
+        principal=principal,
+        dry_run=dry_run,
+        deactivate_missing=deactivate_missing,
+    )

@@ -27,6 +27,16 @@ class InvalidCell(OutputModel):
     reason: str
 
 
+class MissingPerson(OutputModel):
+    """A person ``deactivate_missing=true`` deactivates: HR-managed, in the file's scope, and
+    not named by the file."""
+
+    person_id: uuid.UUID
+    name: str
+    external_id: str | None
+    reason: str
+
+
 class ImportReport(OutputModel):
     dry_run: bool
     applied: bool = Field(description="Whether the directory changed (never on a dry run)")
@@ -35,6 +45,11 @@ class ImportReport(OutputModel):
     updated: list[ChangedPerson]
     deactivated: list[ChangedPerson] = Field(
         description="People the file deactivates (active false), with anything else that changes"
+    )
+    deactivated_missing: list[MissingPerson] = Field(
+        default_factory=list,
+        description="With `deactivate_missing=true`: the people of the file's scope who carry an "
+        "external id and whom the file does not name, deactivated (empty otherwise)",
     )
     unchanged: int
     invalid: list[InvalidCell]

@@ -30,7 +30,7 @@ from cpd_common.errors import BadRequest, Unprocessable
 from cpd_gateway.directory import provisioning
 from cpd_gateway.directory import schemas as directory_schemas
 from cpd_gateway.directory.trusts import require_people_manager
-from cpd_gateway.imports import schemas
+from cpd_gateway.imports import missing, schemas
 from cpd_gateway.models import Person, School
 
 COLUMNS = (
@@ -224,7 +224,14 @@ def _validation(exc: ValidationError) -> list[tuple[str, str]]:
     return out
 
 
-async def plan(session: AsyncSession, body: bytes, *, principal: Principal, dry_run: bool) -> Plan:
+async def plan(
+    session: AsyncSession,
+    body: bytes,
+    *,
+    principal: Principal,
+    dry_run: bool,
+    deactivate_missing: bool = False,
+) -> Plan:
     require_people_manager(principal)
     known, ignored, rows = _read(body)
     keys = {r.cells.get(c, "") for r in rows for c in ("external_id", "line_manager")} - {""}
@@ -335,7 +342,17 @@ async def plan(session: AsyncSession, body: bytes, *, principal: Principal, dry_
                 schemas.ChangedPerson(**seen.model_dump(), changed=_columns(entry.fields))
             )
     report.invalid = sorted(invalid, key=lambda c: (c.row, c.column))
-    return Plan(report=report, planned=[e for e in planned if e.key not in failed])
+    kept = [e for e in planned if e.key not in failed]
+    if deactivate_missing:
+        # Present: every person a row matched, and every line manager the file names.
+        present = {r.person.id for r in rows if r.person is not None}
+        present |= {r.fields["line_manager_id"] for r in rows if r.fields.get("line_manager_id")}
+        file_schools = {sid for r in rows for sid in r.fields.get("school_ids") or []}
+        report.deactivated_missing, absent = await missing.absent_people(
+            session, principal=principal, file_school_ids=file_schools, present=present
+        )
+        kept += absent
+    return Plan(report=report, planned=kept)
 
 
 def _columns(fields: dict[str, Any]) -> list[str]:
@@ -386,9 +403,20 @@ def _same(current: Any, wanted: Any, key: str) -> bool:
 
 
 async def run(
-    session: AsyncSession, body: bytes, *, principal: Principal, dry_run: bool
+    session: AsyncSession,
+    body: bytes,
+    *,
+    principal: Principal,
+    dry_run: bool,
+    deactivate_missing: bool = False,
 ) -> schemas.ImportReport:
-    planned = await plan(session, body, principal=principal, dry_run=dry_run)
+    planned = await plan(
+        session,
+        body,
+        principal=principal,
+        dry_run=dry_run,
+        deactivate_missing=deactivate_missing,
+    )
     report = planned.report
     if dry_run:
         return report
