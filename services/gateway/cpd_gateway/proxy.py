@@ -94,7 +94,21 @@ class Upstreams:
         self.settings = settings
         self.connectors = connectors or {}
         self.sessions: dict[str, aiohttp.ClientSession] = {}
-        self.base_urls = {name: getattr(settings, f"{name}_url").rstrip("/") for name in UPSTREAMS}
+        # ``<name>_url`` may list several replicas, comma-separated: requests take them in
+        # turn (round robin), and one that refuses the connection is skipped for the next.
+        self.replicas = {
+            name: [u.strip().rstrip("/") for u in getattr(settings, f"{name}_url").split(",")]
+            for name in UPSTREAMS
+        }
+        self.base_urls = {name: urls[0] for name, urls in self.replicas.items()}
+        self._turn = dict.fromkeys(UPSTREAMS, 0)
+
+    def in_turn(self, name: str) -> list[str]:
+        """The replicas of ``name``, starting with the one whose turn it is."""
+        urls = self.replicas[name]
+        turn = self._turn[name]
+        self._turn[name] = (turn + 1) % len(urls)
+        return urls[turn:] + urls[:turn]
 
     async def start(self) -> None:
         timeout = aiohttp.ClientTimeout(
@@ -121,14 +135,19 @@ class Upstreams:
     async def not_ready(self) -> list[str]:
         """The upstream services whose ``/readyz`` does not answer 200 within two seconds."""
 
-        async def ready(name: str) -> bool:
+        async def replica_ready(name: str, url: str) -> bool:
             try:
                 async with self.sessions[name].get(
-                    self.base_urls[name] + "/readyz", timeout=aiohttp.ClientTimeout(total=2)
+                    url + "/readyz", timeout=aiohttp.ClientTimeout(total=2)
                 ) as resp:
                     return resp.status == 200
             except (aiohttp.ClientError, TimeoutError):
                 return False
+
+        async def ready(name: str) -> bool:
+            # Ready while one replica is: the proxy skips a replica that refuses connections.
+            answers = await asyncio.gather(*(replica_ready(name, u) for u in self.replicas[name]))
+            return any(answers)
 
         names = list(self.sessions)
         results = await asyncio.gather(*(ready(name) for name in names))
@@ -245,15 +264,20 @@ class ProxyMiddleware:
             if body:
                 headers.append(("Content-Length", str(len(body))))
 
-        url = self.upstreams.base_urls[service] + scope["raw_path"].decode("latin-1")
+        target = scope["raw_path"].decode("latin-1")
         if scope.get("query_string"):
-            url += "?" + scope["query_string"].decode("latin-1")
+            target += "?" + scope["query_string"].decode("latin-1")
         session = self.upstreams.sessions[service]
+        replicas = self.upstreams.in_turn(service)
+        if not isinstance(data, bytes | None):
+            replicas = replicas[:1]  # a streamed body can be sent once only
         started = False
         try:
-            async with session.request(
+            async with await _first_connected(
+                session,
+                replicas,
                 scope["method"],
-                url,
+                target,
                 headers=headers,
                 data=data,
                 allow_redirects=False,
@@ -306,3 +330,18 @@ class ProxyMiddleware:
                     "A service behind the gateway answered badly.",
                     request_id=request_id,
                 )(scope, receive, send)
+
+
+async def _first_connected(
+    session: aiohttp.ClientSession, replicas: list[str], method: str, target: str, **kwargs: Any
+) -> Any:
+    """The response of the first replica that accepts the connection (nothing was sent to one
+    that refused, so trying the next is safe for any method); the last one's error otherwise."""
+    for i, base in enumerate(replicas):
+        try:
+            return await session.request(method, base + target, **kwargs)
+        except aiohttp.ClientConnectorError as exc:
+            if i == len(replicas) - 1:
+                raise
+            log.info("upstream replica %s unreachable, trying the next: %s", base, exc)
+    raise AssertionError("no replicas")
