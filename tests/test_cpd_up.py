@@ -226,8 +226,9 @@ def test_cpd_up_interrupted_while_starting_stops_cleanly(
         text = _wait_for_text(out, r"seeding the demo trust", proc, 240)
         pids |= {int(pid) for _, pid in STARTED.findall(text)}
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
+        code = proc.wait(timeout=60)
         text = out.read_text(errors="replace")
+        assert code == 0, text[-4000:]
         assert "Traceback" not in text, text
         assert "stopped" in text.splitlines()[-1], text
         assert [pid for pid in pids if _alive(pid)] == []

@@ -331,13 +331,14 @@ def up(args: argparse.Namespace) -> int:
     metrics_port = int(os.environ.get("CPD_METRICS_PORT") or free_port())
     supervisor = Supervisor(logs)
     stopping = False
+    interrupted = False
 
     def on_signal(signum: int, frame: Any) -> None:
-        nonlocal stopping
+        nonlocal stopping, interrupted
         if stopping:
             supervisor.hurry = True  # a second Ctrl-C: kill what is left, now
             return
-        stopping = True
+        stopping = interrupted = True
         raise Stop
 
     signal.signal(signal.SIGINT, on_signal)
@@ -356,6 +357,12 @@ def up(args: argparse.Namespace) -> int:
                 supervisor.stop_all()
     except Stop:
         pass
+    except Exception as exc:
+        # Stop raised inside an event loop's callback (a Ctrl-C while the demo is seeded) is
+        # caught by asyncio and surfaces as the broken connection it left: still a clean stop.
+        if not interrupted:
+            raise
+        log(f"interrupted ({type(exc).__name__})")
     log("stopped")
     return code
 
