@@ -218,3 +218,18 @@ def add_directory_source_time_20261202() -> None:
 def drop_directory_source_time_20261202() -> None:
     for table in ("people", "schools"):
         op.drop_column(table, "source_time")
+
+
+# ---- 2026-12-02: tombstones of nested and private resources -------------------------------------
+
+
+def add_tombstone_scope_20261202() -> None:
+    """``tombstones.parent_id`` (the parent a nested resource was listed under) and
+    ``tombstones.visible_to`` (who could read a private resource)."""
+    op.add_column("tombstones", sa.Column("parent_id", sa.Uuid(), nullable=True))
+    op.add_column("tombstones", sa.Column("visible_to", postgresql.ARRAY(sa.Uuid()), nullable=True))
+
+
+def drop_tombstone_scope_20261202() -> None:
+    op.drop_column("tombstones", "visible_to")
+    op.drop_column("tombstones", "parent_id")

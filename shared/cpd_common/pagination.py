@@ -14,7 +14,8 @@ returns the rows changed at or after that time, ordered by (``updated_at``, ``id
 the sort, with a cursor carrying both, so paging through many rows sharing a timestamp gives
 each exactly once. Resources deleted since then come in the same order as tombstones
 (``{id, deleted: true, updated_at}``, from the service's ``tombstones`` table, of the caller's
-trust): :func:`paginate` finds them and :class:`Page` puts them in place, so a router needs
+trust; of a nested list, under its parent; of a private resource, only for the people who could
+have read it and trust admins: :mod:`cpd_common.tombstones`): :func:`paginate` finds them and :class:`Page` puts them in place, so a router needs
 no code of its own for sync.
 """
 
@@ -35,7 +36,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, model_validator
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, any_, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -103,6 +104,11 @@ class PageParams(BaseModel):
     # Incremental sync: rows changed at or after this time, and the caller's trust (tombstones).
     updated_since: datetime | None = None
     trust_id: uuid.UUID | None = None
+    # The parent a nested list is read under (its last path id): its tombstones only.
+    parent_id: uuid.UUID | None = None
+    # Who reads (private tombstones go to the people who could read them and trust admins).
+    reader_id: uuid.UUID | None = None
+    trust_admin: bool = False
 
 
 def encode_cursor(last_id: uuid.UUID) -> str:
@@ -179,7 +185,21 @@ async def list_params(
         keyset=cursor,
         updated_since=since,
         trust_id=principal.trust_id if principal is not None else None,
+        parent_id=_parent_id(request),
+        reader_id=principal.person_id if principal is not None else None,
+        trust_admin=principal is not None and principal.is_trust_admin,
     )
+
+
+def _parent_id(request: Request) -> uuid.UUID | None:
+    """The id of the parent a nested list is read under: the last id in its path."""
+    parent = None
+    for value in request.path_params.values():
+        try:
+            parent = uuid.UUID(str(value))
+        except ValueError:
+            continue
+    return parent
 
 
 PageDep = Annotated[PageParams, Depends(list_params)]
@@ -426,7 +446,15 @@ async def _sync_page(
             table.c.trust_id == params.trust_id,
             table.c.resource == model.__tablename__,
             table.c.deleted_at >= since,
+            table.c.parent_id == params.parent_id
+            if params.parent_id is not None
+            else table.c.parent_id.is_(None),
         )
+        if not params.trust_admin:
+            readers = [table.c.visible_to.is_(None)]
+            if params.reader_id is not None:
+                readers.append(any_(table.c.visible_to) == params.reader_id)
+            gone = gone.where(or_(*readers))
         if after is not None:
             gone = gone.where(tuple_(table.c.deleted_at, table.c.id) > tuple_(*after))
         for gone_id, at in (

@@ -1,18 +1,31 @@
 """Tombstones: what incremental sync (``?updated_since=``) says about deleted resources.
 
-A list synced by ``updated_since`` cannot show a row that is gone, so the delete (or erasure)
-path of a main resource records a tombstone in the same transaction: the resource's table
+A list synced by ``updated_since`` cannot show a row that is gone, so every delete (or erasure)
+path of a listed resource records a tombstone in the same transaction: the resource's table
 name, its id, its trust and when it went. Sync pages return it as ``{id, deleted: true,
 updated_at}`` in the (``updated_at``, ``id``) order of the list (:mod:`cpd_common.pagination`).
 Kept for :data:`KEEP_FOR` (the worker's housekeeping prunes older ones).
+
+- A resource listed under a parent (``/v1/evaluations/{plan_id}/measures``) records the
+  parent's id (``parent_id``): the parent's list sync shows it, no other list does.
+- A private resource (a career plan, a reflection, a self-audit ...) records who could read it
+  (``visible_to``, person ids): its tombstone goes only to them and to the trust's admins, so
+  its existence is revealed to no one who could not have read it. ``visible_to`` NULL: anyone
+  who can read the list.
+
+Routes delete through :func:`delete` (one row) and bulk paths through :func:`delete_where`,
+which record the tombstones and delete together.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import DateTime, Index, String, Uuid, func, text
+from sqlalchemy import ARRAY, DateTime, Index, String, Table, Uuid, func, text
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -37,28 +50,128 @@ class TombstoneMixin:
     deleted_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+    # The parent the resource was listed under (a nested list), if any.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # A private resource: the people who could read it (trust admins always can).
+    visible_to: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid), nullable=True)
+
+
+def _table(target: Any) -> Table:
+    table = target.metadata.tables.get("tombstones")
+    if table is None:
+        raise RuntimeError(f"{target!r}'s service has no tombstones table")
+    return table
 
 
 async def record(
     session: AsyncSession,
-    model: type[TombstoneMixin],
+    model: Any,
     *,
     resource: str,
-    ids: list[uuid.UUID],
+    ids: Iterable[uuid.UUID],
     trust_id: uuid.UUID,
+    parent_id: uuid.UUID | None = None,
+    visible_to: Iterable[uuid.UUID] | None = None,
 ) -> None:
-    """Records that ``ids`` of ``resource`` (the table name of the listed model) are gone."""
+    """Records that ``ids`` of ``resource`` (the table name of the listed model) are gone.
+    ``model``: the service's Tombstone model (or any model of that service)."""
+    ids = list(ids)
     if not ids:
         return
+    readers = sorted(set(visible_to)) if visible_to is not None else None
     now = utcnow()
-    stmt = insert(model).values(
-        [{"resource": resource, "id": i, "trust_id": trust_id, "deleted_at": now} for i in ids]
+    stmt = insert(_table(model)).values(
+        [
+            {
+                "resource": resource,
+                "id": i,
+                "trust_id": trust_id,
+                "deleted_at": now,
+                "parent_id": parent_id,
+                "visible_to": readers,
+            }
+            for i in ids
+        ]
     )
     await session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["resource", "id"], set_={"deleted_at": stmt.excluded.deleted_at}
+            index_elements=["resource", "id"],
+            set_={
+                "deleted_at": stmt.excluded.deleted_at,
+                "parent_id": stmt.excluded.parent_id,
+                "visible_to": stmt.excluded.visible_to,
+            },
         )
     )
+
+
+async def delete(
+    session: AsyncSession,
+    row: Any,
+    *,
+    trust_id: uuid.UUID | None = None,
+    parent_id: uuid.UUID | None = None,
+    visible_to: Iterable[uuid.UUID] | None = None,
+) -> None:
+    """Deletes ``row`` (an ORM object of a listed model) and records its tombstone.
+    ``trust_id`` defaults to the row's own."""
+    await record(
+        session,
+        row,
+        resource=row.__tablename__,
+        ids=[row.id],
+        trust_id=trust_id if trust_id is not None else row.trust_id,
+        parent_id=parent_id,
+        visible_to=visible_to,
+    )
+    await session.delete(row)
+    await session.flush()
+
+
+async def delete_where(
+    session: AsyncSession,
+    model: Any,
+    *where: Any,
+    trust: Any = None,
+    parent: Any = None,
+    owner: Any = None,
+) -> list[uuid.UUID]:
+    """Bulk-deletes the ``model`` rows matching ``where`` and records a tombstone for each:
+    ``trust``, ``parent`` and ``owner`` are the model's columns holding the trust, the parent
+    it is listed under and (private resources) the one person who could read it. Returns the
+    ids deleted."""
+    trust = trust if trust is not None else model.trust_id
+    columns = [model.id, trust]
+    if parent is not None:
+        columns.append(parent)
+    if owner is not None:
+        columns.append(owner)
+    result = await session.execute(
+        sql_delete(model)
+        .where(*where)
+        .returning(*columns)
+        .execution_options(synchronize_session=False)
+    )
+    gone = result.all()
+    groups: dict[tuple[Any, Any, Any], list[uuid.UUID]] = {}
+    for r in gone:
+        key = (
+            r[1],
+            r[2] if parent is not None else None,
+            r[-1] if owner is not None else None,
+        )
+        groups.setdefault(key, []).append(r[0])
+    for (trust_id, parent_id, owner_id), ids in groups.items():
+        await record(
+            session,
+            model,
+            resource=model.__tablename__,
+            ids=ids,
+            trust_id=trust_id,
+            parent_id=parent_id,
+            visible_to=([owner_id] if owner_id is not None else []) if owner is not None else None,
+        )
+    return [r[0] for r in gone]
 
 
 async def prune_expired(session: AsyncSession) -> None:
