@@ -207,6 +207,24 @@ class AuditAnswer(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
 
+class AuditResultTotals(Base):
+    """A closed audit's whole-audit figures (no breakdown), stored by the close in its
+    transaction: once closed an audit takes no responses, so its results are read from here
+    instead of scanning every answer again. The SQL rows of ``results.queries`` (items,
+    sections) and the respondent count; comments are always read live (erasure removes
+    them), breakdowns too."""
+
+    __tablename__ = "audit_result_totals"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True
+    )
+    respondents: Mapped[int] = mapped_column(Integer)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditAudienceMember(Base):
     """Who may answer an audit: the scope's eligible staff, frozen when it opens, with the
     attributes their response will carry. People created or moved afterwards are not in it,

@@ -15,6 +15,7 @@ from cpd_audit.audits.errors import IllegalTransition, NotAuditManager
 from cpd_audit.models import Audit
 from cpd_audit.results import figures
 from cpd_audit.results import service as results_service
+from cpd_audit.results import totals as results_totals
 from cpd_common import events
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
@@ -69,6 +70,9 @@ async def close_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: 
     locked.closed_at = utcnow()
     locked.updated_at = locked.closed_at
     instrument, version = await audits_service.instrument_of(session, locked)
+    # The whole-audit figures are final now (no response lands in a closed audit): stored
+    # once, read back by every results view.
+    await results_totals.store(session, locked, version)
     results = await results_service.compute_results(session, locked, instrument, version)
     events.add(
         session,

@@ -18,7 +18,7 @@ from cpd_audit.audits.errors import ResultsNotPublished
 from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.instruments import service as instruments_service
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
-from cpd_audit.results import breakdowns, figures, queries, schemas, suppression
+from cpd_audit.results import breakdowns, figures, queries, schemas, suppression, totals
 from cpd_audit.results.errors import ResultsNotReleased
 from cpd_common.auth import Principal
 
@@ -53,18 +53,12 @@ async def compute_results(
     meta = figures.item_meta(items)
     k = audit.min_group_size
     measures = figures.measures_of(items)
-    respondents = await queries.respondent_count(session, audit.id)
-
-    item_figs = figures.Figures(
-        await queries.item_figures(session, audit.id, meta=meta, measures=measures),
-        "item_key",
-        (),
+    whole = await totals.get(
+        session, audit, meta=meta, measures=measures, with_sections=bool(sections)
     )
-    section_figs = figures.Figures(
-        await queries.section_figures(session, audit.id, meta=meta) if sections else [],
-        "section",
-        (),
-    )
+    respondents = whole.respondents
+    item_figs = figures.Figures(whole.items, "item_key", ())
+    section_figs = figures.Figures(whole.sections, "section", ())
     # Comments: only of items at least k people answered, sorted by text, no attributes.
     with_comments = _comment_items(items)
     comments: dict[str, list[str]] = defaultdict(list)
