@@ -88,7 +88,7 @@ def staff_cte(trust_id: uuid.UUID, year: AcademicYear, annual: Decimal) -> CTE:
     """Staff of the trust in the year, one row each: ``person_id``, ``school_ids``, ``fte``,
     ``target`` (pro-rated entitlement), ``hours``, ``subject`` and ``sustained`` hours (the
     QA metrics count from the same rows)."""
-    per_participant = hours_subquery(Participant.trust_id == trust_id)
+    per_participant = hours_subquery(Participant.trust_id == trust_id, trust_id=trust_id)
     person_hours = (
         select(
             per_participant.c.person_id,
@@ -98,6 +98,7 @@ def staff_cte(trust_id: uuid.UUID, year: AcademicYear, annual: Decimal) -> CTE:
         )
         .join(Activity, Activity.id == per_participant.c.activity_id)
         .where(
+            Activity.trust_id == trust_id,
             Activity.status == "active",
             attributed_in_year(year),
             per_participant.c.person_id.is_not(None),

@@ -13,6 +13,7 @@ counts hours the same way.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import Numeric, Subquery, case, cast, func, literal, select
@@ -23,9 +24,18 @@ from cpd_evaluation.models import ActivitySession, Attendance, Participant, Sour
 TOTAL = "total"
 
 
-def hours_subquery(*where: Any) -> Subquery:
+def hours_subquery(*where: Any, trust_id: uuid.UUID | None = None) -> Subquery:
     """Columns: ``participant_id``, ``activity_id``, ``person_id``, ``role``, ``hours``
-    (numeric, 2 places) and ``basis``; ``where`` filters the participants."""
+    (numeric, 2 places) and ``basis``; ``where`` filters the participants. With
+    ``trust_id`` the reported hours and attendance are summed over that trust's rows only
+    (by its index), not over every trust's before the join: the cost of a trust-wide
+    figure then does not grow with the number of trusts."""
+    own_reports = () if trust_id is None else (SourceHours.trust_id == trust_id,)
+    own_attendance = (
+        ()
+        if trust_id is None
+        else (Attendance.trust_id == trust_id, ActivitySession.trust_id == trust_id)
+    )
     reported = (
         select(
             SourceHours.participant_id.label("participant_id"),
@@ -34,6 +44,7 @@ def hours_subquery(*where: Any) -> Subquery:
                 func.sum(SourceHours.hours).filter(SourceHours.source_ref != TOTAL),
             ).label("hours"),
         )
+        .where(*own_reports)
         .group_by(SourceHours.participant_id)
         .subquery("reported")
     )
@@ -45,7 +56,7 @@ def hours_subquery(*where: Any) -> Subquery:
             ),
         )
         .join(ActivitySession, ActivitySession.id == Attendance.session_id)
-        .where(Attendance.attended.is_(True))
+        .where(Attendance.attended.is_(True), *own_attendance)
         .group_by(Attendance.participant_id)
         .subquery("attended")
     )
