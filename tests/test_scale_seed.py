@@ -3,6 +3,8 @@ through the gateway (a tiny trust: 2 schools, 20 staff; no volume audits)."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from cpd_local import scale_seed
 from cpd_local.scale_data import PASSWORD, QA_SECRET, Shape, admin_email, qa_client_id, uid
 from cpd_local.stack import Stack
@@ -43,6 +45,11 @@ async def test_seeded_trusts_read_through_the_gateway(stack: Stack) -> None:
     audit = uid("audit", 1, "trust")
     results = await stack.gateway.get(f"/v1/audits/{audit}/results", headers=headers)
     assert results.status_code == 200, results.text
+    async with stack.session("audit") as session:  # stored as its close would have
+        stored = await session.execute(
+            text("SELECT respondents FROM audit_result_totals WHERE audit_id = :a"), {"a": audit}
+        )
+        assert stored.scalar_one() == results.json()["respondents"]
     dashboard = await stack.gateway.get("/v1/dashboards/trust", headers=headers)
     assert dashboard.status_code == 200, dashboard.text
     figures = dashboard.json()

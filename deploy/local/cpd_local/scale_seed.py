@@ -98,6 +98,22 @@ async def _copy(conn: Any, tables: dict[str, Table]) -> int:
     return count
 
 
+async def store_audit_totals(dsn: str, trust_ids: list[Any]) -> int:
+    """What closing them would have stored: each closed audit's whole-audit figures
+    (``cpd_audit.results.totals``), computed by the audit service's own code."""
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    from cpd_audit.results import totals
+
+    url = dsn if "+asyncpg" in dsn else dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+    engine = create_async_engine(url)
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            return await totals.store_missing(session, trust_ids)
+    finally:
+        await engine.dispose()
+
+
 def secrets() -> dict[str, str]:
     """The admin password's and the QA client secret's hashes, made once (argon2 is slow)."""
     from cpd_gateway.identity import service as identity
@@ -139,6 +155,9 @@ async def seed(
             log(f"trust {t}: {sum(counts):,} rows ({time.monotonic() - started:.1f}s)")
         if vacuum and seeded:
             await asyncio.gather(*(c.execute("VACUUM ANALYZE") for c in conns.values()))
+        if seeded and "audit" in dsns:
+            stored = await store_audit_totals(dsns["audit"], [trust_id(t) for t in seeded])
+            log(f"stored the figures of {stored} closed audits ({time.monotonic() - started:.1f}s)")
     finally:
         for conn in conns.values():
             await conn.close()

@@ -101,3 +101,24 @@ async def store(session: AsyncSession, audit: Audit, version: InstrumentVersion)
         .on_conflict_do_nothing(index_elements=["audit_id"])
     )
     return totals
+
+
+async def store_missing(session: AsyncSession, trust_ids: Sequence[uuid.UUID]) -> int:
+    """Stores the figures of every closed audit of these trusts that has none (for data
+    loaded in bulk, e.g. ``cpd seed --scale``, as their close would have); returns how many."""
+    rows = (
+        await session.execute(
+            select(Audit, InstrumentVersion)
+            .join(InstrumentVersion, InstrumentVersion.id == Audit.instrument_version_id)
+            .outerjoin(AuditResultTotals, AuditResultTotals.audit_id == Audit.id)
+            .where(
+                Audit.trust_id.in_(list(trust_ids)),
+                Audit.status == "closed",
+                AuditResultTotals.audit_id.is_(None),
+            )
+            .order_by(Audit.id)
+        )
+    ).all()
+    for audit, version in rows:
+        await store(session, audit, version)
+    return len(rows)
