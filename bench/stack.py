@@ -26,6 +26,7 @@ from typing import Any
 from bench.config import UVICORN_HTTP, UVICORN_LOOP
 from bench.procs import Procs
 from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres, free_port, nats_server_binary
+from cpd_local.stack import DEV_SECRETS_KEY
 
 SERVICES = ("gateway", "audit", "lessonstudy", "evaluation")
 DOMAIN = ("audit", "lessonstudy", "evaluation")
@@ -183,6 +184,7 @@ class Stack:
             }
         )
         if name == "gateway":
+            env.setdefault("CPD_SECRETS_KEY", DEV_SECRETS_KEY)
             for other in DOMAIN:
                 # A service that did not start still gets a (dead) address: the gateway answers 503.
                 env[f"CPD_{other.upper()}_URL"] = f"http://127.0.0.1:{self.ports[other]}"

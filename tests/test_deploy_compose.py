@@ -115,6 +115,17 @@ def test_compose_gateway_routes_to_each_service(compose) -> None:
         assert upstream in compose["services"]
 
 
+def test_compose_gives_the_gateway_its_secrets_key(compose) -> None:
+    """API, worker and migration share one key (CPD_SECRETS_KEY overrides it), by default
+    `cpd up`'s public development key; no other service gets it."""
+    for name, service in compose["services"].items():
+        value = env_of(service).get("CPD_SECRETS_KEY")
+        if name in ("gateway", "gateway-worker", "gateway-migrate"):
+            assert value == local_cli.DEV_SECRETS_KEY, name
+        else:
+            assert value is None, name
+
+
 def test_compose_publishes_the_gateway_only(compose) -> None:
     published = {name: svc["ports"] for name, svc in compose["services"].items() if "ports" in svc}
     assert list(published) == ["gateway"]

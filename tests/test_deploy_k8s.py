@@ -263,7 +263,9 @@ def test_k8s_migration_job(name: str) -> None:
     assert container["command"] == migrate_command(name)
     assert container["workingDir"] == IMAGE_WORKDIR
     assert pod_spec(job)["restartPolicy"] in ("Never", "OnFailure")
-    assert {e["name"] for e in container["env"]} == {"CPD_DATABASE_URL"}
+    # The gateway's migration also encrypts secrets stored in clear (CPD_SECRETS_KEY).
+    extra = {"CPD_SECRETS_KEY"} if name == "gateway" else set()
+    assert {e["name"] for e in container["env"]} == {"CPD_DATABASE_URL"} | extra
 
 
 def test_k8s_environment_names_are_settings() -> None:
@@ -306,6 +308,19 @@ def test_k8s_secrets_are_placeholders_the_pods_use() -> None:
         for c in pod_spec(d)["containers"]
         for source in c.get("envFrom", [])
     )
+    # The key of the secrets at rest: the gateway's API, worker and migration, no one else.
+    key = find(docs, "Secret", "cpd-gateway-secrets-key")["stringData"]
+    readers = set()
+    for d in docs:
+        if d["kind"] not in ("Deployment", "Job"):
+            continue
+        for c in pod_spec(d)["containers"]:
+            for entry in c.get("env", []):
+                ref = entry.get("valueFrom", {}).get("secretKeyRef", {})
+                if ref.get("name") == "cpd-gateway-secrets-key":
+                    assert entry["name"] == "CPD_SECRETS_KEY" and ref["key"] in key
+                    readers.add(d["metadata"]["name"])
+    assert readers == {"gateway", "gateway-worker", "gateway-migrate"}
 
 
 def test_k8s_nats_statefulset_is_a_durable_jetstream_cluster() -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from cpd_demo.trust import NORTHFIELD_STAFF_PASSWORD
 from cpd_local.platform import SERVICE_NAMES
+from cpd_local.stack import DEV_SECRETS_KEY
 
 SERVICES = SERVICE_NAMES  # the gateway first
 ISSUER = "https://cpd.local"
@@ -95,6 +96,8 @@ def migrate_all(server_url: str) -> None:
     procs = {}
     for name in SERVICES:
         env = child_env(CPD_DATABASE_URL=database_url(server_url, name))
+        if name == "gateway":  # its migrations encrypt secrets stored in clear before
+            env.setdefault("CPD_SECRETS_KEY", DEV_SECRETS_KEY)
         procs[name] = subprocess.Popen(
             [
                 sys.executable,
@@ -146,6 +149,8 @@ def service_env(name: str, server_url: str, nats_url: str, ports: dict[str, int]
         )
         # A local stack is development: webhooks may post to a receiver on this machine.
         env.setdefault("CPD_WEBHOOKS_ALLOW_LOOPBACK", "true")
+        # ... and its secrets at rest are encrypted with a development key (set your own).
+        env.setdefault("CPD_SECRETS_KEY", DEV_SECRETS_KEY)
         for other in SERVICES[1:]:
             env[f"CPD_{other.upper()}_URL"] = f"http://127.0.0.1:{ports[other]}"
     return env

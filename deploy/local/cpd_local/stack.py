@@ -21,6 +21,7 @@ import httpx
 import nats
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cpd_common.db import create_engine, create_sessionmaker
@@ -32,6 +33,9 @@ from cpd_common.testing.servers import EmbeddedPostgres
 
 ISSUER = "https://cpd.test"
 AUDIENCE = "cpd-api"
+# The gateway's key for secrets at rest (CPD_SECRETS_KEY) on a development machine: `cpd up`,
+# the tests and the benchmarks. Public, so never a deployment's (docs/operations.md).
+DEV_SECRETS_KEY = "M0bSQfjuixip9r5Tl-qGdMan0XKhxexoyXJyTWBgYjg="
 
 
 @dataclass
@@ -240,6 +244,8 @@ async def start_stack(
 
         connectors = {name: ASGIApplicationConnector(app) for name, app in apps.items()}
         gw_settings = settings_by_name["gateway"]
+        if gw_settings.secrets_key is None:
+            gw_settings.secrets_key = SecretStr(DEV_SECRETS_KEY)
         for key, value in (gateway_settings or {}).items():
             setattr(gw_settings, key, value)
         for name in apps:

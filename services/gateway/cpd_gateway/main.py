@@ -26,7 +26,7 @@ from cpd_common.auth import TokenVerifier
 from cpd_common.events.admin import dead_letters_router
 from cpd_common.events.catalogue import asyncapi_document
 from cpd_common.input_guard import install_input_guard
-from cpd_gateway import openapi
+from cpd_gateway import openapi, secret_box
 from cpd_gateway.account.router import router as account_router
 from cpd_gateway.directory import probes
 from cpd_gateway.directory.router import router as directory_router
@@ -61,6 +61,8 @@ def create_app(
     asyncapi = asyncapi_document()
 
     async def startup(app: FastAPI) -> None:
+        # SSO client secrets and webhook signing secrets are stored encrypted: no key, no start.
+        app.state.secret_box = secret_box.box_of(settings)
         passwords.configure(
             workers=settings.password_hash_workers,
             queue=settings.password_hash_queue,
@@ -87,7 +89,8 @@ def create_app(
             )
 
     async def shutdown(app: FastAPI) -> None:
-        server = app.state.metrics_server
+        # Also after a startup that failed early (no secrets key): nothing may mask why.
+        server = getattr(app.state, "metrics_server", None)
         if server is not None:
             server.should_exit = True
             await app.state.metrics_task

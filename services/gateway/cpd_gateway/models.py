@@ -278,7 +278,8 @@ class SsoConfig(IdMixin, TenantMixin, TimestampMixin, Base):
 
     issuer: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(200))
-    client_secret: Mapped[str] = mapped_column(Text)
+    # Encrypted (cpd_gateway.secret_box): decrypted only to call the provider's token endpoint.
+    client_secret_encrypted: Mapped[str] = mapped_column(Text)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(60)))
     # The ID token claim matched against people's external_id (Entra ID: "oid").
     external_id_claim: Mapped[str] = mapped_column(String(60), default="sub")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from cpd_common.settings import ServiceSettings
 
 
@@ -69,3 +71,8 @@ class Settings(ServiceSettings):
     sso_login_ttl_seconds: int = 600
     sso_code_ttl_seconds: int = 60
     sso_http_timeout_seconds: float = 5.0
+    # Fernet keys (comma-separated: the first encrypts, each decrypts) for the secrets kept to
+    # be used again: SSO client secrets, webhook signing secrets (cpd_gateway.secret_box). No
+    # default: the API and the worker refuse to start without it; `cpd up`, the tests and
+    # the benchmarks set a development key, as they allow loopback webhooks.
+    secrets_key: SecretStr | None = None

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.events.inbox import Subscription
 from cpd_common.worker import PeriodicTask, run_worker
+from cpd_gateway import secret_box
 from cpd_gateway.directory import erasure
 from cpd_gateway.sessions import service as sessions
 from cpd_gateway.settings import Settings
@@ -26,9 +27,12 @@ def subscriptions() -> list[Subscription]:
 
 
 def periodic(settings: Settings) -> list[PeriodicTask]:
+    box = secret_box.box_of(settings)  # the worker does not start without CPD_SECRETS_KEY
+
     async def deliver(session: AsyncSession) -> int:
         return await delivery.deliver_due(
             session,
+            box=box,
             allow_loopback=settings.webhooks_allow_loopback,
             timeout=settings.webhook_timeout_seconds,
         )

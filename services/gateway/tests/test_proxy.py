@@ -22,6 +22,7 @@ import pytest
 from aiohttp import web
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from cpd_common.testing.api import assert_problem
 from cpd_common.testing.databases import clone_database
@@ -30,7 +31,7 @@ from cpd_gateway.identity import keys
 from cpd_gateway.main import create_app
 from cpd_gateway.settings import Settings
 from cpd_local.platform import service_spec
-from cpd_local.stack import AUDIENCE, ISSUER, Stack, ensure_templates
+from cpd_local.stack import AUDIENCE, DEV_SECRETS_KEY, ISSUER, Stack, ensure_templates
 
 APP_ORIGIN = "https://app.cpd.example"
 
@@ -186,6 +187,7 @@ async def build_gateway(pg_server) -> AsyncIterator[GatewayFactory]:  # type: ig
                 audit_url=upstream,
                 lessonstudy_url=upstream,
                 evaluation_url=upstream,
+                secrets_key=SecretStr(DEV_SECRETS_KEY),
                 **overrides,
             )
             app = create_app(settings)

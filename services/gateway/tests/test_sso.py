@@ -21,7 +21,8 @@ from sqlalchemy import text
 
 from cpd_common.testing.api import assert_problem
 from cpd_demo.trust import DEMO_CREDENTIALS, OAKRIDGE, PEOPLE, RIVERSIDE
-from cpd_local.stack import Stack
+from cpd_gateway.secret_box import SecretBox
+from cpd_local.stack import DEV_SECRETS_KEY, Stack
 
 from .oidc_provider import OidcProvider, running_provider
 
@@ -154,8 +155,12 @@ async def test_trust_admins_configure_the_provider_and_never_see_the_secret(
     )
     assert kept.status_code == 200, kept.text
     async with seeded.session("gateway") as db:
-        stored = (await db.execute(text("SELECT client_secret FROM sso_configs"))).scalar_one()
-    assert stored == idp.client_secret
+        stored = (
+            await db.execute(text("SELECT client_secret_encrypted FROM sso_configs"))
+        ).scalar_one()
+    # Stored encrypted (the sign-ins below show it still works with the provider).
+    assert idp.client_secret not in stored
+    assert SecretBox(DEV_SECRETS_KEY).open(stored) == idp.client_secret
     got = await seeded.gateway.get(url, headers=admin)
     assert got.status_code == 200 and got.headers["etag"]
     assert idp.client_secret not in got.text

@@ -21,13 +21,15 @@ from sqlalchemy import select
 
 from cpd_common.db import utcnow
 from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, OAKRIDGE, RIVERSIDE_HIGH
+from cpd_gateway.secret_box import SecretBox
 from cpd_gateway.webhooks import delivery
-from cpd_gateway.webhooks.models import WebhookDelivery
-from cpd_local.stack import Stack, start_stack
+from cpd_gateway.webhooks.models import WebhookDelivery, WebhookSubscription
+from cpd_local.stack import DEV_SECRETS_KEY, Stack, start_stack
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 LEADER = DEMO_CREDENTIALS["school leader (Northfield)"]
 RIVERSIDE_ADMIN = DEMO_CREDENTIALS["trust admin (Riverside, another tenant)"]
+BOX = SecretBox(DEV_SECRETS_KEY)  # the stack's (cpd_local's development key)
 
 
 def verify(secret: str, headers: Any, body: bytes) -> bool:
@@ -127,13 +129,25 @@ async def rename(stack: Stack, headers: dict[str, str], person: str, name: str) 
     assert resp.status_code == 200, resp.text
 
 
+async def stored_secret(stack: Stack, hook_id: str) -> str:
+    """The subscription's secret as the database holds it: encrypted, never in clear."""
+    async with stack.session("gateway") as session:
+        stored = await session.scalar(
+            select(WebhookSubscription.secret_encrypted).where(
+                WebhookSubscription.id == uuid.UUID(hook_id)
+            )
+        )
+    assert stored is not None and "whsec_" not in stored
+    return BOX.open(stored)
+
+
 async def deliver_until_done(stack: Stack, *, start: datetime, rounds: int = 30) -> datetime:
     """Runs the worker's delivery rounds, an hour apart in the deliveries' clock, until none
     is pending; returns the clock."""
     now = start
     for _ in range(rounds):
         async with stack.session("gateway") as session, session.begin():
-            await delivery.deliver_due(session, allow_loopback=True, now=now)
+            await delivery.deliver_due(session, box=BOX, allow_loopback=True, now=now)
             pending = await session.scalar(
                 select(WebhookDelivery.id).where(WebhookDelivery.status == "pending").limit(1)
             )
@@ -153,6 +167,7 @@ async def test_a_failing_receiver_gets_every_event_once_in_order_and_signed(
     # The secret is shown once: reads never carry it.
     got = await dev.gateway.get(f"/v1/webhooks/{hook['id']}", headers=admin)
     assert "secret" not in got.json()
+    assert await stored_secret(dev, hook["id"]) == hook["secret"]
 
     receiver.fail_first = 3
     person = await new_person(dev, admin, NORTHFIELD, "Hana Hook")
@@ -241,7 +256,7 @@ async def test_delivery_rechecks_the_address(dev: Stack, receiver: Receiver) -> 
     await new_person(dev, admin, NORTHFIELD, "Rebind Ray")
     await dev.settle()
     async with dev.session("gateway") as session, session.begin():
-        assert await delivery.deliver_due(session, allow_loopback=False) == 1
+        assert await delivery.deliver_due(session, box=BOX, allow_loopback=False) == 1
     assert receiver.seen == []
     listed = (await dev.gateway.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin)).json()
     [item] = listed["items"]
@@ -309,6 +324,7 @@ async def test_pause_rotate_replay_and_delete(dev: Stack, receiver: Receiver) ->
     rotated = await dev.gateway.post(f"{url}/secret", headers=admin)
     assert rotated.status_code == 200 and rotated.json()["secret"] != hook["secret"]
     secret = rotated.json()["secret"]
+    assert await stored_secret(dev, hook["id"]) == secret
 
     # A receiver that never answers well: retried for 24 hours, then failed.
     receiver.always_fail = True
@@ -317,7 +333,7 @@ async def test_pause_rotate_replay_and_delete(dev: Stack, receiver: Receiver) ->
     now = utcnow()
     for _ in range(40):
         async with dev.session("gateway") as session, session.begin():
-            await delivery.deliver_due(session, allow_loopback=True, now=now)
+            await delivery.deliver_due(session, box=BOX, allow_loopback=True, now=now)
         now += timedelta(hours=1)
     [failed] = (await dev.gateway.get(f"{url}/deliveries", headers=admin)).json()["items"]
     assert failed["status"] == "failed" and failed["attempts"] >= 5

@@ -57,7 +57,9 @@ async def put_sso(
     session: SessionDep,
     principal: PrincipalDep,
 ) -> Response:
-    config, created = await service.put_config(session, trust_id, data, principal=principal)
+    config, created = await service.put_config(
+        session, trust_id, data, principal=principal, box=request.app.state.secret_box
+    )
     return resource_response(
         service.read(config, request.app.state.settings),
         status_code=201 if created else 200,
@@ -135,6 +137,11 @@ async def callback(
 ) -> Any:
     async with request.app.state.sessionmaker() as session, session.begin():
         url = await service.answer(
-            session, state=state, code=code, error=error, settings=request.app.state.settings
+            session,
+            state=state,
+            code=code,
+            error=error,
+            settings=request.app.state.settings,
+            box=request.app.state.secret_box,
         )
     return RedirectResponse(url, status_code=302, headers=NO_STORE)

@@ -32,6 +32,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Conflict, Forbidden, Unprocessable
 from cpd_gateway.models import Person, SignInSession, SsoConfig, SsoLogin
+from cpd_gateway.secret_box import SecretBox
 from cpd_gateway.sessions import errors as session_errors
 from cpd_gateway.sessions import service as sessions
 from cpd_gateway.settings import Settings
@@ -71,6 +72,7 @@ async def put_config(
     data: schemas.SsoConfigWrite,
     *,
     principal: Principal,
+    box: SecretBox,
 ) -> tuple[SsoConfig, bool]:
     """Creates or replaces the trust's provider; True when it was created."""
     _require_admin_of(principal, trust_id)
@@ -84,10 +86,10 @@ async def put_config(
                 "The client secret is required the first time.",
                 errors=[{"loc": "body.client_secret", "msg": "field required"}],
             )
-        config = SsoConfig(trust_id=trust_id, client_secret=data.client_secret)
+        config = SsoConfig(trust_id=trust_id, client_secret_encrypted=box.seal(data.client_secret))
         session.add(config)
     elif data.client_secret:
-        config.client_secret = data.client_secret
+        config.client_secret_encrypted = box.seal(data.client_secret)
     config.issuer = data.issuer
     config.client_id = data.client_id
     config.scopes = list(data.scopes)
@@ -204,6 +206,7 @@ async def answer(
     code: str | None,
     error: str | None,
     settings: Settings,
+    box: SecretBox,
 ) -> str:
     """The provider's answer: the URL to send the person back to in the app, with a one-time
     code, or with ``error`` and ``error_description`` when nobody is signed in."""
@@ -222,7 +225,7 @@ async def answer(
             raise errors.SignInRefused("The sign-in took too long; start again.")
         if error or not code:
             raise errors.SignInRefused("The identity provider did not sign you in.")
-        person = await _verified_person(session, login, code=code, settings=settings)
+        person = await _verified_person(session, login, code=code, settings=settings, box=box)
     except errors.SignInRefused as refused:
         await session.flush()
         return app_redirect(login, error=refused.error, error_description=refused.description)
@@ -235,7 +238,7 @@ async def answer(
 
 
 async def _verified_person(
-    session: AsyncSession, login: SsoLogin, *, code: str, settings: Settings
+    session: AsyncSession, login: SsoLogin, *, code: str, settings: Settings, box: SecretBox
 ) -> Person:
     config = await session.scalar(
         select(SsoConfig).where(SsoConfig.trust_id == login.trust_id, SsoConfig.enabled.is_(True))
@@ -250,7 +253,7 @@ async def _verified_person(
         redirect_uri=callback_url(settings),
         code_verifier=login.code_verifier,
         client_id=config.client_id,
-        client_secret=config.client_secret,
+        client_secret=box.open(config.client_secret_encrypted),
         timeout=timeout,
     )
     claims = await provider.verify_id_token(

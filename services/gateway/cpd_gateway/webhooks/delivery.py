@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook
 
 from cpd_common.db import utcnow
+from cpd_gateway.secret_box import SecretBox
 from cpd_gateway.webhooks import addresses
 from cpd_gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -110,6 +111,7 @@ def due_query(now: datetime) -> object:
 async def deliver_due(
     session: AsyncSession,
     *,
+    box: SecretBox,
     allow_loopback: bool,
     timeout: float = 5.0,
     now: datetime | None = None,
@@ -128,7 +130,12 @@ async def deliver_due(
                 _post(
                     client,
                     subscription.url,
-                    signed_headers(subscription.secret, delivery.event_id, delivery.body, now),
+                    signed_headers(
+                        box.open(subscription.secret_encrypted),
+                        delivery.event_id,
+                        delivery.body,
+                        now,
+                    ),
                     delivery.body,
                     loopback=allow_loopback,
                 )

@@ -28,7 +28,8 @@ from cpd_gateway.models import Base
 
 class WebhookSubscription(IdMixin, TenantMixin, TimestampMixin, Base):
     """Where a trust (or one of its API clients, ``owner_client_id``) wants events posted.
-    ``secret`` signs the deliveries (``whsec_`` + base64); it is shown once and kept to sign."""
+        The secret signs the deliveries (``whsec_`` + base64); it is shown once and kept, encrypted,
+    to sign."""
 
     __tablename__ = "webhook_subscriptions"
     __table_args__ = (CheckConstraint("status IN ('active', 'paused')", name="status"),)
@@ -37,7 +38,8 @@ class WebhookSubscription(IdMixin, TenantMixin, TimestampMixin, Base):
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(120)))
     description: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="active")
-    secret: Mapped[str] = mapped_column(String(100))
+    # Encrypted (cpd_gateway.secret_box): decrypted only to sign a delivery.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
     owner_client_id: Mapped[str | None] = mapped_column(String(100), index=True)
     created_by: Mapped[str] = mapped_column(String(200))
 

@@ -62,11 +62,15 @@ async def list_webhooks(session: SessionDep, principal: PrincipalDep, page: Page
 async def create_webhook(
     data: schemas.WebhookCreate, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    created = await service.create_subscription(
-        session, data, principal=principal, allow_loopback=_loopback(request)
+    created, secret = await service.create_subscription(
+        session,
+        data,
+        principal=principal,
+        allow_loopback=_loopback(request),
+        box=request.app.state.secret_box,
     )
     body = schemas.WebhookWithSecret(
-        **schemas.WebhookRead.model_validate(created).model_dump(), secret=created.secret
+        **schemas.WebhookRead.model_validate(created).model_dump(), secret=secret
     )
     resp = resource_response(body, status_code=201, location=f"/v1/webhooks/{created.id}")
     resp.headers.update(NO_STORE)
@@ -113,10 +117,10 @@ async def update_webhook(
     responses=NOT_FOUND,
 )
 async def rotate_webhook_secret(
-    webhook_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    webhook_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     found = await service.get_subscription(session, webhook_id, principal=principal)
-    secret = await service.rotate_secret(session, found)
+    secret = await service.rotate_secret(session, found, box=request.app.state.secret_box)
     body = schemas.WebhookWithSecret(
         **schemas.WebhookRead.model_validate(found).model_dump(), secret=secret
     )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
+from cpd_gateway.secret_box import SecretBox
 from cpd_gateway.webhooks import addresses, catalogue, errors, schemas
 from cpd_gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
@@ -80,8 +81,11 @@ async def create_subscription(
     *,
     principal: Principal,
     allow_loopback: bool,
-) -> WebhookSubscription:
+    box: SecretBox,
+) -> tuple[WebhookSubscription, str]:
+    """The subscription and its signing secret in clear (answered once, stored encrypted)."""
     _require(principal)
+    secret = new_secret()
     event_types = _checked_types(data.event_types)
     subscription = WebhookSubscription(
         trust_id=principal.trust_id,
@@ -89,13 +93,13 @@ async def create_subscription(
         event_types=event_types,
         description=data.description,
         status="active",
-        secret=new_secret(),
+        secret_encrypted=box.seal(secret),
         owner_client_id=principal.client_id,
         created_by=principal.sub,
     )
     session.add(subscription)
     await session.flush()
-    return subscription
+    return subscription, secret
 
 
 async def update_subscription(
@@ -118,12 +122,15 @@ async def update_subscription(
     return subscription
 
 
-async def rotate_secret(session: AsyncSession, subscription: WebhookSubscription) -> str:
+async def rotate_secret(
+    session: AsyncSession, subscription: WebhookSubscription, *, box: SecretBox
+) -> str:
     """A new secret signs every delivery from now on (retries of earlier events too)."""
-    subscription.secret = new_secret()
+    secret = new_secret()
+    subscription.secret_encrypted = box.seal(secret)
     subscription.updated_at = utcnow()
     await session.flush()
-    return subscription.secret
+    return secret
 
 
 async def delete_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
