@@ -87,3 +87,27 @@ async def test_text_without_nul_passes_untouched(stack: Stack) -> None:
         "/v1/needs", json={"title": "a literal \\u0000 is fine"}
     )
     assert resp.status_code == 401, resp.text  # reached the route (which wants a token)
+
+
+async def test_duplicated_keys_and_too_deep_json_are_422_problems(stack: Stack) -> None:
+    """A JSON body naming a key twice (parsers differ on which one wins) or nested beyond what
+    the parser recurses into is refused by the guard at every app, SCIM's own parsing
+    included (it answered 500 to deep JSON); the same key in two objects is fine."""
+    cases = {
+        b'{"title": "a", "title": "b"}': ("body.title", "names a key twice"),
+        b'{"x": {"k": 1, "k": 2}}': ("body.k", "names a key twice"),
+        b"[" * 10_000 + b"]" * 10_000: ("body", "is nested too deeply"),
+    }
+    targets = [(stack.services[app].client, path) for app, path in PATHS.items()]
+    targets += [(stack.gateway, "/scim/v2/Users"), (stack.gateway, "/v1/needs")]
+    for client, path in targets:
+        for body, (loc, msg) in cases.items():
+            for kind in ("application/json", "application/scim+json"):
+                resp = await client.post(path, content=body, headers={"Content-Type": kind})
+                assert resp.status_code == 422, (path, kind, resp.status_code, resp.text)
+                assert resp.headers["content-type"] == "application/problem+json"
+                assert resp.json()["errors"] == [{"loc": loc, "msg": msg}], resp.text
+        fine = b'{"a": {"k": 1}, "b": {"k": 2}}'
+        resp = await client.post(path, content=fine, headers={"Content-Type": "application/json"})
+        # Reached the app's routing: a token wanted (401), or no POST there (405).
+        assert resp.status_code in (401, 405), (path, resp.text)

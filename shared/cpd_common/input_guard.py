@@ -1,10 +1,16 @@
-"""One guard for every input channel: a NUL character is a 422 problem, never a 500.
+"""One guard for every input channel: a NUL character is a 422 problem, never a 500; so are a
+JSON body naming one key twice in an object and one nested too deeply to parse.
 
 PostgreSQL cannot store NUL in text, so a NUL that reaches a query fails deep inside the
 driver. Rather than checking field by field, :class:`InputGuardMiddleware` (pure ASGI, installed
 outermost by the app factory) looks at the path, the query string, the headers and, for form and
 JSON bodies, the body, before any route runs. Request models add their own check
 (:class:`cpd_common.schemas.InputModel`) for bodies parsed elsewhere.
+
+Duplicated keys are refused because parsers disagree on which one wins: the gateway, a
+service and a client's validator must all read the same body. A body nested beyond what the
+parser can recurse into is refused here too, so no route parsing its own body meets the
+``RecursionError`` (SCIM did: a 500).
 """
 
 from __future__ import annotations
@@ -47,15 +53,41 @@ def _form_fields_with_nul(raw: bytes, where: str) -> list[str]:
     return bad or [where]
 
 
-def _json_has_nul(raw: bytes) -> bool:
+DUPLICATE_MESSAGE = "names a key twice"
+TOO_DEEP_MESSAGE = "is nested too deeply"
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _json_errors(raw: bytes) -> list[dict[str, str]]:
+    """What makes a JSON body unacceptable before any route reads it."""
     if b"\x00" in raw:
-        return True
-    if b"\\u0000" not in raw:
-        return False
+        return [{"loc": "body", "msg": NUL_MESSAGE}]
     try:
-        return _has_nul(json.loads(raw))
+        value = json.loads(raw, object_pairs_hook=_unique_object)
+    except _DuplicateKey as exc:
+        return [{"loc": f"body.{exc.key}".replace("\x00", "?"), "msg": DUPLICATE_MESSAGE}]
+    except RecursionError:
+        return [{"loc": "body", "msg": TOO_DEEP_MESSAGE}]
     except ValueError:
-        return False  # invalid JSON: the route's own parsing answers 422
+        return []  # invalid JSON: the route's own parsing answers 422
+    if b"\\u0000" in raw and _has_nul(value):
+        return [{"loc": "body", "msg": NUL_MESSAGE}]
+    return []
 
 
 def _request_id(scope: Scope) -> str:
@@ -67,8 +99,10 @@ def _request_id(scope: Scope) -> str:
     return clean_request_id(None)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, locations: list[str]) -> None:
-    errors = [{"loc": loc, "msg": NUL_MESSAGE} for loc in locations]
+async def _refuse(
+    scope: Scope, receive: Receive, send: Send, locations: list[str], errors: Any = None
+) -> None:
+    errors = errors or [{"loc": loc, "msg": NUL_MESSAGE} for loc in locations]
     response = problem_response(
         422,
         "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]),
@@ -88,7 +122,8 @@ def _content_type(scope: Scope) -> bytes:
 
 class InputGuardMiddleware:
     """Refuses (422) a request with a NUL anywhere in its path, query, headers or form/JSON
-    body, before routing, authentication or the database see it."""
+    body, or a JSON body with a duplicated key or nested too deeply, before routing,
+    authentication or the database see it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -134,10 +169,11 @@ class InputGuardMiddleware:
             body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
             if kind == b"application/x-www-form-urlencoded":
                 bad = _form_fields_with_nul(body, "body")
-            elif _json_has_nul(body):
-                bad = ["body"]
-            if bad:
-                await _refuse(scope, receive, send, bad)
+                if bad:
+                    await _refuse(scope, receive, send, bad)
+                    return
+            elif errors := _json_errors(body):
+                await _refuse(scope, receive, send, [], errors)
                 return
         replay = iter(messages)
 
