@@ -73,9 +73,15 @@ class Bodies:
     """Valid request bodies from the document's schemas. ``ids`` fills uuid fields by name
     (``school_id``, ``person_id`` ...), so a body points at the caller's own trust."""
 
-    def __init__(self, doc: dict[str, Any], ids: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        doc: dict[str, Any],
+        ids: dict[str, str] | None = None,
+        optional: frozenset[str] = frozenset(),
+    ) -> None:
         self.schemas: dict[str, Any] = doc["components"]["schemas"]
         self.ids = ids or {}
+        self.optional = optional  # optional fields to fill too (from ``ids``)
 
     def deref(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
@@ -122,7 +128,8 @@ class Bodies:
         kind = schema.get("type")
         if kind == "object" or "properties" in schema:
             props = schema.get("properties", {})
-            return {k: self.sample(props[k], k) for k in schema.get("required", []) if k in props}
+            wanted = [k for k in props if k in schema.get("required", []) or k in self.optional]
+            return {k: self.sample(props[k], k) for k in wanted}
         if kind == "array":
             count = max(int(schema.get("minItems", 0)), 1 if name.endswith("_ids") else 0)
             items = schema.get("items", {})
@@ -144,6 +151,8 @@ class Bodies:
 
     def _string(self, schema: dict[str, Any], name: str) -> str:
         fmt = schema.get("format")
+        if name in self.optional and name in self.ids:
+            return self.ids[name]
         if fmt == "uuid":
             return self.ids.get(name) or self.ids.get(name.removesuffix("_id")) or str(uuid.uuid4())
         ends = name.startswith("end") or "_end" in name or name.startswith("ends")

@@ -49,6 +49,7 @@ OVERRIDES: dict[str, Any] = {
 ADDITIONS: dict[str, dict[str, Any]] = {
     "POST /v1/learning-communities/{community_id}/activities": {"enquiry_id": str(uuid.uuid4())},
     "POST /v1/evaluations/{plan_id}/support": {"notes": "Security matrix"},
+    "POST /v1/audits": {"scope": {"kind": "trust"}},
 }
 NORTHFIELD_ID = str(NORTHFIELD)
 
