@@ -134,11 +134,14 @@ async def test_cpd_keys_rotate_and_trust_create_on_the_local_platform(
             "cpd_gateway",
         )
         assert publish == "t"
-        # With the default pending time the next key waits (published) before it signs, and
+        # With a pending time the next key waits (published) before it signs, and
         # rotating meanwhile answers that same pending key instead of making another.
-        pending = await asyncio.to_thread(run_cpd, "keys", "rotate", env=env)
+        # (Pending for ten minutes here, so a slow machine cannot let it start signing between
+        # the two commands.)
+        waits = {**env, "CPD_SIGNING_KEY_PENDING_SECONDS": "600"}
+        pending = await asyncio.to_thread(run_cpd, "keys", "rotate", env=waits)
         assert pending.returncode == 0, pending.stderr
-        again_pending = await asyncio.to_thread(run_cpd, "keys", "rotate", env=env)
+        again_pending = await asyncio.to_thread(run_cpd, "keys", "rotate", env=waits)
         assert again_pending.returncode == 0, again_pending.stderr
         assert json.loads(again_pending.stdout)["kid"] == json.loads(pending.stdout)["kid"]
         assert len(await keys()) == len(stored) + 1
