@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import uuid_utils
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, func, select
+from sqlalchemy import DateTime, Index, MetaData, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -187,3 +187,17 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def sync_indexes(metadata: MetaData, leading: dict[str, str]) -> None:
+    """Indexes for incremental sync (``?updated_since=``): ``(column, updated_at, id)`` on each
+    listed table, ``column`` being what its list filters by (``trust_id`` for a top-level list,
+    the parent's id for a nested one), named ``ix_<table>_<column>_updated_at_id``."""
+    for table_name, column in leading.items():
+        table = metadata.tables[table_name]
+        Index(
+            f"ix_{table_name}_{column}_updated_at_id",
+            table.c[column],
+            table.c.updated_at,
+            table.c.id,
+        )

@@ -233,3 +233,18 @@ def add_tombstone_scope_20261202() -> None:
 def drop_tombstone_scope_20261202() -> None:
     op.drop_column("tombstones", "visible_to")
     op.drop_column("tombstones", "parent_id")
+
+
+# ---- 2026-12-02: an indexed updated_at on every listed table ---------------------------------
+
+
+def create_sync_indexes_20261202(leading: dict[str, str]) -> None:
+    """``ix_<table>_<column>_updated_at_id`` on (``column``, ``updated_at``, ``id``) of each
+    table (what :func:`cpd_common.db.sync_indexes` declares)."""
+    for table, column in leading.items():
+        op.create_index(f"ix_{table}_{column}_updated_at_id", table, [column, "updated_at", "id"])
+
+
+def drop_sync_indexes_20261202(leading: dict[str, str]) -> None:
+    for table, column in leading.items():
+        op.drop_index(f"ix_{table}_{column}_updated_at_id", table_name=table)

@@ -15,7 +15,7 @@ the sort, with a cursor carrying both, so paging through many rows sharing a tim
 each exactly once. Resources deleted since then come in the same order as tombstones
 (``{id, deleted: true, updated_at}``, from the service's ``tombstones`` table, of the caller's
 trust; of a nested list, under its parent; of a private resource, only for the people who could
-have read it and trust admins: :mod:`cpd_common.tombstones`): :func:`paginate` finds them and :class:`Page` puts them in place, so a router needs
+have read it: :mod:`cpd_common.tombstones`): :func:`paginate` finds them and :class:`Page` puts them in place, so a router needs
 no code of its own for sync.
 """
 
@@ -106,9 +106,8 @@ class PageParams(BaseModel):
     trust_id: uuid.UUID | None = None
     # The parent a nested list is read under (its last path id): its tombstones only.
     parent_id: uuid.UUID | None = None
-    # Who reads (private tombstones go to the people who could read them and trust admins).
+    # Who reads (a private resource's tombstone goes only to the people who could read it).
     reader_id: uuid.UUID | None = None
-    trust_admin: bool = False
 
 
 def encode_cursor(last_id: uuid.UUID) -> str:
@@ -187,7 +186,6 @@ async def list_params(
         trust_id=principal.trust_id if principal is not None else None,
         parent_id=_parent_id(request),
         reader_id=principal.person_id if principal is not None else None,
-        trust_admin=principal is not None and principal.is_trust_admin,
     )
 
 
@@ -450,11 +448,10 @@ async def _sync_page(
             if params.parent_id is not None
             else table.c.parent_id.is_(None),
         )
-        if not params.trust_admin:
-            readers = [table.c.visible_to.is_(None)]
-            if params.reader_id is not None:
-                readers.append(any_(table.c.visible_to) == params.reader_id)
-            gone = gone.where(or_(*readers))
+        readers = [table.c.visible_to.is_(None)]
+        if params.reader_id is not None:
+            readers.append(any_(table.c.visible_to) == params.reader_id)
+        gone = gone.where(or_(*readers))
         if after is not None:
             gone = gone.where(tuple_(table.c.deleted_at, table.c.id) > tuple_(*after))
         for gone_id, at in (

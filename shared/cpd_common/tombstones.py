@@ -8,10 +8,11 @@ Kept for :data:`KEEP_FOR` (the worker's housekeeping prunes older ones).
 
 - A resource listed under a parent (``/v1/evaluations/{plan_id}/measures``) records the
   parent's id (``parent_id``): the parent's list sync shows it, no other list does.
-- A private resource (a career plan, a reflection, a self-audit ...) records who could read it
-  (``visible_to``, person ids): its tombstone goes only to them and to the trust's admins, so
-  its existence is revealed to no one who could not have read it. ``visible_to`` NULL: anyone
-  who can read the list.
+- A private resource (a career plan, a reflection, a self-audit, a coaching log entry ...)
+  records who could read it when it went (``visible_to``, person ids: the owner, the mentors
+  or coach it was shared with): its tombstone goes only to them, so its existence is revealed
+  to no one who could not have read it (not even a trust admin, who cannot read a career plan).
+  ``visible_to`` NULL: anyone who can read the list (the list's own rules decide that).
 
 Routes delete through :func:`delete` (one row) and bulk paths through :func:`delete_where`,
 which record the tombstones and delete together.
@@ -20,11 +21,11 @@ which record the tombstones and delete together.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, Index, String, Table, Uuid, func, text
+from sqlalchemy import ARRAY, DateTime, Index, String, Table, Uuid, func, literal, text
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,18 +135,16 @@ async def delete_where(
     *where: Any,
     trust: Any = None,
     parent: Any = None,
-    owner: Any = None,
+    readers: Sequence[Any] = (),
+    visible_to: Iterable[uuid.UUID] | None = None,
 ) -> list[uuid.UUID]:
     """Bulk-deletes the ``model`` rows matching ``where`` and records a tombstone for each:
-    ``trust``, ``parent`` and ``owner`` are the model's columns holding the trust, the parent
-    it is listed under and (private resources) the one person who could read it. Returns the
-    ids deleted."""
-    trust = trust if trust is not None else model.trust_id
-    columns = [model.id, trust]
-    if parent is not None:
-        columns.append(parent)
-    if owner is not None:
-        columns.append(owner)
+    ``trust`` and ``parent`` are the model's columns holding the trust (default ``trust_id``)
+    and the parent it is listed under; a private resource names the columns of the people who
+    could read it (``readers``) or lists them (``visible_to``). Returns the ids deleted."""
+    columns = [model.id, trust if trust is not None else model.trust_id]
+    columns.append(parent if parent is not None else literal(None, Uuid))
+    columns += readers
     result = await session.execute(
         sql_delete(model)
         .where(*where)
@@ -153,15 +152,13 @@ async def delete_where(
         .execution_options(synchronize_session=False)
     )
     gone = result.all()
-    groups: dict[tuple[Any, Any, Any], list[uuid.UUID]] = {}
-    for r in gone:
-        key = (
-            r[1],
-            r[2] if parent is not None else None,
-            r[-1] if owner is not None else None,
-        )
-        groups.setdefault(key, []).append(r[0])
-    for (trust_id, parent_id, owner_id), ids in groups.items():
+    private = bool(readers) or visible_to is not None
+    fixed = list(visible_to or ())
+    groups: dict[tuple[Any, Any, tuple[uuid.UUID, ...] | None], list[uuid.UUID]] = {}
+    for row in gone:
+        people = tuple(sorted({*fixed, *(p for p in row[3:] if p is not None)}))
+        groups.setdefault((row[1], row[2], people if private else None), []).append(row[0])
+    for (trust_id, parent_id, people_of), ids in groups.items():
         await record(
             session,
             model,
@@ -169,9 +166,9 @@ async def delete_where(
             ids=ids,
             trust_id=trust_id,
             parent_id=parent_id,
-            visible_to=([owner_id] if owner_id is not None else []) if owner is not None else None,
+            visible_to=people_of,
         )
-    return [r[0] for r in gone]
+    return [row[0] for row in gone]
 
 
 async def prune_expired(session: AsyncSession) -> None:

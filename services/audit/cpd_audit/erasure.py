@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.models import CareerPlan, CareerPlanShare, CpdPlanRow, Need, Tombstone
@@ -88,7 +88,21 @@ async def erase_person_plans(session: AsyncSession, person_id: uuid.UUID) -> Non
     as a mentor and their individual needs go; where they are only named (who recorded a
     need, who is responsible for a planned activity) the reference is cleared."""
     await session.execute(delete(CareerPlanShare).where(CareerPlanShare.mentor_id == person_id))
-    await session.execute(delete(CareerPlan).where(CareerPlan.owner_id == person_id))
+    # Private: the tombstones go to the owner and the mentors who could still read the plans.
+    plans = (
+        await session.scalars(select(CareerPlan.id).where(CareerPlan.owner_id == person_id))
+    ).all()
+    for plan_id in plans:
+        mentors = await session.scalars(
+            select(CareerPlanShare.mentor_id).where(CareerPlanShare.plan_id == plan_id)
+        )
+        await tombstones.delete_where(
+            session,
+            CareerPlan,
+            CareerPlan.id == plan_id,
+            readers=[CareerPlan.owner_id],
+            visible_to=list(mentors),
+        )
     gone = (
         await session.execute(
             delete(Need)

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata, utcnow
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata, sync_indexes, utcnow
 from cpd_common.directory import PersonMixin, SchoolMixin
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
@@ -430,3 +430,13 @@ class CareerPlanShare(Base):
 # Incremental sync (``?updated_since=``) of the big lists reads (trust, updated_at, id) in order.
 Index("ix_audits_trust_id_updated_at_id", Audit.trust_id, Audit.updated_at, Audit.id)
 Index("ix_needs_trust_id_updated_at_id", Need.trust_id, Need.updated_at, Need.id)
+
+# Incremental sync of every other list: (trust or parent, updated_at, id), the list's filter first.
+SYNC_INDEXES = {
+    "instruments": "trust_id",
+    "alignment_plans": "trust_id",
+    "cpd_plans": "trust_id",
+    "career_plans": "trust_id",
+    "self_audits": "trust_id",
+}
+sync_indexes(Base.metadata, SYNC_INDEXES)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_evaluation.models import Participant
@@ -45,8 +46,13 @@ async def erase_voice(
         )
         .values(participant_id=None, will_do_differently=None, comment=None)
     )
-    await session.execute(
-        delete(Reflection).where(Reflection.trust_id == trust, Reflection.author_id == person)
+    await tombstones.delete_where(
+        session,
+        Reflection,
+        Reflection.trust_id == trust,
+        Reflection.author_id == person,
+        parent=Reflection.activity_id,
+        readers=[Reflection.author_id, Reflection.mentor_id],
     )
     await session.execute(
         update(Reflection)
@@ -57,11 +63,23 @@ async def erase_voice(
         CoachingAgreement.trust_id == trust,
         or_(CoachingAgreement.coach_id == person, CoachingAgreement.coachee_id == person),
     )
-    await session.execute(
-        delete(CoachingSession).where(
-            CoachingSession.trust_id == trust, CoachingSession.activity_id.in_(pairs)
+    for activity_id, coach_id, coachee_id in (
+        await session.execute(
+            select(
+                CoachingAgreement.activity_id,
+                CoachingAgreement.coach_id,
+                CoachingAgreement.coachee_id,
+            ).where(CoachingAgreement.activity_id.in_(pairs))
         )
-    )
+    ).all():
+        await tombstones.delete_where(
+            session,
+            CoachingSession,
+            CoachingSession.trust_id == trust,
+            CoachingSession.activity_id == activity_id,
+            parent=CoachingSession.activity_id,
+            visible_to=[coach_id, coachee_id],
+        )
     await session.execute(
         delete(CoachingAgreement).where(
             CoachingAgreement.trust_id == trust,

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata, sync_indexes
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
 from cpd_common.heartbeat import WorkerHeartbeatMixin
@@ -315,3 +315,12 @@ Index("ix_people_trust_id_updated_at_id", Person.trust_id, Person.updated_at, Pe
 
 # Outbound webhooks keep their tables beside their code.
 from cpd_gateway.webhooks import models as webhook_models  # noqa: E402,F401
+
+# Incremental sync of every other list: (trust or parent, updated_at, id), the list's filter first.
+SYNC_INDEXES = {
+    "schools": "trust_id",
+    "groups": "trust_id",
+    "api_clients": "trust_id",
+    "webhook_subscriptions": "trust_id",
+}
+sync_indexes(Base.metadata, SYNC_INDEXES)

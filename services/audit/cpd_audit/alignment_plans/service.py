@@ -17,6 +17,7 @@ from cpd_audit.alignment_plans.errors import AlignmentPlanExists, AlignmentPlanN
 from cpd_audit.directory import school_in_trust
 from cpd_audit.models import AlignmentPlan
 from cpd_audit.planning_roles import leads_school, require_planning_role
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
@@ -154,5 +155,4 @@ async def update_plan(
 async def delete_plan(session: AsyncSession, plan: AlignmentPlan, *, principal: Principal) -> None:
     if not leads_school(principal, plan.school_id):
         raise Forbidden("Only leaders of the school and trust admins delete its alignment plan.")
-    await session.delete(plan)
-    await session.flush()
+    await tombstones.delete(session, plan)

@@ -17,6 +17,7 @@ from cpd_audit.career_plans.errors import CareerPlanNotFound, CareerPlanYearTake
 from cpd_audit.directory import person_in_trust
 from cpd_audit.models import CareerPlan, CareerPlanShare, Person
 from cpd_audit.planning_roles import require_person
+from cpd_common import tombstones
 from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.db import one_of_a_kind
 from cpd_common.errors import Forbidden, Unprocessable
@@ -197,8 +198,11 @@ async def update_plan(
 
 async def delete_plan(session: AsyncSession, plan: CareerPlan, *, principal: Principal) -> None:
     _require_owner(plan, principal)
-    await session.delete(plan)
-    await session.flush()
+    # Private: its tombstone goes only to the owner and the mentors it was shared with.
+    mentors = await session.scalars(
+        select(CareerPlanShare.mentor_id).where(CareerPlanShare.plan_id == plan.id)
+    )
+    await tombstones.delete(session, plan, visible_to=[plan.owner_id, *mentors])
 
 
 async def share_plan(

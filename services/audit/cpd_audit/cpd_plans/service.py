@@ -18,6 +18,7 @@ from cpd_audit.cpd_plans.errors import CpdPlanExists, CpdPlanNotFound, CpdPlanRo
 from cpd_audit.directory import person_in_trust, school_in_trust
 from cpd_audit.models import CpdPlan, CpdPlanRow, Need
 from cpd_audit.planning_roles import leads_school, led_school_ids
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
@@ -179,8 +180,7 @@ async def update_plan(session: AsyncSession, plan: CpdPlan, data: schemas.CpdPla
 
 
 async def delete_plan(session: AsyncSession, plan: CpdPlan) -> None:
-    await session.delete(plan)
-    await session.flush()
+    await tombstones.delete(session, plan)
 
 
 async def add_row(

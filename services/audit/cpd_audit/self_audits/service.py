@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, and_, delete, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import access as audits_access
@@ -21,6 +21,7 @@ from cpd_audit.models import Instrument, InstrumentVersion, SelfAudit
 from cpd_audit.responses.service import validate_answers
 from cpd_audit.self_audits import schemas
 from cpd_audit.self_audits.errors import SelfAuditNotFound
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
@@ -93,8 +94,8 @@ async def list_mine(
 
 
 async def delete_self_audit(session: AsyncSession, self_audit: SelfAudit) -> None:
-    await session.delete(self_audit)
-    await session.flush()
+    # Private: only the person reads their self-audit, so only they see its tombstone.
+    await tombstones.delete(session, self_audit, visible_to=[self_audit.person_id])
 
 
 async def read(session: AsyncSession, self_audit: SelfAudit) -> schemas.SelfAuditRead:
@@ -144,4 +145,6 @@ async def read(session: AsyncSession, self_audit: SelfAudit) -> schemas.SelfAudi
 
 async def erase(session: AsyncSession, person_id: uuid.UUID) -> None:
     """Right to erasure: the person's self-audits go."""
-    await session.execute(delete(SelfAudit).where(SelfAudit.person_id == person_id))
+    await tombstones.delete_where(
+        session, SelfAudit, SelfAudit.person_id == person_id, readers=[SelfAudit.person_id]
+    )

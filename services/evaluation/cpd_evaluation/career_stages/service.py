@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Unprocessable
@@ -184,5 +185,4 @@ async def delete_stage(session: AsyncSession, stage: CareerStage) -> None:
         raise CareerStageInUse(
             "Programmes are offered to this rung; take it off those programmes first."
         )
-    await session.delete(stage)
-    await session.flush()
+    await tombstones.delete(session, stage)

@@ -200,7 +200,7 @@ async def delete_log_entry(
     agreement = await service.pair_agreement(session, activity_id, principal=principal, lock=True)
     entry = await service.get_log_entry(session, agreement, entry_id)
     require_if_match(request, schemas.CoachingSessionRead.model_validate(entry))
-    await service.delete_log_entry(session, entry)
+    await service.delete_log_entry(session, entry, agreement=agreement)
     return Response(status_code=204)
 
 

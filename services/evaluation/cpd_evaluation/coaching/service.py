@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_evaluation.activities.access import ensure_active
@@ -150,9 +151,16 @@ async def update_log_entry(
     return entry
 
 
-async def delete_log_entry(session: AsyncSession, entry: CoachingSession) -> None:
-    await session.delete(entry)
-    await session.flush()
+async def delete_log_entry(
+    session: AsyncSession, entry: CoachingSession, *, agreement: CoachingAgreement
+) -> None:
+    """The entry goes; its tombstone only to the pair who could read it."""
+    await tombstones.delete(
+        session,
+        entry,
+        parent_id=entry.activity_id,
+        visible_to=[agreement.coach_id, agreement.coachee_id],
+    )
 
 
 async def cadence(session: AsyncSession, activity: Activity) -> CoachingCadence:

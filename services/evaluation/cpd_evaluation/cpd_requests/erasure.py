@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_evaluation.models.offer import CalendarFeed, CpdRequest
 
 
@@ -14,12 +15,13 @@ async def erase_person(session: AsyncSession, person_id: uuid.UUID, trust_id: uu
     """Open, declined and cancelled requests go; approved ones stay as anonymous records
     (no person, no rationale, no reason) so the school's budget still adds up, as a former
     participant's hours stay in an activity's figures. Their calendar feed token goes."""
-    await session.execute(
-        delete(CpdRequest).where(
-            CpdRequest.person_id == person_id,
-            CpdRequest.trust_id == trust_id,
-            CpdRequest.status != "approved",
-        )
+    await tombstones.delete_where(
+        session,
+        CpdRequest,
+        CpdRequest.person_id == person_id,
+        CpdRequest.trust_id == trust_id,
+        CpdRequest.status != "approved",
+        readers=[CpdRequest.person_id],
     )
     await session.execute(
         update(CpdRequest)

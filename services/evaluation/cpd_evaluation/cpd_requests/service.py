@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, utcnow
 from cpd_common.events import catalogue
@@ -409,7 +409,7 @@ async def _release(session: AsyncSession, request: CpdRequest) -> bool:
         participant = await session.get(Participant, request.participant_id)
         if participant is not None:
             participants_service.record_removed(session, activity, participant)
-            await session.delete(participant)
+            await tombstones.delete(session, participant, parent_id=activity.id)
         request.participant_id = None
     await session.flush()
     await record_activity_event(session, activity)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import is_unique_violation
@@ -350,8 +350,7 @@ async def delete_plan(session: AsyncSession, plan: EvaluationPlan, *, principal:
     """Deletes the plan; its activities are free for another plan. Only someone who may take
     every one of its activities out of it may delete it."""
     await _check_removable(session, await _activity_ids(session, plan), principal=principal)
-    await session.delete(plan)
-    await session.flush()
+    await tombstones.delete(session, plan)
 
 
 # ---- read model ---------------------------------------------------------------------------

@@ -7,9 +7,10 @@ the rest (``participants.erasure``).
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_evaluation.models.measures import Measure, Observation, PlanAuditRounds
@@ -25,14 +26,15 @@ async def erase_staff_data(
     session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
 ) -> None:
     person, trust = payload.person_id, payload.trust_id
-    await session.execute(
-        delete(Observation).where(
-            Observation.trust_id == trust,
-            Observation.subject_key == str(person),
-            Observation.measure_id.in_(
-                select(Measure.id).where(Measure.trust_id == trust, Measure.subjects == "staff")
-            ),
-        )
+    await tombstones.delete_where(
+        session,
+        Observation,
+        Observation.trust_id == trust,
+        Observation.subject_key == str(person),
+        Observation.measure_id.in_(
+            select(Measure.id).where(Measure.trust_id == trust, Measure.subjects == "staff")
+        ),
+        parent=Observation.measure_id,
     )
     await session.execute(
         update(Measure)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_evaluation.evaluations.access import can_write, visible_to
@@ -163,8 +164,7 @@ async def update_measure(
 
 async def delete_measure(session: AsyncSession, measure: Measure) -> None:
     """Deletes the measure with its observations."""
-    await session.delete(measure)
-    await session.flush()
+    await tombstones.delete(session, measure, parent_id=measure.plan_id)
 
 
 # ---- read model ---------------------------------------------------------------------------

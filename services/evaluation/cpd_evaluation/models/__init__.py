@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata, sync_indexes
 from cpd_common.directory import PersonMixin, SchoolMixin
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
@@ -299,3 +299,18 @@ Index("ix_activities_trust_id_updated_at_id", Activity.trust_id, Activity.update
 # QA metrics release log live beside the core tables; so do an evaluation's organisational
 # support records and the trust's costing settings (evidence).
 from cpd_evaluation.models import evidence, measures, metrics, offer, plans, voice  # noqa: E402,F401
+
+# Incremental sync of every other list: (trust or parent, updated_at, id), the list's filter first.
+SYNC_INDEXES = {
+    "participants": "activity_id",
+    "reflections": "activity_id",
+    "coaching_sessions": "activity_id",
+    "providers": "trust_id",
+    "evaluation_plans": "trust_id",
+    "programmes": "trust_id",
+    "cpd_requests": "trust_id",
+    "measures": "plan_id",
+    "support_records": "plan_id",
+    "programme_runs": "programme_id",
+}
+sync_indexes(Base.metadata, SYNC_INDEXES)

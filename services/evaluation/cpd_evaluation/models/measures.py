@@ -92,11 +92,15 @@ class Observation(Base):
     ``trust_id`` is not indexed on its own: every read goes through the measure."""
 
     __tablename__ = "observations"
+    # Append-only (a replaced value is deleted, leaving a tombstone, and written anew):
+    # incremental sync of a measure's observations reads the write time.
+    __sync_column__ = "created_at"
     __table_args__ = (
         CheckConstraint(_one_of("phase", PHASES), name="phase"),
         CheckConstraint(_one_of('"group"', OBSERVATION_GROUPS), name="group"),
         UniqueConstraint("measure_id", "subject_key", "phase"),
         Index("ix_observations_measure_id_id", "measure_id", "id"),
+        Index("ix_observations_measure_id_created_at_id", "measure_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)

@@ -16,9 +16,10 @@ from typing import Any
 
 import asyncpg
 import uuid_utils
-from sqlalchemy import Select, delete, exists, select, text
+from sqlalchemy import Select, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_evaluation.models import Person
@@ -46,9 +47,14 @@ _HELD = text(
     f"SELECT o.subject_key, o.phase FROM observations o JOIN {_PAIRS} "
     "USING (subject_key, phase) WHERE o.measure_id = :measure"
 )
+# Replaced values leave tombstones (incremental sync of the measure's observations).
 _DELETE_HELD = text(
     f"WITH gone AS (DELETE FROM observations o USING {_PAIRS} WHERE o.measure_id = :measure "
-    "AND o.subject_key = u.subject_key AND o.phase = u.phase RETURNING 1) "
+    "AND o.subject_key = u.subject_key AND o.phase = u.phase "
+    "RETURNING o.id, o.trust_id, o.measure_id), "
+    "marked AS (INSERT INTO tombstones (resource, id, trust_id, deleted_at, parent_id) "
+    "SELECT 'observations', id, trust_id, now(), measure_id FROM gone "
+    "ON CONFLICT (resource, id) DO UPDATE SET deleted_at = excluded.deleted_at RETURNING 1) "
     "SELECT count(*) FROM gone"
 )
 _MIXED_GROUPS = text(
@@ -200,8 +206,12 @@ def _refuse_mixed_groups(rows: list[Row], mixed: set[str], problems: Problems) -
 
 async def delete_phase(session: AsyncSession, measure: Measure, *, phase: str) -> None:
     """``measure`` was fetched for writing (locked) by the caller."""
-    await session.execute(
-        delete(Observation).where(Observation.measure_id == measure.id, Observation.phase == phase)
+    await tombstones.delete_where(
+        session,
+        Observation,
+        Observation.measure_id == measure.id,
+        Observation.phase == phase,
+        parent=Observation.measure_id,
     )
     measure.updated_at = utcnow()
     await session.flush()

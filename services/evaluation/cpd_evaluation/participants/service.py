@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
@@ -164,8 +164,7 @@ async def remove_participant(
     ensure_active(activity)
     _ensure_may_change(activity, participant.person_id, principal)
     record_removed(session, activity, participant)
-    await session.delete(participant)
-    await session.flush()
+    await tombstones.delete(session, participant, parent_id=activity.id)
 
 
 async def set_attendance(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, one_of_a_kind, utcnow
 from cpd_evaluation.activities import service as activities_service
@@ -296,8 +297,7 @@ async def delete_programme(
             "Runs of this programme were published and are kept as a record; cancel them "
             "instead, or change the programme."
         )
-    await session.delete(programme)
-    await session.flush()
+    await tombstones.delete(session, programme)
 
 
 # ---- runs ----------------------------------------------------------------------------------

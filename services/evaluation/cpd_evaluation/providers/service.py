@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_evaluation.feedback import service as feedback_service
@@ -147,8 +148,7 @@ async def delete_provider(
             "Activities name this provider; they keep it as their record. Change those "
             "activities first, or keep the provider."
         )
-    await session.delete(provider)
-    await session.flush()
+    await tombstones.delete(session, provider)
 
 
 async def summary(session: AsyncSession, provider: Provider) -> ProviderSummary:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_evaluation.activities.errors import ActivityNotFound
@@ -158,8 +159,13 @@ async def delete_reflection(
     session: AsyncSession, reflection: Reflection, *, principal: Principal
 ) -> None:
     _ensure_author(reflection, principal)
-    await session.delete(reflection)
-    await session.flush()
+    # Shared as evidence, anyone who sees the activity read it; else its author and mentor.
+    readers = None
+    if not reflection.shared_as_evidence:
+        readers = [p for p in (reflection.author_id, reflection.mentor_id) if p is not None]
+    await tombstones.delete(
+        session, reflection, parent_id=reflection.activity_id, visible_to=readers
+    )
 
 
 async def counts(session: AsyncSession, activity: Activity) -> ReflectionCounts:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_evaluation.models.evidence import SupportRecord
@@ -69,8 +70,7 @@ async def update_record(
 
 
 async def delete_record(session: AsyncSession, record: SupportRecord) -> None:
-    await session.delete(record)
-    await session.flush()
+    await tombstones.delete(session, record, parent_id=record.plan_id)
 
 
 def support_read(record: SupportRecord) -> SupportRead:

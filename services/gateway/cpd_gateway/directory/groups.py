@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
@@ -94,4 +95,4 @@ async def update_group(
 
 async def delete_group(session: AsyncSession, group: Group, *, principal: Principal) -> None:
     require_people_manager(principal)
-    await session.delete(group)
+    await tombstones.delete(session, group)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cpd_common.db import IdMixin, TenantMixin, TimestampMixin
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, utcnow
 from cpd_gateway.models import Base
 
 
@@ -54,6 +54,12 @@ class WebhookDelivery(IdMixin, TenantMixin, Base):
         UniqueConstraint("subscription_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription_id_seq", "subscription_id", "seq"),
+        Index(
+            "ix_webhook_deliveries_subscription_id_updated_at_id",
+            "subscription_id",
+            "updated_at",
+            "id",
+        ),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False), unique=True)
@@ -72,6 +78,10 @@ class WebhookDelivery(IdMixin, TenantMixin, Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Incremental sync of a subscription's deliveries (each attempt or replay moves it).
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=utcnow
+    )
 
 
 class WebhookAttempt(IdMixin, Base):

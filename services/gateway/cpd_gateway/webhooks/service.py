@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_gateway.secret_box import SecretBox
@@ -134,8 +135,7 @@ async def rotate_secret(
 
 
 async def delete_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
-    await session.delete(subscription)
-    await session.flush()
+    await tombstones.delete(session, subscription)
 
 
 def deliveries_query(subscription: WebhookSubscription) -> Select[Any]:

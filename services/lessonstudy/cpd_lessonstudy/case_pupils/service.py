@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_lessonstudy.case_pupils.errors import (
     CasePupilInUse,
@@ -145,4 +146,6 @@ async def remove_case_pupil(
     if observed:
         raise CasePupilInUse("This case pupil has been observed and is part of the record.")
     await session.execute(delete(Prediction).where(Prediction.case_pupil_id == pupil.id))
-    await session.execute(delete(CasePupil).where(CasePupil.id == pupil.id))
+    await tombstones.delete_where(
+        session, CasePupil, CasePupil.id == pupil.id, parent=CasePupil.study_id
+    )

@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Select, delete, exists, func, select, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_lessonstudy.communities.errors import InvalidCommunity
 from cpd_lessonstudy.communities.schemas import (
@@ -175,7 +176,7 @@ async def delete_community(
             "The community has met or runs enquiries, lesson studies or coaching: it is a record "
             "and cannot be deleted."
         )
-    await session.execute(delete(LearningCommunity).where(LearningCommunity.id == community.id))
+    await tombstones.delete_where(session, LearningCommunity, LearningCommunity.id == community.id)
 
 
 # ---- read model -------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.events import catalogue
 from cpd_lessonstudy.communities import schemas as s
@@ -316,7 +316,12 @@ async def remove_activity(
         enquiry = await session.get(Enquiry, activity.enquiry_id)
         if enquiry is not None and enquiry.community_id == community_id:
             enquiry.community_id, enquiry.community_cycle = None, None
-    await session.execute(delete(CommunityActivity).where(CommunityActivity.id == activity.id))
+    await tombstones.delete_where(
+        session,
+        CommunityActivity,
+        CommunityActivity.id == activity.id,
+        parent=CommunityActivity.community_id,
+    )
 
 
 # ---- shared work ------------------------------------------------------------------------------

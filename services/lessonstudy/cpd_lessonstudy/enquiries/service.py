@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common import events
+from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_common.events import catalogue
@@ -172,7 +172,7 @@ async def delete_enquiry(
             "Only an enquiry still being planned can be deleted; a started one is a record "
             "(complete it instead)."
         )
-    await session.execute(delete(Enquiry).where(Enquiry.id == enquiry.id))
+    await tombstones.delete_where(session, Enquiry, Enquiry.id == enquiry.id)
 
 
 # ---- the question ---------------------------------------------------------------------------

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Select, delete, select, text, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.erasure import name_pattern as _name_pattern
 from cpd_lessonstudy.groups.access import COMMUNITY, ENQUIRY, GroupKind, get_access
@@ -261,7 +262,12 @@ async def remove_member(
     member = await _load(session, kind, group_id, member_id)
     try:
         async with session.begin_nested():
-            await session.execute(delete(kind.member).where(kind.member.id == member.id))
+            await tombstones.delete_where(
+                session,
+                kind.member,
+                kind.member.id == member.id,
+                parent=kind.member_parent(),
+            )
     except IntegrityError:
         raise MemberHasRecord(
             "This member has already recorded data, time or attendance: they are part of the "

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, or_, select, update
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
@@ -234,7 +235,9 @@ async def remove_member(
             "This member already teaches a planned lesson, wrote predictions or has recorded "
             "time: they are part of the record."
         )
-    await session.execute(delete(StudyMember).where(StudyMember.id == member.id))
+    await tombstones.delete_where(
+        session, StudyMember, StudyMember.id == member.id, parent=StudyMember.study_id
+    )
 
 
 # ---- right to erasure -------------------------------------------------------------------------

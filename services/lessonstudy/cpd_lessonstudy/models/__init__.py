@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
-from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata
+from cpd_common.db import IdMixin, TenantMixin, TimestampMixin, new_metadata, sync_indexes
 from cpd_common.directory import PersonMixin, SchoolMixin
 from cpd_common.events.inbox import DeadLetterMixin, InboxMixin
 from cpd_common.events.outbox import OutboxMixin
@@ -364,3 +364,30 @@ class KnownNeed(TenantMixin, Base):
 
 # Collaborative enquiry (enquiries and learning communities) lives beside the lesson study tables.
 from cpd_lessonstudy.models import communities, enquiries  # noqa: E402,F401
+
+# Incremental sync of every other list: (trust or parent, updated_at, id), the list's filter first.
+SYNC_INDEXES = {
+    "lesson_studies": "trust_id",
+    "study_members": "study_id",
+    "case_pupils": "study_id",
+    "research_lessons": "study_id",
+    "observations": "lesson_id",
+    "pupil_interviews": "lesson_id",
+    "time_records": "study_id",
+    "enquiries": "trust_id",
+    "enquiry_members": "enquiry_id",
+    "enquiry_data_entries": "enquiry_id",
+    "enquiry_findings": "enquiry_id",
+    "enquiry_validity_checks": "enquiry_id",
+    "enquiry_replications": "enquiry_id",
+    "enquiry_disseminations": "enquiry_id",
+    "enquiry_pupil_voice": "enquiry_id",
+    "enquiry_case_pupils": "enquiry_id",
+    "enquiry_time_records": "enquiry_id",
+    "learning_communities": "trust_id",
+    "community_meetings": "community_id",
+    "community_activities": "community_id",
+    "community_shares": "community_id",
+    "community_members": "community_id",
+}
+sync_indexes(Base.metadata, SYNC_INDEXES)

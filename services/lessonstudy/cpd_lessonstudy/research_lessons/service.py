@@ -15,6 +15,7 @@ import uuid
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 from cpd_lessonstudy.members import service as members_service
@@ -268,7 +269,9 @@ async def delete_lesson(
 ) -> None:
     _, lesson = await lesson_for(session, study_id, lesson_id, principal=principal, write=True)
     ensure_planned(lesson, "a research lesson can be withdrawn")
-    await session.execute(delete(ResearchLesson).where(ResearchLesson.id == lesson.id))
+    await tombstones.delete_where(
+        session, ResearchLesson, ResearchLesson.id == lesson.id, parent=ResearchLesson.study_id
+    )
 
 
 def ensure_taught(lesson: ResearchLesson, what: str) -> None:

@@ -8,9 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import MemberMinutes, ResearchLesson, StudyMember, TimeRecord
@@ -225,4 +226,6 @@ async def delete_time_record(
     access = await get_access(session, study_id, principal=principal, write=True)
     ensure_open(access.study)
     record = await _load(session, study_id, record_id)
-    await session.execute(delete(TimeRecord).where(TimeRecord.id == record.id))
+    await tombstones.delete_where(
+        session, TimeRecord, TimeRecord.id == record.id, parent=TimeRecord.study_id
+    )
