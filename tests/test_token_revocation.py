@@ -322,8 +322,12 @@ async def test_a_write_reaching_commit_during_erasure_is_refused(demo: Stack) ->
                 },
             )
         )
-        await wait_for(lambda: _waiting_for_advisory_lock(demo, "audit"), timeout=10)
-        assert not write.done()
+
+        async def write_waits_or_ended() -> bool:
+            return write.done() or await _waiting_for_advisory_lock(demo, "audit")
+
+        await wait_for(write_waits_or_ended, timeout=30)
+        assert not write.done(), f"the write did not wait at its guard: {write.result().text}"
         from cpd_audit.models import TokenRevocation
 
         await revocation.record(
