@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from cpd_local.platform import SERVICE_NAMES, platform_specs
-from cpd_local.stack import Stack, start_stack
+from cpd_local.stack import Stack, seeded_templates, start_stack
 
 
 @pytest.fixture
@@ -21,10 +21,24 @@ def platform_services() -> tuple[str, ...]:
     return SERVICE_NAMES
 
 
+async def _seed_demo(stack: Stack) -> None:
+    from cpd_gateway.demo import seed_demo
+
+    async with stack.session("gateway") as session:
+        await seed_demo(session)
+        await session.commit()
+
+
 @pytest.fixture
-async def stack(pg_server, nats_clean, platform_services) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
-    """The gateway and ``platform_services`` on fresh databases, routed over ASGI."""
-    async with start_stack(pg_server, nats_clean, platform_specs(platform_services)) as running:
+async def stack(request, pg_server, nats_clean, platform_services) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
+    """The gateway and ``platform_services`` on fresh databases, routed over ASGI. For a test
+    that uses ``demo``, the databases are copies of ones the demo was seeded into once per
+    session (its events delivered), which is what seeding each test's own would leave."""
+    specs = platform_specs(platform_services)
+    templates = None
+    if "demo" in request.fixturenames:
+        templates = await seeded_templates(pg_server, nats_clean, specs, "demo", _seed_demo)
+    async with start_stack(pg_server, nats_clean, specs, templates=templates) as running:
         yield running
 
 
@@ -32,10 +46,4 @@ async def stack(pg_server, nats_clean, platform_services) -> AsyncIterator[Stack
 async def demo(stack: Stack) -> Stack:
     """The stack with the demo trust seeded in the gateway and its directory events delivered
     to every service. Logins: ``cpd_gateway.demo.DEMO_CREDENTIALS``."""
-    from cpd_gateway.demo import seed_demo
-
-    async with stack.session("gateway") as session:
-        await seed_demo(session)
-        await session.commit()
-    await stack.settle()
     return stack

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,7 @@ class RunningService:
 class Stack:
     services: dict[str, RunningService] = field(default_factory=dict)
     nats_url: str = ""
+    databases: dict[str, str] = field(default_factory=dict)  # service -> database name
     _js: Any = None
     _nc: Any = None
 
@@ -208,8 +209,12 @@ async def start_stack(
     *,
     gateway_kwargs: dict[str, Any] | None = None,
     gateway_settings: dict[str, Any] | None = None,
+    templates: Mapping[str, str] | None = None,
+    keep_databases: bool = False,
 ) -> AsyncIterator[Stack]:
-    """Start every service in ``specs`` (one must be named ``gateway``) on fresh databases."""
+    """Start every service in ``specs`` (one must be named ``gateway``) on fresh databases:
+    copies of each service's migrated template, or of ``templates[name]`` where given (see
+    :func:`seeded_templates`). ``keep_databases`` leaves the copies in place afterwards."""
     await asyncio.to_thread(ensure_templates, pg, specs)
     stack = Stack(nats_url=nats_url)
     gateway_asgi = _LateASGI()
@@ -220,8 +225,11 @@ async def start_stack(
         exit_stack.push_async_callback(jwks_client.aclose)
         urls: dict[str, str] = {}
         for spec in specs:
-            db_name, urls[spec.name] = await clone_database(pg, spec.template)
-            exit_stack.push_async_callback(pg.adrop_database, db_name)
+            template = (templates or {}).get(spec.name, spec.template)
+            db_name, urls[spec.name] = await clone_database(pg, template)
+            stack.databases[spec.name] = db_name
+            if not keep_databases:
+                exit_stack.push_async_callback(pg.adrop_database, db_name)
         apps: dict[str, FastAPI] = {}
         settings_by_name: dict[str, Any] = {}
         for spec in specs:
@@ -284,3 +292,39 @@ async def start_stack(
             if stack._nc is not None:
                 with contextlib.suppress(Exception):
                     await stack._nc.close()
+
+
+_seeded: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+
+
+async def seeded_templates(
+    pg: EmbeddedPostgres,
+    nats_url: str,
+    specs: Sequence[ServiceSpec],
+    label: str,
+    seed: Callable[[Stack], Awaitable[None]],
+) -> dict[str, str]:
+    """Template databases (service -> name) holding what ``seed`` left in a stack of
+    ``specs`` once every event it caused was delivered, built once per session for each
+    ``label`` and set of services. A test that starts from them begins where a fresh stack
+    plus ``seed`` would, without paying for the seeding and its event traffic again."""
+    key = (label, tuple(sorted(spec.name for spec in specs)))
+    if key not in _seeded:
+        async with start_stack(pg, nats_url, specs, keep_databases=True) as stack:
+            await seed(stack)
+            await stack.settle()
+            databases = dict(stack.databases)
+        templates: dict[str, str] = {}
+        suffix = uuid.uuid4().hex[:8]
+        for name, database in databases.items():
+            templates[name] = f"tpl_{label}_{name}_{suffix}"
+            await asyncio.to_thread(
+                pg.psql,
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE datname = '{database}' AND pid <> pg_backend_pid()",
+            )
+            await asyncio.to_thread(
+                pg.psql, f'ALTER DATABASE "{database}" RENAME TO "{templates[name]}"'
+            )
+        _seeded[key] = templates
+    return _seeded[key]

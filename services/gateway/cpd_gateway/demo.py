@@ -15,6 +15,17 @@ from cpd_gateway.models import Account, ApiClient, Person, School, Trust
 
 __all__ = ["DEMO_CREDENTIALS", "seed_demo"]
 
+# One argon2 hash per distinct demo secret for the life of the process: argon2 is slow on
+# purpose (about 0.2 s of CPU each), the demo's secrets are public, and the test suite seeds
+# the demo into hundreds of fresh databases.
+_hashes: dict[str, str] = {}
+
+
+def _demo_hash(secret: str) -> str:
+    if secret not in _hashes:
+        _hashes[secret] = identity.hash_secret(secret)
+    return _hashes[secret]
+
 
 async def seed_demo(session: AsyncSession) -> bool:
     """Adds the demo trusts, schools, people, logins and API clients, with their directory
@@ -29,7 +40,6 @@ async def seed_demo(session: AsyncSession) -> bool:
         session.add(school)
         await session.flush()
         school_event(session, school)
-    hashes: dict[str, str] = {}
     for p in PEOPLE:
         manager = PEOPLE_BY_KEY[p.line_manager].id if p.line_manager else None
         person = Person(
@@ -50,14 +60,11 @@ async def seed_demo(session: AsyncSession) -> bool:
         session.add(person)
         await session.flush()
         if p.email and p.password:
-            # One hash per distinct password: many demo staff share one, and argon2 is slow.
-            if p.password not in hashes:
-                hashes[p.password] = identity.hash_secret(p.password)
             session.add(
                 Account(
                     person_id=person.id,
                     email=p.email.lower(),
-                    password_hash=hashes[p.password],
+                    password_hash=_demo_hash(p.password),
                     created_at=utcnow(),
                 )
             )
@@ -68,7 +75,7 @@ async def seed_demo(session: AsyncSession) -> bool:
                 trust_id=c.trust_id,
                 client_id=c.client_id,
                 name=c.name,
-                secret_hash=identity.hash_secret(c.secret),
+                secret_hash=_demo_hash(c.secret),
                 roles=list(c.roles),
                 scopes=list(c.scopes),
             )
