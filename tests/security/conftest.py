@@ -34,9 +34,17 @@ async def seed_everything(stack: Stack) -> None:
 @pytest.fixture(scope="package")
 async def world(pg_server, nats_server) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
     """One seeded platform for the whole directory (the attacks read, and the few that write are
-    refused or land on resources of their own)."""
+    refused or land on resources of their own). The rate limits stay on but out of reach: the
+    suites send thousands of requests as a handful of people within a minute or two, and a 429
+    would hide the answer under test."""
     await reset_jetstream(nats_server.url)
-    async with start_stack(pg_server, nats_server.url, platform_specs()) as stack:
+    unreachable = {
+        "rate_limit_person_per_minute": 1_000_000,
+        "rate_limit_client_per_minute": 1_000_000,
+    }
+    async with start_stack(
+        pg_server, nats_server.url, platform_specs(), gateway_settings=unreachable
+    ) as stack:
         started = time.monotonic()
         await seed_everything(stack)
         stack.seed_seconds = time.monotonic() - started  # type: ignore[attr-defined]
