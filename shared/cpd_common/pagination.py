@@ -36,12 +36,15 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, model_validator
-from sqlalchemy import ColumnElement, Select, and_, any_, false, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, cast, false, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import Uuid
 
 from cpd_common.auth import principal_from_request
 from cpd_common.errors import Unprocessable
+from cpd_common.tombstones import reader_marks
 
 T = TypeVar("T")
 
@@ -106,8 +109,9 @@ class PageParams(BaseModel):
     trust_id: uuid.UUID | None = None
     # The parent a nested list is read under (its last path id): its tombstones only.
     parent_id: uuid.UUID | None = None
-    # Who reads (a private resource's tombstone goes only to the people who could read it).
-    reader_id: uuid.UUID | None = None
+    # Who reads, as reader marks (a tombstone with an audience goes only to who could read
+    # the resource: :mod:`cpd_common.tombstones`).
+    readers: list[uuid.UUID] = []
 
 
 def encode_cursor(last_id: uuid.UUID) -> str:
@@ -185,7 +189,7 @@ async def list_params(
         updated_since=since,
         trust_id=principal.trust_id if principal is not None else None,
         parent_id=_parent_id(request),
-        reader_id=principal.person_id if principal is not None else None,
+        readers=reader_marks(principal) if principal is not None else [],
     )
 
 
@@ -449,8 +453,8 @@ async def _sync_page(
             else table.c.parent_id.is_(None),
         )
         readers = [table.c.visible_to.is_(None)]
-        if params.reader_id is not None:
-            readers.append(any_(table.c.visible_to) == params.reader_id)
+        if params.readers:
+            readers.append(table.c.visible_to.op("&&")(cast(params.readers, ARRAY(Uuid))))
         gone = gone.where(or_(*readers))
         if after is not None:
             gone = gone.where(tuple_(table.c.deleted_at, table.c.id) > tuple_(*after))

@@ -8,11 +8,19 @@ Kept for :data:`KEEP_FOR` (the worker's housekeeping prunes older ones).
 
 - A resource listed under a parent (``/v1/evaluations/{plan_id}/measures``) records the
   parent's id (``parent_id``): the parent's list sync shows it, no other list does.
-- A private resource (a career plan, a reflection, a self-audit, a coaching log entry ...)
-  records who could read it when it went (``visible_to``, person ids: the owner, the mentors
-  or coach it was shared with): its tombstone goes only to them, so its existence is revealed
-  to no one who could not have read it (not even a trust admin, who cannot read a career plan).
-  ``visible_to`` NULL: anyone who can read the list (the list's own rules decide that).
+- A resource not every reader of its list may see records who could read it when it went
+  (``visible_to``, its *audience*, built by :func:`audience`): its tombstone goes only to
+  them, so its existence is revealed to no one who could not have read it. A private one (a
+  career plan, a reflection, a self-audit, a coaching log entry ...) names people: the owner,
+  the mentors or coach it was shared with (not even a trust admin, who cannot read a career
+  plan). A group, a lesson-study enquiry or an evaluation plan names its members and the
+  roles that read it trust-wide (trust admins) or in its schools (the leaders of those
+  schools); a webhook subscription the API client that owns it. ``visible_to`` NULL: anyone
+  who can read the list (the list's own rules decide that).
+
+An audience is a list of *reader marks* (UUIDs): a person's id, or a name-based UUID for an
+API client, a role across the trust or a role in one school. A caller reads a tombstone when
+one of its own marks (:func:`reader_marks`, from its token) is in the audience.
 
 Routes delete through :func:`delete` (one row) and bulk paths through :func:`delete_where`,
 which record the tombstones and delete together.
@@ -31,9 +39,60 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from cpd_common.auth import Principal
 from cpd_common.db import utcnow
 
 KEEP_FOR = timedelta(days=35)
+
+# The namespace of the name-based reader marks (never a person's id: those are random UUIDs).
+_MARKS = uuid.UUID("6f0e8a52-3c1d-5b7e-9a44-1c2d3e4f5a6b")
+
+
+def _mark(name: str) -> uuid.UUID:
+    return uuid.uuid5(_MARKS, name)
+
+
+def client_mark(client_id: str) -> uuid.UUID:
+    """The reader mark of an API client."""
+    return _mark(f"client:{client_id}")
+
+
+def role_mark(role: str, school_id: uuid.UUID | None = None) -> uuid.UUID:
+    """The reader mark of everyone holding ``role`` in the trust, or in ``school_id``."""
+    return _mark(f"role:{role}" if school_id is None else f"role:{role}@{school_id}")
+
+
+def reader_marks(principal: Principal) -> list[uuid.UUID]:
+    """Every mark ``principal`` reads a tombstone by: its own id (person or API client), each
+    of its roles across the trust and in each of its schools."""
+    marks: list[uuid.UUID] = []
+    if principal.person_id is not None:
+        marks.append(principal.person_id)
+    if principal.client_id is not None:
+        marks.append(client_mark(principal.client_id))
+    for role in sorted(principal.roles):
+        marks.append(role_mark(role))
+        marks.extend(role_mark(role, school) for school in sorted(principal.school_ids))
+    return marks
+
+
+def audience(
+    *,
+    people: Iterable[uuid.UUID | None] = (),
+    clients: Iterable[str | None] = (),
+    roles: Iterable[str] = (),
+    school_roles: Iterable[str] = (),
+    schools: Iterable[uuid.UUID] = (),
+) -> list[uuid.UUID]:
+    """Who could read a resource, as reader marks: these ``people`` and API ``clients``,
+    whoever holds one of ``roles`` in the trust, and whoever holds one of ``school_roles`` in
+    one of ``schools``."""
+    schools = list(schools)
+    marks = {p for p in people if p is not None}
+    marks |= {client_mark(c) for c in clients if c}
+    marks |= {role_mark(r) for r in roles}
+    marks |= {role_mark(r, s) for r in school_roles for s in schools}
+    return sorted(marks)
 
 
 class TombstoneMixin:
@@ -53,7 +112,7 @@ class TombstoneMixin:
     )
     # The parent the resource was listed under (a nested list), if any.
     parent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
-    # A private resource: the people who could read it (trust admins always can).
+    # Who could read it, as reader marks (:func:`audience`); NULL: every reader of the list.
     visible_to: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid), nullable=True)
 
 

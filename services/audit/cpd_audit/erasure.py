@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_audit.models import CareerPlan, CareerPlanShare, CpdPlanRow, Need, Tombstone
+from cpd_audit.models import CareerPlan, CareerPlanShare, CpdPlanRow, Need, Person, Tombstone
 from cpd_common import tombstones
 from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events.catalogue import PersonErased
@@ -92,32 +92,45 @@ async def erase_person_plans(session: AsyncSession, person_id: uuid.UUID) -> Non
     plans = (
         await session.scalars(select(CareerPlan.id).where(CareerPlan.owner_id == person_id))
     ).all()
+    all_mentors: set[uuid.UUID] = set()
     for plan_id in plans:
-        mentors = await session.scalars(
-            select(CareerPlanShare.mentor_id).where(CareerPlanShare.plan_id == plan_id)
+        mentors = list(
+            await session.scalars(
+                select(CareerPlanShare.mentor_id).where(CareerPlanShare.plan_id == plan_id)
+            )
         )
+        all_mentors.update(mentors)
         await tombstones.delete_where(
             session,
             CareerPlan,
             CareerPlan.id == plan_id,
             readers=[CareerPlan.owner_id],
-            visible_to=list(mentors),
+            visible_to=mentors,
         )
+    manager = await session.scalar(select(Person.line_manager_id).where(Person.id == person_id))
     gone = (
         await session.execute(
             delete(Need)
             .where(Need.level == "individual", Need.person_id == person_id)
-            .returning(Need.id, Need.trust_id)
+            .returning(Need.id, Need.trust_id, Need.school_id)
         )
     ).all()
-    # Sync clients learn the needs went (one trust per person).
-    for trust_id in {t for _, t in gone}:
+    # Sync clients learn the needs went, each told only if they could read an individual need
+    # (needs.service.visible): trust admins, the school's leaders, the person's line manager
+    # and mentors.
+    for trust_id, school_id in {(t, s) for _, t, s in gone}:
         await tombstones.record(
             session,
             Tombstone,
             resource="needs",
-            ids=[i for i, t in gone if t == trust_id],
+            ids=[i for i, t, s in gone if (t, s) == (trust_id, school_id)],
             trust_id=trust_id,
+            visible_to=tombstones.audience(
+                people=[person_id, manager, *all_mentors],
+                roles=("trust_admin",),
+                school_roles=("school_leader",),
+                schools=[school_id] if school_id is not None else [],
+            ),
         )
     await session.execute(
         update(Need).where(Need.recorded_by == person_id).values(recorded_by=None)

@@ -155,4 +155,13 @@ async def update_plan(
 async def delete_plan(session: AsyncSession, plan: AlignmentPlan, *, principal: Principal) -> None:
     if not leads_school(principal, plan.school_id):
         raise Forbidden("Only leaders of the school and trust admins delete its alignment plan.")
-    await tombstones.delete(session, plan)
+    # Listed to trust admins and the school's people (visible).
+    await tombstones.delete(
+        session,
+        plan,
+        visible_to=tombstones.audience(
+            roles=("trust_admin",),
+            school_roles=("school_leader", "staff", "governor"),
+            schools=[plan.school_id],
+        ),
+    )

@@ -326,8 +326,19 @@ async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Princi
         )
     # Needs may have been linked by hand to the draft's items; the needs stay, the links go.
     await session.execute(delete(NeedAuditItem).where(NeedAuditItem.audit_id == locked.id))
+    # A draft is listed to trust admins and the leaders it covers (access.visible).
+    trust_wide = locked.scope_kind == "trust"
     await tombstones.record(
-        session, Tombstone, resource="audits", ids=[locked.id], trust_id=locked.trust_id
+        session,
+        Tombstone,
+        resource="audits",
+        ids=[locked.id],
+        trust_id=locked.trust_id,
+        visible_to=tombstones.audience(
+            roles=("trust_admin", "school_leader") if trust_wide else ("trust_admin",),
+            school_roles=("school_leader",),
+            schools=[] if trust_wide else locked.school_ids or [],
+        ),
     )
     await session.delete(locked)
     await session.flush()

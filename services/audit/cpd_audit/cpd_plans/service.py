@@ -180,7 +180,14 @@ async def update_plan(session: AsyncSession, plan: CpdPlan, data: schemas.CpdPla
 
 
 async def delete_plan(session: AsyncSession, plan: CpdPlan) -> None:
-    await tombstones.delete(session, plan)
+    # Listed to trust admins and the school's leaders (visible).
+    await tombstones.delete(
+        session,
+        plan,
+        visible_to=tombstones.audience(
+            roles=("trust_admin",), school_roles=("school_leader",), schools=[plan.school_id]
+        ),
+    )
 
 
 async def add_row(

@@ -209,8 +209,20 @@ async def delete_activity(session: AsyncSession, activity: Activity) -> None:
     for p in participants:
         participants_service.record_removed(session, activity, p)
     await reads.record_activity_event(session, activity, removed=True)
+    # Listed to trust admins, leaders of its schools, who recorded it and its participants
+    # (access.visible_to).
     await tombstones.record(
-        session, Tombstone, resource="activities", ids=[activity.id], trust_id=activity.trust_id
+        session,
+        Tombstone,
+        resource="activities",
+        ids=[activity.id],
+        trust_id=activity.trust_id,
+        visible_to=tombstones.audience(
+            people=[activity.created_by, *(p.person_id for p in participants)],
+            roles=("trust_admin",),
+            school_roles=("school_leader",),
+            schools=activity.school_ids or [],
+        ),
     )
     await session.delete(activity)
     await session.flush()

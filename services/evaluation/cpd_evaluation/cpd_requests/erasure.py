@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
@@ -15,14 +15,30 @@ async def erase_person(session: AsyncSession, person_id: uuid.UUID, trust_id: uu
     """Open, declined and cancelled requests go; approved ones stay as anonymous records
     (no person, no rationale, no reason) so the school's budget still adds up, as a former
     participant's hours stay in an activity's figures. Their calendar feed token goes."""
-    await tombstones.delete_where(
-        session,
-        CpdRequest,
-        CpdRequest.person_id == person_id,
-        CpdRequest.trust_id == trust_id,
-        CpdRequest.status != "approved",
-        readers=[CpdRequest.person_id],
+    # Each request's tombstone to who could list it: the requester, the leaders of its
+    # school and trust admins (service.visible).
+    schools = await session.scalars(
+        select(CpdRequest.school_id)
+        .where(CpdRequest.person_id == person_id, CpdRequest.trust_id == trust_id)
+        .distinct()
     )
+    for school_id in list(schools):
+        await tombstones.delete_where(
+            session,
+            CpdRequest,
+            CpdRequest.person_id == person_id,
+            CpdRequest.trust_id == trust_id,
+            CpdRequest.status != "approved",
+            CpdRequest.school_id.is_(None)
+            if school_id is None
+            else CpdRequest.school_id == school_id,
+            visible_to=tombstones.audience(
+                people=[person_id],
+                roles=("trust_admin",),
+                school_roles=("school_leader",),
+                schools=[school_id] if school_id is not None else [],
+            ),
+        )
     await session.execute(
         update(CpdRequest)
         .where(CpdRequest.person_id == person_id, CpdRequest.trust_id == trust_id)

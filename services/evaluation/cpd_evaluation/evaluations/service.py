@@ -349,8 +349,22 @@ def _check_due_order(plan: EvaluationPlan) -> None:
 async def delete_plan(session: AsyncSession, plan: EvaluationPlan, *, principal: Principal) -> None:
     """Deletes the plan; its activities are free for another plan. Only someone who may take
     every one of its activities out of it may delete it."""
-    await _check_removable(session, await _activity_ids(session, plan), principal=principal)
-    await tombstones.delete(session, plan)
+    activity_ids = await _activity_ids(session, plan)
+    await _check_removable(session, activity_ids, principal=principal)
+    # Listed to trust admins and the leaders and governors of the schools it covers (its own
+    # and its activities': access.visible_to).
+    schools = set(plan.school_ids or [])
+    for school_ids in await session.scalars(
+        select(Activity.school_ids).where(Activity.id.in_(list(activity_ids)))
+    ):
+        schools.update(school_ids or [])
+    await tombstones.delete(
+        session,
+        plan,
+        visible_to=tombstones.audience(
+            roles=("trust_admin",), school_roles=("school_leader", "governor"), schools=schools
+        ),
+    )
 
 
 # ---- read model ---------------------------------------------------------------------------

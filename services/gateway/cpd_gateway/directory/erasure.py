@@ -22,7 +22,7 @@ from cpd_common.events import Event, catalogue
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.inbox import Handler
 from cpd_gateway.directory import schemas
-from cpd_gateway.directory.trusts import require_people_manager
+from cpd_gateway.directory.trusts import PROVISIONING_ROLE, require_people_manager
 from cpd_gateway.models import (
     Account,
     ErasureConfirmation,
@@ -107,8 +107,20 @@ async def erase_person(session: AsyncSession, person: Person, *, principal: Prin
     )
     await session.flush()
     # Recorded after the blanked row is written, so sync clients see the tombstone last.
+    # To who could list the person: people managers, leaders of the person's schools, and
+    # the person (directory.people.people_query).
     await tombstones.record(
-        session, Tombstone, resource="people", ids=[person.id], trust_id=person.trust_id
+        session,
+        Tombstone,
+        resource="people",
+        ids=[person.id],
+        trust_id=person.trust_id,
+        visible_to=tombstones.audience(
+            people=[person.id],
+            roles=("trust_admin", PROVISIONING_ROLE),
+            school_roles=("school_leader",),
+            schools=person.school_ids or [],
+        ),
     )
     events.add(
         session,

@@ -15,7 +15,7 @@ from cpd_common.db import utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_gateway.directory import errors, schemas
 from cpd_gateway.directory.people import check_references
-from cpd_gateway.directory.trusts import manages_people, require_people_manager
+from cpd_gateway.directory.trusts import PROVISIONING_ROLE, manages_people, require_people_manager
 from cpd_gateway.models import Group, Person
 
 
@@ -95,4 +95,16 @@ async def update_group(
 
 async def delete_group(session: AsyncSession, group: Group, *, principal: Principal) -> None:
     require_people_manager(principal)
-    await tombstones.delete(session, group)
+    # A school's group is listed to people managers and that school's leaders (groups_query);
+    # a trust-wide one to every leader.
+    await tombstones.delete(
+        session,
+        group,
+        visible_to=None
+        if group.school_id is None
+        else tombstones.audience(
+            roles=("trust_admin", PROVISIONING_ROLE),
+            school_roles=("school_leader",),
+            schools=[group.school_id],
+        ),
+    )

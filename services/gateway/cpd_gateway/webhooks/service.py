@@ -135,7 +135,14 @@ async def rotate_secret(
 
 
 async def delete_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
-    await tombstones.delete(session, subscription)
+    # Listed to trust admins and to the API client that owns it (subscriptions_query).
+    await tombstones.delete(
+        session,
+        subscription,
+        visible_to=tombstones.audience(
+            roles=("trust_admin",), clients=[subscription.owner_client_id]
+        ),
+    )
 
 
 def deliveries_query(subscription: WebhookSubscription) -> Select[Any]:

@@ -23,6 +23,7 @@ from cpd_lessonstudy.communities.schemas import (
 from cpd_lessonstudy.enquiries.errors import IllegalTransition
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import COMMUNITY, get_access, visible_to
+from cpd_lessonstudy.groups.access import audience as group_audience
 from cpd_lessonstudy.groups.errors import CannotCreateGroup
 from cpd_lessonstudy.groups.scope import check_needs, check_schools
 from cpd_lessonstudy.models.communities import (
@@ -176,7 +177,12 @@ async def delete_community(
             "The community has met or runs enquiries, lesson studies or coaching: it is a record "
             "and cannot be deleted."
         )
-    await tombstones.delete_where(session, LearningCommunity, LearningCommunity.id == community.id)
+    await tombstones.delete_where(
+        session,
+        LearningCommunity,
+        LearningCommunity.id == community.id,
+        visible_to=await group_audience(session, COMMUNITY, community),
+    )
 
 
 # ---- read model -------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from cpd_lessonstudy.enquiries.schemas import (
 from cpd_lessonstudy.enquiries.stages import Progress, ensure_stage, progress_of
 from cpd_lessonstudy.groups import members as group_members
 from cpd_lessonstudy.groups.access import ENQUIRY, get_access, visible_to
+from cpd_lessonstudy.groups.access import audience as group_audience
 from cpd_lessonstudy.groups.errors import CannotCreateGroup
 from cpd_lessonstudy.groups.scope import check_needs, check_schools
 from cpd_lessonstudy.models.enquiries import (
@@ -172,7 +173,12 @@ async def delete_enquiry(
             "Only an enquiry still being planned can be deleted; a started one is a record "
             "(complete it instead)."
         )
-    await tombstones.delete_where(session, Enquiry, Enquiry.id == enquiry.id)
+    await tombstones.delete_where(
+        session,
+        Enquiry,
+        Enquiry.id == enquiry.id,
+        visible_to=await group_audience(session, ENQUIRY, enquiry),
+    )
 
 
 # ---- the question ---------------------------------------------------------------------------

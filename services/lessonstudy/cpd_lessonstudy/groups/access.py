@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
+from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.errors import NotFound
 from cpd_lessonstudy.groups.errors import GroupMembersOnly
@@ -102,6 +103,20 @@ async def get_access(
     if write and membership is None:
         raise GroupMembersOnly(f"You can read this {kind.noun} but only its members can change it.")
     return Access(group=group, member=membership)
+
+
+async def audience(session: AsyncSession, kind: GroupKind[Any], group: Any) -> list[uuid.UUID]:
+    """Who can read ``group`` (as tombstone reader marks): its members, the leaders of its
+    schools and trust admins, the rule of :func:`visible_to`."""
+    members = await session.scalars(
+        select(kind.member.person_id).where(kind.member_parent() == group.id)
+    )
+    return tombstones.audience(
+        people=members,
+        roles=("trust_admin",),
+        school_roles=("school_leader",),
+        schools=group.school_ids or [],
+    )
 
 
 def visible_to(kind: GroupKind[Any], principal: Principal) -> ColumnElement[bool]:
