@@ -1,7 +1,5 @@
-"""The bad-input catalogue (issue 12, security matrix), on a representative of every router of
-the merged OpenAPI document (its first JSON write, its first list with a cursor, its first
-operation with a path id; the guards are shared, so more operations would repeat the same code paths): wrong
-content type, invalid UTF-8, NUL in body, query and path, huge integers in body and query,
+"""The bad-input catalogue (issue 12, security matrix), on every operation of the merged OpenAPI
+document (each JSON body, each list's cursor and limit, each path id): wrong content type, invalid UTF-8, NUL in body, query and path, huge integers in body and query,
 malformed cursors and ids, a 1 MB string, duplicated JSON keys, 10,000-deep JSON; and a 10 MB
 body at each service and at the gateway. Every answer is a 4xx problem (SCIM's own error
 format on ``/scim``), never a 5xx, and every service is ready afterwards."""
@@ -23,17 +21,21 @@ def router(op: Operation) -> str:
     return "/".join(parts[:4] if parts[2] in ("admin", "v2") else parts[:3])
 
 
-def representatives(ops: list[Operation]) -> dict[str, dict[str, Operation]]:
-    chosen: dict[str, dict[str, Operation]] = {}
+def every_operation(ops: list[Operation]) -> list[tuple[str, dict[str, Operation]]]:
+    """Each operation with what the catalogue can aim at in it: its JSON body (``write``), its
+    cursor (``list``), its path ids (``item``)."""
+    chosen = []
     for op in ops:
-        mine = chosen.setdefault(router(op), {})
-        if op.method in ("post", "put", "patch") and op.json_schema() and "write" not in mine:
+        mine: dict[str, Operation] = {}
+        if op.method in ("post", "put", "patch") and op.json_schema():
             mine["write"] = op
         queries = {p["name"] for p in op.spec.get("parameters", []) if p.get("in") == "query"}
-        if op.method == "get" and not op.params and "cursor" in queries and "list" not in mine:
+        if op.method == "get" and "cursor" in queries:
             mine["list"] = op
-        if op.params and "item" not in mine:
+        if op.params:
             mine["item"] = op
+        if mine:
+            chosen.append((op.key, mine))
     return chosen
 
 
@@ -146,11 +148,11 @@ async def test_bad_input_is_a_4xx_problem_and_nothing_breaks(world: Stack) -> No
     admin = await world.headers_for(PEOPLE_BY_KEY["admin"].id)
     hr = {"Authorization": "Bearer " + await world.client_token("demo-hr", "demo-hr-secret-2026")}
     bodies = Bodies(doc, {"school_id": str(NORTHFIELD)})
-    chosen = representatives(operations(doc))
+    chosen = every_operation(operations(doc))
     before = await readiness(world)
     wrong, sent = [], 0
-    for name, ops in chosen.items():
-        scim = name.startswith("/scim")
+    for name, ops in chosen:
+        scim = any(op.path.startswith("/scim") for op in ops.values())
         auth = hr if scim else admin
         if "write" in ops:
             op = ops["write"]
@@ -170,7 +172,7 @@ async def test_bad_input_is_a_4xx_problem_and_nothing_breaks(world: Stack) -> No
     assert not problems, "\n".join(problems)
     assert await readiness(world) == before
     await still_serving(world, admin)
-    print(f"bad input: {sent} requests on {len(chosen)} routers, all 4xx problems")
+    print(f"bad input: {sent} requests on {len(chosen)} operations, all 4xx problems")
 
 
 async def test_ten_megabyte_bodies_are_refused_everywhere(world: Stack) -> None:
