@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from cpd_audit.worker import subscriptions as audit_subscriptions
@@ -64,14 +65,20 @@ async def _settled(stack: ProcStack, name: str, load: Any, **extra: Any) -> None
     FIGURES[name] = {**summary(load), **figures, **extra}
 
 
+async def _held_token(stack: ProcStack) -> str:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await stack.token(client)
+
+
 async def test_nats_killed_for_three_seconds(stack: ProcStack) -> None:
+    token = await _held_token(stack)
     async with running_load(stack) as load:
         await asyncio.sleep(1.5)
         await asyncio.to_thread(stack.nats_kill)
         await asyncio.sleep(3)
         await asyncio.to_thread(stack.nats_start)
         back = time.monotonic()
-        measured = await recovery(stack, back, timeout=RECOVERY_BOUND)
+        measured = await recovery(stack, back, timeout=RECOVERY_BOUND, token=token)
         await asyncio.sleep(1)
     await _settled(stack, "nats_sigkill_3s", load, recovery_s=measured)
 
@@ -114,19 +121,21 @@ async def test_consumer_killed_between_commit_and_ack(stack: ProcStack, tmp_path
 
 
 async def test_postgres_stopped_immediately_for_three_seconds(stack: ProcStack) -> None:
+    token = await _held_token(stack)
     async with running_load(stack) as load:
         await asyncio.sleep(1.5)
         await asyncio.to_thread(stack.pg_stop_immediate)
         await asyncio.sleep(3)
         await asyncio.to_thread(stack.pg_start)
         back = time.monotonic()
-        measured = await recovery(stack, back, timeout=RECOVERY_BOUND)
+        measured = await recovery(stack, back, timeout=RECOVERY_BOUND, token=token)
         await asyncio.sleep(1)
     assert load.statuses()[503] > 0, "nothing answered 503 while PostgreSQL was down"
     await _settled(stack, "postgres_immediate_stop_3s", load, recovery_s=measured)
 
 
 async def test_postgres_paused_for_eight_seconds(stack: ProcStack) -> None:
+    token = await _held_token(stack)
     async with running_load(stack) as load:
         await asyncio.sleep(1.5)
         pids = await asyncio.to_thread(stack.pg_pids)
@@ -138,7 +147,7 @@ async def test_postgres_paused_for_eight_seconds(stack: ProcStack) -> None:
             stack.pg_signal(signal.SIGCONT, pids)
             stack.pg_signal(signal.SIGCONT, await asyncio.to_thread(stack.pg_pids))
         back = time.monotonic()
-        measured = await recovery(stack, back, timeout=RECOVERY_BOUND)
+        measured = await recovery(stack, back, timeout=RECOVERY_BOUND, token=token)
         await asyncio.sleep(1)
     await _settled(stack, "postgres_sigstop_8s", load, recovery_s=measured)
 
