@@ -178,6 +178,7 @@ async def recovery(
     figures: dict[str, float] = {}
     async with httpx.AsyncClient(timeout=5) as client:
         person_id = None
+        tries: list[str] = []  # what each failed try answered, and when (diagnosis)
         while time.monotonic() < deadline and person_id is None:
             try:
                 if not token:
@@ -191,9 +192,13 @@ async def recovery(
                     person_id = resp.json()["id"]
                     figures["http"] = time.monotonic() - since
                     break
-            except (httpx.HTTPError, AssertionError):
-                pass
+                what = f"{resp.status_code} {resp.text[:60]}"
+            except (httpx.HTTPError, AssertionError) as exc:
+                what = type(exc).__name__
+            tries.append(f"{time.monotonic() - since:.2f}s {what}")
             await asyncio.sleep(0.05)
+        if tries:
+            print(f"recovery tries: {tries[:3]} ... {tries[-3:]} ({len(tries)})")
         assert person_id is not None, f"no successful write {timeout}s after recovery"
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):

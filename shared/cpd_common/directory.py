@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Float, String, delete, func, select
+from sqlalchemy import Boolean, Date, DateTime, Float, String, delete, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -136,23 +136,36 @@ def directory_handlers(
     """
 
     async def person_upserted(session: AsyncSession, event: CloudEvent, p: PersonUpserted) -> None:
-        previous = (
-            await session.execute(
-                select(
-                    person_model.roles,
-                    person_model.school_ids,
-                    person_model.active,
-                    person_model.source_time,
-                ).where(person_model.id == p.person_id)
+        subject = revocation.subject_of_person(p.person_id)
+        # One round trip: the projection row (if any) and the subject's revocation row.
+        held = (
+            select(
+                person_model.roles,
+                person_model.school_ids,
+                person_model.active,
+                person_model.source_time,
+                literal(True).label("present"),
             )
-        ).first()
+            .where(person_model.id == p.person_id)
+            .subquery()
+        )
+        grant = (
+            select(revocation_model.deactivated_at, literal(True).label("tracked"))
+            .where(revocation_model.subject == subject)
+            .subquery()
+        )
+        one = select(literal(1).label("one")).subquery()
+        state = (
+            await session.execute(
+                select(held, grant.c.deactivated_at, grant.c.tracked).select_from(
+                    one.outerjoin(held, true()).outerjoin(grant, true())
+                )
+            )
+        ).one()
+        previous = state if state.present else None
         if previous is not None and _stale(previous.source_time, event.time):
             return
-        subject = revocation.subject_of_person(p.person_id)
-        voided = await session.scalar(
-            select(revocation_model.deactivated_at).where(revocation_model.subject == subject)
-        )
-        if _stale(voided, event.time):
+        if _stale(state.deactivated_at, event.time):
             # Older than the person's deactivation or erasure: it must not bring back access,
             # nor (after an erasure) the person's name.
             return
@@ -177,7 +190,7 @@ def directory_handlers(
                 narrowed=True,
                 deactivated=deactivated,
             )
-        else:
+        elif state.tracked:
             await revocation.update_if_tracked(
                 session,
                 revocation_model,
