@@ -22,7 +22,7 @@ from sqlalchemy import select
 from cpd_common.db import utcnow
 from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, OAKRIDGE, RIVERSIDE_HIGH
 from cpd_gateway.secret_box import SecretBox
-from cpd_gateway.webhooks import delivery
+from cpd_gateway.webhooks import addresses, delivery
 from cpd_gateway.webhooks.models import WebhookDelivery, WebhookSubscription
 from cpd_local.stack import DEV_SECRETS_KEY, Stack, start_stack
 
@@ -262,6 +262,42 @@ async def test_delivery_rechecks_the_address(dev: Stack, receiver: Receiver) -> 
     [item] = listed["items"]
     assert item["status"] == "pending" and item["tries"][0]["outcome"] == "refused"
     assert "loopback" in item["tries"][0]["error"]
+
+
+async def test_a_host_rebound_to_a_private_address_is_refused_and_recorded(
+    dev: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The subscription's name answered a public address when it was saved and a private one
+    by the time of the delivery (DNS rebinding, played by replacing the one resolution
+    function): the worker's pinned connection resolves it, refuses it and connects nowhere;
+    each attempt is recorded as refused with the address, retried until the delivery gives
+    up after 24 hours like any failure."""
+    name = "hooks.rebind.example"
+    answers = {name: ["93.184.215.14"]}
+    real_lookup = addresses.lookup
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return answers[host] if host in answers else await real_lookup(host, port)
+
+    monkeypatch.setattr(addresses, "lookup", rebinding)
+    admin = await dev.auth(*ADMIN)
+    hook = await subscribe(dev, admin, f"https://{name}/hook", ["cpd.directory.*"])
+    answers[name] = ["10.20.30.40"]
+    await new_person(dev, admin, NORTHFIELD, "Rebound Rosa")
+    await dev.settle()
+    now = utcnow()
+    for _ in range(30):
+        async with dev.session("gateway") as session, session.begin():
+            await delivery.deliver_due(session, box=BOX, allow_loopback=True, now=now)
+        now += timedelta(hours=1)
+    listed = (await dev.gateway.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin)).json()
+    [item] = listed["items"]
+    assert item["status"] == "failed" and item["attempts"] >= 5
+    assert {t["outcome"] for t in item["tries"]} == {"refused"}
+    assert {t["error"] for t in item["tries"]} == {
+        f"{name} resolves to a private or reserved address (10.20.30.40)"
+    }
+    assert all(t["status_code"] is None for t in item["tries"])
 
 
 async def test_qa_client_gets_no_person_level_events_and_only_its_own_hooks(

@@ -3,8 +3,12 @@
 Loopback (and plain HTTP to it) is allowed only when the gateway runs with
 ``webhooks_allow_loopback`` (development). Private, link-local (cloud metadata), shared,
 multicast, reserved and unspecified addresses are always refused. The check runs when a
-subscription is saved and again before every delivery, so a name that later resolves inside
-the network (DNS rebinding) is refused then.
+subscription is saved and again on every connection a delivery opens
+(:mod:`cpd_gateway.webhooks.pinned`), and that connection goes to the very address that was
+checked, never to the name: a DNS server that answers a public address to the check and a
+private one a moment later (DNS rebinding) cannot steer a post inside the network. These rules
+and :func:`lookup` are the only ones: saving a subscription and connecting both use
+:func:`allowed_addresses`.
 """
 
 from __future__ import annotations
@@ -67,19 +71,33 @@ def refused_reason(
     return None
 
 
-async def resolve_allowed(url: str, *, allow_loopback: bool) -> list[str]:
-    """Every address the URL's host resolves to, when all of them are allowed; else
+async def lookup(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to, in the resolver's order, without repeats or IPv6
+    zone ids (the system resolver, through the event loop). Tests replace this one function to
+    play a rebinding DNS server."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+
+
+async def allowed_addresses(host: str, port: int, *, allow_loopback: bool) -> list[str]:
+    """Every address ``host`` resolves to now, when all of them are allowed (one refused
+    address refuses the name: which one a client would pick is not ours to guess); else
     :class:`RefusedAddress`."""
-    _, host, port = check_url(url, allow_loopback=allow_loopback)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = await lookup(host, port)
     except (OSError, UnicodeError) as exc:
         raise RefusedAddress(f"the host {host} does not resolve") from exc
-    addresses = sorted({str(info[4][0]).split("%")[0] for info in infos})
-    if not addresses:
+    if not found:
         raise RefusedAddress(f"the host {host} does not resolve")
-    for text in addresses:
+    for text in found:
         reason = refused_reason(ipaddress.ip_address(text), allow_loopback=allow_loopback)
         if reason is not None:
             raise RefusedAddress(f"{host} resolves to {reason} ({text})")
-    return addresses
+    return found
+
+
+async def resolve_allowed(url: str, *, allow_loopback: bool) -> list[str]:
+    """Every address the URL's host resolves to, when the URL's shape and all of them are
+    allowed; else :class:`RefusedAddress`."""
+    _, host, port = check_url(url, allow_loopback=allow_loopback)
+    return await allowed_addresses(host, port, allow_loopback=allow_loopback)

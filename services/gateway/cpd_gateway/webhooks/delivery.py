@@ -3,12 +3,18 @@
 Each round claims the due pending deliveries (``FOR UPDATE SKIP LOCKED``, so replicas share
 the work) whose subscription is active and which have no earlier pending delivery for the same
 subscription and subject (an aggregate's events arrive in the stream's order), checks the
-address again (DNS rebinding), and posts them concurrently per the Standard Webhooks
+URL again, and posts them concurrently per the Standard Webhooks
 specification: ``webhook-id`` (the event id, the same on every retry), ``webhook-timestamp``
 and ``webhook-signature`` (``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body``). A 2xx is
 success; anything else is retried with exponential backoff and jitter until 24 hours after
 the first try, then the delivery is marked failed (it can be replayed). Redirects are not
 followed. Finished deliveries (and their attempts) are kept 30 days.
+
+The client's connections are pinned (:mod:`cpd_gateway.webhooks.pinned`): each resolves the
+host once, checks every address with the rules of :mod:`addresses`, and connects to a checked
+address, so a name rebound to a private address since the subscription was saved is refused
+at that point (an attempt with outcome ``refused`` and the reason, retried like any failure
+until the delivery gives up) and no second lookup can differ from the one checked.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from standardwebhooks.webhooks import Webhook
 
 from cpd_common.db import utcnow
 from cpd_gateway.secret_box import SecretBox
-from cpd_gateway.webhooks import addresses
+from cpd_gateway.webhooks import addresses, pinned
 from cpd_gateway.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("cpd.webhooks")
@@ -72,11 +78,12 @@ async def _post(
         return int((time.perf_counter() - started) * 1000)
 
     try:
-        await addresses.resolve_allowed(url, allow_loopback=loopback)
+        addresses.check_url(url, allow_loopback=loopback)
+        # The addresses are resolved and checked by the pinned connection (none is opened
+        # when an open one to the same origin is reused: it went to a checked address).
+        resp = await client.post(url, content=body.encode(), headers=headers)
     except addresses.RefusedAddress as exc:
         return Outcome("refused", None, took(), str(exc)[:500])
-    try:
-        resp = await client.post(url, content=body.encode(), headers=headers)
     except httpx.HTTPError as exc:
         return Outcome("network_error", None, took(), (type(exc).__name__ + f": {exc}")[:500])
     if 200 <= resp.status_code < 300:
@@ -117,13 +124,16 @@ async def deliver_due(
     now: datetime | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
-    """One round: posts every due delivery once; returns how many were attempted."""
+    """One round: posts every due delivery once; returns how many were attempted. The client
+    connects through :class:`pinned.PinnedTransport` unless a test passes ``transport``."""
     now = now or utcnow()
     claimed = (await session.execute(due_query(now))).all()  # type: ignore[call-overload]
     if not claimed:
         return 0
     async with httpx.AsyncClient(
-        timeout=timeout, follow_redirects=False, transport=transport
+        timeout=timeout,
+        follow_redirects=False,
+        transport=transport or pinned.PinnedTransport(allow_loopback=allow_loopback),
     ) as client:
         outcomes = await asyncio.gather(
             *(
