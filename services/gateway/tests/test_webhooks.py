@@ -249,8 +249,9 @@ async def test_private_addresses_and_unknown_types_are_refused(seeded: Stack) ->
 
 
 async def test_delivery_rechecks_the_address(dev: Stack, receiver: Receiver) -> None:
-    """Saved while loopback was allowed; a worker that does not allow it (the address now
-    counts as internal, as after DNS rebinding) refuses to post and records why."""
+    """Saved while loopback was allowed; a worker that does not allow it refuses to post (the
+    URL's plain http to loopback is refused before any connection) and records why. A name
+    rebound to an internal address: the next test and test_webhook_pinning.py."""
     admin = await dev.auth(*ADMIN)
     hook = await subscribe(dev, admin, receiver.url, ["cpd.directory.*"])
     await new_person(dev, admin, NORTHFIELD, "Rebind Ray")
