@@ -12,6 +12,12 @@ and differs only by how many other trusts' rows the tables hold.
 Each round measures every target at both scales, one connection, sequential requests for a
 fixed window (at least ``min_requests``), in an order rotated every round; per round the
 ratio p50(N=10) / p50(N=1), reported as the median over rounds.
+
+The synced lists (``SYNC_TABLES``) are also read as a client's incremental sync reads them
+(issue 14): ``?updated_since=`` the trust's median ``updated_at`` (first page), and a sync
+from the start of the data (``updated_since`` = the trust's earliest ``updated_at``, so every
+row of the trust comes): its first page and its page after 90% of the rows, reached by
+following ``next_cursor`` with ``updated_since`` kept, as a client catching up would.
 """
 
 from __future__ import annotations
@@ -128,12 +134,18 @@ async def _token(session: aiohttp.ClientSession, base: str, form: dict[str, str]
 
 
 async def _deep_cursor(
-    session: aiohttp.ClientSession, url: str, headers: dict[str, str], depth: int
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    depth: int,
+    since: str | None = None,
 ) -> str | None:
-    """The cursor after ``depth`` rows of a list (paging by 50, as a client would)."""
+    """The cursor after ``depth`` rows of a list (paging by 50, as a client would), of its
+    ``updated_since=since`` sync when ``since`` is given (kept on every page, as it must be)."""
     seen, cursor = 0, None
+    sync = f"updated_since={since}&" if since else ""
     while seen < depth:
-        query = f"limit=50&cursor={cursor}" if cursor else "limit=50"
+        query = sync + (f"limit=50&cursor={cursor}" if cursor else "limit=50")
         async with session.get(f"{url}?{query}", headers=headers) as resp:
             page = await resp.json()
         seen += len(page["items"])
@@ -155,6 +167,7 @@ async def targets(stack: Stack, gateway: str) -> dict[str, tuple[str, bool]]:
         )
         out: dict[str, tuple[str, bool]] = {}
         for name, (path, service, table) in LISTS.items():
+            start: str | None = None  # updated_since before every row of the trust
             conn = await asyncpg.connect(stack.dsn(_db(service, 1)))
             try:
                 total = await conn.fetchval(
@@ -173,12 +186,24 @@ async def targets(stack: Stack, gateway: str) -> dict[str, tuple[str, bool]]:
                     )
                     since = urllib.parse.quote(mid.isoformat())
                     out[f"{name}_sync_page"] = (f"{path}?updated_since={since}&limit=50", False)
+                    earliest = await conn.fetchval(
+                        f"SELECT min(updated_at) FROM {table} WHERE trust_id = $1", tid
+                    )
+                    start = urllib.parse.quote(earliest.isoformat())
             finally:
                 await conn.close()
             out[f"{name}_first_page"] = (f"{path}?limit=50", False)
             cursor = await _deep_cursor(session, f"{gateway}{path}", admin, int(total * 0.9))
             if cursor:
                 out[f"{name}_deep_page"] = (f"{path}?limit=50&cursor={cursor}", False)
+            if start:
+                query = f"{path}?updated_since={start}&limit=50"
+                out[f"{name}_sync_all_first_page"] = (query, False)
+                cursor = await _deep_cursor(
+                    session, f"{gateway}{path}", admin, int(total * 0.9), since=start
+                )
+                if cursor:
+                    out[f"{name}_sync_all_deep_page"] = (f"{query}&cursor={cursor}", False)
             out[f"{name}_read"] = (f"{path}/{some_id}", False)
     for n in VOLUME_AUDITS:
         out[f"audit_results_{n // 1000}k"] = (
@@ -324,6 +349,12 @@ def summarise(
         figures[f"{name}_sync_vs_first_page_at_n{high}"] = (
             rounded(sync / first, 3) if sync and first else None
         )
+        if f"{name}_sync_all_deep_page" in plan and f"{name}_deep_page" in plan:
+            deep_sync = p50(f"{name}_sync_all_deep_page", high)
+            deep = p50(f"{name}_deep_page", high)
+            figures[f"{name}_sync_all_deep_vs_deep_page_at_n{high}"] = (
+                rounded(deep_sync / deep, 3) if deep_sync and deep else None
+            )
     return {
         "scales": [1, high],
         "seeding": seeding,
