@@ -199,6 +199,7 @@ async def recovery(
             await asyncio.sleep(0.05)
         if tries:
             print(f"recovery tries: {tries[:3]} ... {tries[-3:]} ({len(tries)})")
+        assert not [t for t in tries if " 500 " in t], f"a try answered 500: {tries}"
         assert person_id is not None, f"no successful write {timeout}s after recovery"
         while time.monotonic() < deadline:
             with contextlib.suppress(Exception):

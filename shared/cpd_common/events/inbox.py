@@ -31,6 +31,7 @@ from cpd_common.db import uuid7
 from cpd_common.events.catalogue import Event
 from cpd_common.events.envelope import CloudEvent
 from cpd_common.events.outbox import (
+    RETRY_CAP,
     STREAM,
     ConnectAborted,
     _sleep_or_stop,
@@ -292,7 +293,7 @@ async def run_consumers(
             except Exception as exc:
                 log.warning("consumer setup: %s; retrying in %.1fs", exc, delay)
                 await _sleep_or_stop(stop, delay)
-                delay = min(delay * 2, 2.0)
+                delay = min(delay * 2, RETRY_CAP)
         tasks = [asyncio.create_task(_consume(sessionmaker, js, sub, stop)) for sub in subs]
         await stop.wait()
         for task in tasks:
@@ -329,7 +330,7 @@ async def _consume(
         except Exception as exc:
             log.warning("consumer %s: %s; retrying in %.1fs", sub.durable, exc, delay)
             await _sleep_or_stop(stop, delay)
-            delay = min(delay * 2, 2.0)
+            delay = min(delay * 2, RETRY_CAP)
 
 
 async def replay_dead_letter(session: AsyncSession, sub: Subscription, body: str) -> bool:

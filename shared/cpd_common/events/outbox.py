@@ -50,6 +50,11 @@ NOTIFY_CHANNEL = "cpd_outbox"
 KEEP_SENT_HOURS = 24
 PUBLISH_TIMEOUT = 2.0
 
+# The longest wait between tries while NATS or PostgreSQL is down. It bounds how long after the
+# dependency returns the loops notice (DESIGN.md section 9: 2 s after PostgreSQL, 5 s after
+# NATS, asserted by tests/reliability); two tries a second cost a waiting worker nothing.
+RETRY_CAP = 0.5
+
 
 class OutboxMixin:
     """``class OutboxEvent(OutboxMixin, Base): __tablename__ = "outbox"`` (the name is fixed:
@@ -320,7 +325,7 @@ async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -
                 await _sleep_or_stop(stop, delay)
             else:
                 await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            delay = min(delay * 2, RETRY_CAP)
 
 
 async def run_relay(
@@ -334,7 +339,7 @@ async def run_relay(
     publish_timeout: float = PUBLISH_TIMEOUT,
 ) -> None:
     """The relay loop: wakes on NOTIFY (or every ``poll_interval``), publishes until the
-    outbox is empty, backs off (up to 2 s) while NATS or PostgreSQL is down. A publish not
+    outbox is empty, backs off (up to ``RETRY_CAP``) while NATS or PostgreSQL is down. A publish not
     acked within ``publish_timeout`` seconds (of the ack before it) ends the batch; its row
     and those after it are retried."""
     wake = asyncio.Event()
@@ -369,7 +374,7 @@ async def run_relay(
                         await listener.invalidate()
                     listener = None
                 await _sleep_or_stop(stop, delay)
-                delay = min(delay * 2, 2.0)
+                delay = min(delay * 2, RETRY_CAP)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(wake, stop), poll_interval)

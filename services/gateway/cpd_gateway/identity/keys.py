@@ -21,6 +21,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cpd_common.db import utcnow
+from cpd_common.errors import ServiceUnavailable, is_unavailable
 from cpd_gateway.models import SigningKey
 
 CACHE_SECONDS = 5.0
@@ -112,19 +113,32 @@ class KeyRing:
         async with self._lock:
             if not force and time.monotonic() - self._loaded_at < CACHE_SECONDS:
                 return
-            async with self._sessionmaker() as session:
-                keys = (
-                    await session.scalars(
-                        select(SigningKey)
-                        .where(
-                            or_(
-                                SigningKey.retired_at.is_(None),
-                                SigningKey.publish_until > utcnow(),
+            try:
+                async with self._sessionmaker() as session:
+                    keys = (
+                        await session.scalars(
+                            select(SigningKey)
+                            .where(
+                                or_(
+                                    SigningKey.retired_at.is_(None),
+                                    SigningKey.publish_until > utcnow(),
+                                )
                             )
+                            .order_by(SigningKey.created_at)
                         )
-                        .order_by(SigningKey.created_at)
-                    )
-                ).all()
+                    ).all()
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                if self._verify:
+                    # The database blinked: the keys it gave last still verify tokens (a
+                    # rotation waits for it to come back); asked again in a second.
+                    self._loaded_at = time.monotonic() - CACHE_SECONDS + 1.0
+                    return
+                raise ServiceUnavailable(
+                    "The signing keys cannot be read yet; retry shortly.",
+                    headers={"Retry-After": "2"},
+                ) from exc
             signing = None
             now = utcnow()
             for key in keys:
