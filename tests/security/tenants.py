@@ -90,7 +90,7 @@ class Matrix:
 
 
 def with_ids(op: Operation) -> bool:
-    return op.method != "get" and bool(op.params)
+    return bool(op.params)
 
 
 async def _bearer(token: str) -> Headers:
@@ -274,7 +274,11 @@ async def build_matrix(world: Stack) -> Matrix:
         "mentor_id": str(PEOPLE_BY_KEY["n-head"].id),
         "instrument_id": builtin_id,
     }
+    audits = (await world.gateway.get("/v1/audits?limit=200", headers=admin)).json()["items"]
     fixed = {
+        # A comparison is of two of the trust's audits: the last listed is the other one.
+        "other_id": str(audits[-1]["id"]),
+        "version": "1",
         "trust_id": str(OAKRIDGE),
         "school_id": NORTHFIELD_ID,
         "academic_year": "2026-27",
@@ -290,6 +294,11 @@ async def build_matrix(world: Stack) -> Matrix:
         role: await world.headers_for(PEOPLE_BY_KEY[key].id)
         for role, key in (("school leader", "s-head"), ("staff", "s-s2"), ("governor", "s-gov"))
     }
+    # What Oakridge reads once every resource the targets needed exists and its events are
+    # handled (a target made later can change an earlier one's reads: an impact report).
+    await world.settle()
+    for target in [*targets.values(), *school_targets.values()]:
+        target.before = await _snapshot(world, target)
     riverside_ids = {
         "school_id": str(RIVERSIDE_HIGH),
         "person_id": str(PEOPLE_BY_KEY["r-t1"].id),

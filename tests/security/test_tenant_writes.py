@@ -1,5 +1,5 @@
 """Tenant isolation for every method (issue 12, security matrix): every operation of the merged
-OpenAPI document that takes a path id (PUT, PATCH, POST, DELETE) is sent with real Oakridge
+OpenAPI document that takes a path id (GET, PUT, PATCH, POST, DELETE) is sent with real Oakridge
 ids by each role of another trust (trust admin, school leader, staff, governor, QA client, HR
 client of Riverside) and, where the resource is Northfield's alone, by Southbank's school
 leader, staff and governor: every answer is 404 or 403, and what Oakridge reads of the
@@ -20,7 +20,25 @@ from cpd_local.stack import Stack
 from .tenants import Matrix, attack, build_matrix, changed
 
 # Operations with a path id the matrix does not exercise, and why.
-EXCLUDED: dict[str, str] = {}
+FEED = (
+    "a calendar feed is addressed by its owner's secret token, not by a bearer token: "
+    "test_a_feed_token_reaches_no_other_trusts_school below and services/evaluation's "
+    "test_offer (rotated and made-up tokens 404)"
+)
+# Read by every caller of any trust by design, so not attacked (their answer is the same).
+PLATFORM_WIDE: dict[str, str] = {
+    "GET /scim/v2/ResourceTypes/{name}": "SCIM discovery (RFC 7644 section 4): no trust data",
+    "GET /scim/v2/Schemas/{urn}": "SCIM discovery (RFC 7644 section 4): no trust data",
+}
+# Read by everyone of the trust, whatever their school.
+TRUST_WIDE: dict[str, str] = {
+    "GET /v1/schools/{school_id}": "the trust's schools (name, phase) are listed to all its people",
+}
+EXCLUDED: dict[str, str] = {
+    "GET /v1/calendar/feeds/{token}/me.ics": FEED,
+    "GET /v1/calendar/feeds/{token}/schools/{school_id}.ics": FEED,
+    "GET /v1/calendar/feeds/{token}/trust.ics": FEED,
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +71,8 @@ async def test_every_operation_with_a_path_id_is_covered(matrix: Matrix) -> None
 async def test_another_trust_cannot_write(world: Stack, matrix: Matrix) -> None:
     wrong = []
     for target in matrix.targets.values():
+        if target.op.key in PLATFORM_WIDE:
+            continue
         for role, who in matrix.attackers.items():
             resp = await attack(world, matrix, target, who)
             if resp.status_code not in (403, 404):
@@ -72,6 +92,8 @@ async def test_another_school_cannot_write_school_private_resources(
 ) -> None:
     wrong = []
     for target in matrix.school_targets.values():
+        if target.op.key in PLATFORM_WIDE or target.op.key in TRUST_WIDE:
+            continue
         for role, who in matrix.neighbours.items():
             resp = await attack(world, matrix, target, who, matrix.southbank_ids)
             if resp.status_code not in (403, 404):
@@ -84,3 +106,16 @@ async def test_another_school_cannot_write_school_private_resources(
     assert not wrong, "\n".join(wrong)
     assert not touched, "\n".join(touched)
     assert len(matrix.school_targets) >= 20, sorted(matrix.school_targets)
+
+
+async def test_a_feed_token_reaches_no_other_trusts_school(world: Stack) -> None:
+    """A Riverside teacher's calendar feed, asked for an Oakridge school, answers 404."""
+    from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY, RIVERSIDE_HIGH
+
+    teacher = await world.headers_for(PEOPLE_BY_KEY["r-t1"].id)
+    urls = (await world.gateway.post("/v1/calendar/feed", headers=teacher)).json()
+    own = urls["schools"][str(RIVERSIDE_HIGH)]
+    assert (await world.gateway.get(own)).status_code == 200
+    other = own.replace(str(RIVERSIDE_HIGH), str(NORTHFIELD))
+    resp = await world.gateway.get(other)
+    assert resp.status_code == 404, resp.text
