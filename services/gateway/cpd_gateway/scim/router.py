@@ -1,6 +1,11 @@
 """``/scim/v2``: SCIM 2.0 endpoints for HR systems (API clients with ``hr_integration``),
 served by the gateway itself. Bodies are ``application/scim+json`` (``application/json`` is
-accepted too); every error is a SCIM Error (:mod:`cpd_gateway.scim.errors`)."""
+accepted too); every error is a SCIM Error (:mod:`cpd_gateway.scim.errors`).
+
+Why this file is long: RFC 7644 fixes the surface (discovery, Users and Groups, each with
+list, get, create, replace, patch and delete), and each route is a thin translation between
+SCIM's wire shapes and :mod:`cpd_gateway.scim.service`; split by resource, the two halves
+would repeat the same request parsing and error mapping."""
 
 from __future__ import annotations
 
