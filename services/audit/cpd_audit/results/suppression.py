@@ -10,10 +10,13 @@ suppression is decided once for *all* tables together:
 2. complementary, by lines: while some line (a parent cell and the cells that split it) has
    exactly one withheld member, the smallest published child of that line is withheld too;
 3. complementary, exactly: several tables together can still pin a cell down (a withheld
-   cell's sum may be a linear combination of published sums). For audits of up to
+   cell's sum may be a linear combination of published sums), or single out people who are
+   no cell at all: an atom under ``min_group_size``, the difference of such an atom and
+   another (per answer, counts are whole numbers, so a difference can say what a small group
+   answered), or two small atoms under ``min_group_size`` together. For audits of up to
    ``MAX_EXACT_ATOMS`` attribute combinations this is checked with exact linear algebra, and
-   a cell of each such combination is withheld (the finest and smallest first) until no
-   withheld cell can be worked out. Larger audits rely on the line rule.
+   a cell of each such combination is withheld (the finest and smallest first) until none
+   can be worked out. Larger audits rely on the line rule.
 
 Cells covering exactly the same respondents (say, a department that only one school has and
 that school's row for it) are the same cell and share one decision. Because the pattern
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -36,8 +39,11 @@ DIMENSIONS = ("school", "staff_group", "department", "career_stage", "leadership
 Atom = tuple[Any, ...]  # one value per dimension, in DIMENSIONS order
 CellKey = tuple[tuple[str, ...], tuple[Any, ...]]  # (dimensions, their values)
 
-# Above this many atoms only the line rule runs (the exact check grows with the cube).
-MAX_EXACT_ATOMS = 64
+# Above this many atoms only the line rule runs (the exact check grows with the cube). It was
+# 64, which left audits of 65+ combinations (a trust of a few hundred staff) to the line rule
+# alone, and that lets single people be worked out (tests/security/test_anonymity_probes.py).
+# Measured on one core: 0.3-0.9 s for a pattern of 280-930 sparse atoms, patterns cached.
+MAX_EXACT_ATOMS = 1024
 
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
@@ -146,7 +152,8 @@ def compute(atom_counts: Mapping[Atom, int], min_group_size: int) -> Pattern:
         if not changed and len(atoms) <= MAX_EXACT_ATOMS:
             # Lines catch subtraction within one table; several tables together can still
             # pin a cell down. Check exactly and withhold more until none can be.
-            for _, used in _recoverable(node_size, withheld, len(atoms)):
+            sizes = [n for _, n in atoms]
+            for _, used in _recoverable(node_size, withheld, sizes, min_group_size):
                 if any(c in withheld for c in used):
                     continue  # already broken by a pick for another leak in this pass
                 candidates = [c for c in used if c != total_node]
@@ -203,20 +210,68 @@ class _Span:
 def _recoverable(
     node_size: Mapping[frozenset[int], int],
     withheld: Mapping[frozenset[int], str],
-    atom_count: int,
+    sizes: Sequence[int],
+    min_group_size: int,
 ) -> list[tuple[frozenset[int], list[frozenset[int]]]]:
-    """Every withheld cell whose respondents' sum is a linear combination of published
-    cells' sums (so it could be worked out), each with the published cells that
-    combination uses."""
+    """What published cells' sums give away, each with the published cells of the
+    combination that does it:
+
+    - a withheld cell whose sum is a linear combination of published cells' sums;
+    - an atom (``sizes``: respondents per atom) of fewer than ``min_group_size`` likewise. An
+      atom is no cell of any table, but tables together can single it out: (school B,
+      experienced) less (teachers, experienced) plus (Maths, experienced) can be one support
+      assistant in Arts;
+    - the difference of a small atom and any other atom. With two-way tables that is
+      common: (N, mid career) + (teachers, mid career) - (mid career) is N's mid-career
+      teachers less the other school's mid-career non-teachers. Counts per answer are whole
+      numbers from 0 to the atom's size, so a difference of -1 at some answer says the one
+      person on the right gave it and nobody on the left did;
+    - the sum of two small atoms with fewer than ``min_group_size`` respondents together.
+
+    Reducing each atom's vector against the span leaves a remainder over the atoms (and,
+    in the tag columns, the published cells used); two atoms' difference is in the span
+    exactly when their atom remainders are equal, their sum when the remainders cancel, and
+    one atom exactly when it is empty. (Combinations of three or more atoms are not looked
+    for.)"""
+    atom_count = len(sizes)
+    small = {i for i, n in enumerate(sizes) if n < min_group_size}
     published = sorted((n for n in node_size if n not in withheld), key=len)
     span = _Span(atom_count)
     for tag, node in enumerate(published):
         span.add({i: 1 for i in node} | {atom_count + tag: 1})
+
+    def used(rest: Mapping[int, int]) -> list[frozenset[int]]:
+        return [published[col - atom_count] for col in rest if col >= atom_count]
+
     leaks = []
     for node in sorted(withheld, key=lambda n: (len(n), sorted(n))):
         rest = span.reduce(dict.fromkeys(node, 1))
         if all(col >= atom_count for col in rest):
-            leaks.append((node, [published[col - atom_count] for col in rest]))
+            leaks.append((node, used(rest)))
+    by_remainder: dict[frozenset[tuple[int, int]], list[tuple[int, dict[int, int]]]] = {}
+    for atom in range(atom_count):
+        rest = span.reduce({atom: 1})
+        remainder = frozenset((c, v) for c, v in rest.items() if c < atom_count)
+        if not remainder and atom in small:
+            leaks.append((frozenset([atom]), used(rest)))
+        elif remainder:
+            by_remainder.setdefault(remainder, []).append((atom, rest))
+
+    def pair(a: int, rest_a: dict[int, int], b: int, rest_b: dict[int, int], sign: int) -> None:
+        tags = {c for c in rest_a.keys() | rest_b.keys() if c >= atom_count}
+        combo = {c: (rest_a.get(c, 0) + sign * rest_b.get(c, 0)) % _PRIME for c in tags}
+        leaks.append((frozenset([a, b]), used({c: v for c, v in combo.items() if v})))
+
+    for remainder, same in by_remainder.items():
+        for (a, rest_a), (b, rest_b) in combinations(same, 2):
+            if a in small or b in small:
+                pair(a, rest_a, b, rest_b, -1)
+        # Two small atoms whose sum is in the span: a group under k singled out.
+        negated = frozenset((c, -v % _PRIME) for c, v in remainder)
+        for a, rest_a in same:
+            for b, rest_b in by_remainder.get(negated, []):
+                if a < b and a in small and b in small and sizes[a] + sizes[b] < min_group_size:
+                    pair(a, rest_a, b, rest_b, 1)
     return leaks
 
 
