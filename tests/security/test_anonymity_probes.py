@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import pytest
@@ -390,3 +391,89 @@ async def test_comparing_rounds_releases_nothing_beyond_each_round(demo: Stack) 
             if before[key]["withheld"] or after[key]["withheld"]:
                 assert all(v is None for k, v in change.items() if k.startswith("change_")), change
         assert "breakdown" not in body
+
+
+# ---- QA-metric releases -----------------------------------------------------------------
+
+
+async def _school_with_hours(
+    stack: Stack, admin: dict[str, str], school: str, size: int, held_on: str
+) -> None:
+    course = await stack.gateway.post(
+        "/v1/activities",
+        json={
+            "title": f"Probe course {uuid.uuid4().hex[:6]}",
+            "kind": "course",
+            "school_ids": [school],
+            "sessions": [{"title": "Day", "held_on": held_on, "duration_minutes": 360}],
+        },
+        headers=admin,
+    )
+    assert course.status_code == 201, course.text
+    for n in range(size):
+        person = await stack.gateway.post(
+            "/v1/people",
+            json={
+                "name": f"Probe Teacher {uuid.uuid4().hex[:6]}",
+                "school_ids": [school],
+                "fte": 1.0,
+            },
+            headers=admin,
+        )
+        assert person.status_code == 201, person.text
+        await stack.settle()
+        added = await stack.gateway.post(
+            f"/v1/activities/{course.json()['id']}/participants",
+            json={"person_id": person.json()["id"], "hours": str(6 + n)},
+            headers=admin,
+        )
+        assert added.status_code == 201, added.text
+
+
+@pytest.mark.parametrize("platform_services", [("gateway", "evaluation")])
+async def test_qa_pulls_around_a_small_school_growing_never_pin_its_withheld_counts(
+    demo: Stack, platform_services: tuple[str, ...]
+) -> None:
+    """A third school of 8 staff with CPD hours is withheld (under 10), and so is the smaller
+    other school with it. The QA body pulls, two people join the small school (now 10,
+    released) and it pulls again. Per pull, no row with a released trust total has exactly
+    one withheld school; across both pulls, an attacker who knows who joined and that
+    nothing else changed, turning every rounded count back into the exact counts it allows,
+    is left with at least two possible first-pull counts for each school withheld then."""
+    from .anonymity_metrics import (
+        COUNT_METRICS,
+        academic_year,
+        candidates_across_pulls,
+        lone_withheld_rows,
+        pull,
+        qa_headers,
+    )
+
+    admin = await demo.headers_for(PEOPLE_BY_KEY["admin"].id)
+    year, first = academic_year(date.today())
+    held_on = date(first, 10, 1).isoformat()
+    resp = await demo.gateway.post(
+        "/v1/schools", json={"name": "Westgate Probe", "phase": "primary"}, headers=admin
+    )
+    assert resp.status_code == 201, resp.text
+    westgate = resp.json()["id"]
+    await demo.settle()
+    await _school_with_hours(demo, admin, westgate, 8, held_on)
+    qa = await qa_headers(demo)
+    before = await pull(demo, qa, year)
+    await _school_with_hours(demo, admin, westgate, 2, held_on)
+    after = await pull(demo, qa, year)
+
+    assert lone_withheld_rows(before) == [] and lone_withheld_rows(after) == []
+    shown = {s["school_id"]: s for s in before["schools"]}
+    assert westgate in shown
+    for metric in COUNT_METRICS:
+        withheld_then = [
+            school
+            for school, area in shown.items()
+            if any(f["metric"] == metric and f["value"] is None for f in area["figures"])
+        ]
+        assert westgate in withheld_then, metric
+        for school in withheld_then:
+            options = candidates_across_pulls(before, after, school, {westgate: 2}, metric)
+            assert len(options) >= 2, (metric, school, options)
