@@ -5,10 +5,13 @@ metric releases gives away a withheld cell or one person's answers (DESIGN.md se
 The attack is implemented here, apart from the service's suppression code
 (``anonymity_algebra``): every published figure of an audit is a sum over the respondents of
 its cell, so the probes turn each published cell into a 0/1 vector over attribute
-combinations ("atoms") and check with exact rational arithmetic that no withheld cell, and
-no atom of fewer than ``min_group_size`` people, lies in the span of the published ones.
+combinations ("atoms") and check with exact rational arithmetic that no withheld cell, no
+atom of fewer than ``min_group_size`` people, no difference of such an atom and another and
+no sum of two small atoms under ``min_group_size`` lies in the span of the published ones.
 That is done per figure family (everyone; those who answered an item; those who scored it),
-since each family is suppressed on its own.
+since each family is suppressed on its own. Then: nobody reads anyone's answers through any
+GET; round comparisons show nothing beyond each round; QA pulls around a school growing past
+the threshold never pin a withheld count.
 """
 
 from __future__ import annotations
