@@ -4,6 +4,7 @@ data the attacks aim at; Riverside, the demo's second trust, is the other tenant
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from collections.abc import AsyncIterator
@@ -31,6 +32,22 @@ async def seed_everything(stack: Stack) -> None:
         await stack.settle()
 
 
+@contextlib.asynccontextmanager
+async def seeded_world(pg_server, nats_url: str) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
+    """Every service behind the gateway, seeded, rate limits out of reach (see ``world``)."""
+    unreachable = {
+        "rate_limit_person_per_minute": 1_000_000,
+        "rate_limit_client_per_minute": 1_000_000,
+    }
+    async with start_stack(
+        pg_server, nats_url, platform_specs(), gateway_settings=unreachable
+    ) as stack:
+        started = time.monotonic()
+        await seed_everything(stack)
+        stack.seed_seconds = time.monotonic() - started  # type: ignore[attr-defined]
+        yield stack
+
+
 @pytest.fixture(scope="package")
 async def world(pg_server, nats_server) -> AsyncIterator[Stack]:  # type: ignore[no-untyped-def]
     """One seeded platform for the whole directory (the attacks read, and the few that write are
@@ -38,14 +55,5 @@ async def world(pg_server, nats_server) -> AsyncIterator[Stack]:  # type: ignore
     suites send thousands of requests as a handful of people within a minute or two, and a 429
     would hide the answer under test."""
     await reset_jetstream(nats_server.url)
-    unreachable = {
-        "rate_limit_person_per_minute": 1_000_000,
-        "rate_limit_client_per_minute": 1_000_000,
-    }
-    async with start_stack(
-        pg_server, nats_server.url, platform_specs(), gateway_settings=unreachable
-    ) as stack:
-        started = time.monotonic()
-        await seed_everything(stack)
-        stack.seed_seconds = time.monotonic() - started  # type: ignore[attr-defined]
+    async with seeded_world(pg_server, nats_server.url) as stack:
         yield stack
