@@ -31,6 +31,7 @@ from scim2_models import (
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
+from cpd_common.errors import problems
 from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.scim import discovery, errors, service
 from cpd_gateway.scim import groups as scim_groups
@@ -80,6 +81,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: _error("invalidFilter, invalidSyntax, invalidValue, invalidPath, noTarget, mutability"),
     401: _error("No valid access token"),
     403: _error("Not an HR integration client"),
+    # The platform's input guard answers before SCIM reads the request, as problem+json.
+    **problems(422, described={422: "A NUL character in the path, query, headers or body"}),
 }
 ONE = {**ERRORS, 404: _error("No such resource in your trust")}
 WRITE = {**ONE, 409: _error("uniqueness"), 412: _error("If-Match does not match meta.version")}
@@ -497,7 +500,10 @@ async def delete_group(
     return Response(status_code=204)
 
 
-@router.post("/.search", responses={501: _error("Search /Users/.search or /Groups/.search")})
+@router.post(
+    "/.search",
+    responses={**ERRORS, 501: _error("Search /Users/.search or /Groups/.search")},
+)
 async def search_everything(scope: ScopeDep) -> Response:
     """RFC 7644 section 3.4.3 lets a server search every resource type at the root; this
     one searches one type at a time."""
