@@ -49,15 +49,28 @@ async def target_schema(request: Any, fuzz_world: Stack) -> Any:
 
 
 def test_every_operation_keeps_its_contract(target_schema: Any, admin: dict[str, str]) -> None:
-    """``fuzz.EXAMPLES`` generated cases per operation, valid and invalid ones; every failing
-    operation is reported with its failed checks and a curl command to reproduce it."""
+    """Generated cases for every operation, valid and invalid ones (``fuzz.EXAMPLES`` for the
+    gateway's document, ``fuzz.SERVICE_EXAMPLES`` for a service's); every failing operation is
+    reported with its failed checks and a curl command to reproduce it."""
+    gateway = target_schema.transport.client.base_url.host == "gateway"
     started = time.monotonic()
-    failures = fuzz.run_operations(target_schema, admin)
+    failures = fuzz.run_operations(
+        target_schema, admin, fuzz.EXAMPLES if gateway else fuzz.SERVICE_EXAMPLES
+    )
     fuzz.print_cost(target_schema, time.monotonic() - started)
+    fuzz.print_known()
     assert not failures, fuzz.report(failures)
 
 
 def test_linked_operations_keep_their_contract(target_schema: Any, admin: dict[str, str]) -> None:
+    """Scenarios along the links schemathesis infers (a create, then reads, changes and deletes
+    of what it made): a created resource must be there, a deleted one gone."""
     started = time.monotonic()
-    fuzz.stateful_machine(target_schema, admin).run(settings=fuzz.STATEFUL_SETTINGS)
-    fuzz.print_cost(target_schema, time.monotonic() - started)
+    fuzz.FIRST.clear()
+    try:
+        fuzz.stateful_machine(target_schema, admin).run(settings=fuzz.STATEFUL_SETTINGS)
+    except (Exception, BaseExceptionGroup) as exc:
+        pytest.fail(fuzz.report(dict(fuzz.FIRST) or {"scenario": fuzz.describe(exc)}))
+    finally:
+        fuzz.print_cost(target_schema, time.monotonic() - started)
+        fuzz.print_known()
