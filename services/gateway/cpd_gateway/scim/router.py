@@ -31,7 +31,7 @@ from scim2_models import (
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.errors import problems
+from cpd_common.errors import PROBLEM_JSON
 from cpd_gateway.directory.probes import email_probes
 from cpd_gateway.scim import discovery, errors, service
 from cpd_gateway.scim import groups as scim_groups
@@ -82,7 +82,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: _error("No valid access token"),
     403: _error("Not an HR integration client"),
     # The platform's input guard answers before SCIM reads the request, as problem+json.
-    **problems(422, described={422: "A NUL character in the path, query, headers or body"}),
+    422: {
+        "description": "A NUL character in the path, query, headers or body",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    },
 }
 ONE = {**ERRORS, 404: _error("No such resource in your trust")}
 WRITE = {**ONE, 409: _error("uniqueness"), 412: _error("If-Match does not match meta.version")}
