@@ -59,6 +59,24 @@ CHECKS = [
     ignored_auth,
 ]
 
+# Checks that cannot apply to an operation by design, with why.
+NOT_APPLICABLE: dict[str, set[str]] = {
+    # `POST /v1/calendar/feed` rotates the caller's one feed address ("the previous one stops
+    # working at once") and `DELETE /v1/calendar/feed` revokes it: a scenario that posts twice
+    # or deletes (no path id, so schemathesis does not see it as the resource's delete) rightly
+    # gets 404 for the first address.
+    **{
+        f"GET /v1/calendar/feeds/{{token}}/{feed}": {"ensure_resource_availability"}
+        for feed in ("me.ics", "trust.ics", "schools/{school_id}.ics")
+    },
+}
+
+
+def checks_for(case: Any) -> list[Any]:
+    skipped = NOT_APPLICABLE.get(case.operation.label, set())
+    return [check for check in CHECKS if check.__name__ not in skipped]
+
+
 # Examples per operation of the gateway's merged document. The issue asks for about 25; on a
 # two-core machine schemathesis spends about 50 ms per case (a third of it answering), so 25 for
 # the 359 operations would take about 8 minutes: `make test` runs 2 and a nightly run sets
@@ -84,9 +102,16 @@ SETTINGS = settings(
     # failure as met.
     phases=[Phase.explicit, Phase.generate],
 )
+# Seeded rather than derandomized, so that a suite Hypothesis abandons (see the stateful test)
+# can be followed by another one; still the same scenarios every run.
 STATEFUL_SETTINGS = settings(
-    SETTINGS, max_examples=SCENARIOS, stateful_step_count=STEPS, report_multiple_bugs=True
+    SETTINGS,
+    max_examples=SCENARIOS,
+    stateful_step_count=STEPS,
+    report_multiple_bugs=True,
+    derandomize=False,
 )
+SUITES = 3
 
 # Arguments of `requests.Request` among the ones schemathesis prepares for a `requests` call.
 _REQUEST_ARGS = ("method", "url", "headers", "files", "data", "params", "cookies", "json")
@@ -200,7 +225,7 @@ def stateful_machine(schema: OpenApiSchema, headers: dict[str, str]) -> Any:
             with tolerating_known(case):
                 case.validate_response(
                     response,
-                    checks=CHECKS,
+                    checks=checks_for(case),
                     headers=headers,
                     transport_kwargs=kwargs or None,
                     recorder=self.recorder,
@@ -224,7 +249,7 @@ def operation_test(operation: Any, headers: dict[str, str], examples: int) -> Ca
     def test(case: Any) -> None:
         __tracebackhide__ = True
         with tolerating_known(case):
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers, checks=checks_for(case))
 
     return test
 
