@@ -173,3 +173,20 @@ async def test_a_draft_audit_of_one_school_is_no_tombstone_for_another_schools_l
     assert await synced(demo, "/v1/audits", await as_(demo, "n-head"), since) == [audit]
     for key in ("s-head", "n-t1"):
         assert await synced(demo, "/v1/audits", await as_(demo, key), since) == [], key
+
+
+async def test_a_schools_cpd_plan_tombstone_skips_other_schools_leaders(demo: Stack) -> None:
+    head = await as_(demo, "n-head")
+    since = datetime.now(UTC).isoformat()
+    resp = await demo.gateway.post(
+        "/v1/cpd-plans",
+        headers=head,
+        json={"school_id": str(NORTHFIELD), "start_year": 2031, "title": "Sync plan"},
+    )
+    assert resp.status_code == 201, resp.text
+    plan = resp.json()["id"]
+    await delete(demo, f"/v1/cpd-plans/{plan}", head)
+
+    for key in ("n-head", "admin"):
+        assert await synced(demo, "/v1/cpd-plans", await as_(demo, key), since) == [plan], key
+    assert await synced(demo, "/v1/cpd-plans", await as_(demo, "s-head"), since) == []
