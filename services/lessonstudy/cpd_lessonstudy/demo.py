@@ -9,6 +9,7 @@ the same events a real group would have produced.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,7 +22,7 @@ from cpd_lessonstudy import demo_enquiry
 from cpd_lessonstudy import demo_steps as steps
 from cpd_lessonstudy.findings import service as findings_service
 from cpd_lessonstudy.findings.schemas import FindingsInput, OpenHouseInput, WhatWorkedInput
-from cpd_lessonstudy.models import CasePupil, LessonStudy, Person, School
+from cpd_lessonstudy.models import CasePupil, LessonStudy, Person, ResearchLesson, School
 from cpd_lessonstudy.studies import service as studies_service
 
 # The content lives in ``demo.yaml``; this module only applies it.
@@ -78,17 +79,120 @@ async def _set_up(
         **spec["study"],
     )
     pupils = await steps.case_pupils(session, study, creator, spec["case_pupils"])
-    kickoff = spec["kickoff"]
+    await _group_meeting(session, study, m, spec, spec["kickoff"])
+    return study, m, pupils
+
+
+async def _group_meeting(
+    session: AsyncSession,
+    study: LessonStudy,
+    m: dict[str, uuid.UUID],
+    spec: dict[str, Any],
+    meeting: dict[str, Any],
+) -> None:
+    """A meeting of the whole group (the kick-off, the closing one), the same minutes each."""
     await steps.time(
         session,
         study,
         m,
-        creator,
+        spec["creator"],
         "meeting",
-        days_ago(kickoff["ago"]),
-        dict.fromkeys(group, kickoff["minutes"]),
+        days_ago(meeting["ago"]),
+        dict.fromkeys(spec["group"], meeting["minutes"]),
     )
-    return study, m, pupils
+
+
+async def _plan(
+    session: AsyncSession,
+    study: LessonStudy,
+    m: dict[str, uuid.UUID],
+    pupils: list[CasePupil],
+    spec: dict[str, Any],
+    lesson: dict[str, Any],
+    *,
+    planned_for: date,
+    stages: list[Any],
+) -> ResearchLesson:
+    """A research lesson planned by the study's creator, with its stages and predictions."""
+    return await steps.plan(
+        session,
+        study,
+        m,
+        spec["creator"],
+        teacher=lesson["teacher"],
+        title=lesson["title"],
+        planned_for=planned_for,
+        plan=lesson["plan"],
+        changes=lesson["changes"],
+        stages=stages,
+        pupils=pupils,
+        predictions=lesson["predictions"],
+    )
+
+
+async def _lesson_cycle(
+    session: AsyncSession,
+    study: LessonStudy,
+    m: dict[str, uuid.UUID],
+    pupils: list[CasePupil],
+    spec: dict[str, Any],
+    cycle: dict[str, Any],
+    *,
+    taught_ago: int,
+    stages: list[Any],
+    planning: tuple[int, dict[str, int]],
+    observed: dict[str, dict[str, list[tuple[str, str]]]],
+    interviewer: str,
+    minutes: dict[str, int],
+    starts_study: bool,
+) -> None:
+    """One research lesson from plan to completion, as a group works it: planned (with its
+    predictions; the first one starts the study), the planning time, taught and observed,
+    the lesson's time, then discussed and completed. ``planning`` is (days ago, minutes)."""
+    creator = spec["creator"]
+    taught_on = days_ago(taught_ago)
+    lesson = await _plan(
+        session, study, m, pupils, spec, cycle, planned_for=taught_on, stages=stages
+    )
+    if starts_study:
+        await studies_service.start_study(session, study.id, principal=principal_of(creator))
+    planning_ago, planning_minutes = planning
+    await steps.time(
+        session, study, m, creator, "planning", days_ago(planning_ago), planning_minutes, lesson
+    )
+    await steps.teach_and_observe(
+        session,
+        study,
+        lesson,
+        teacher=cycle["teacher"],
+        taught_on=taught_on,
+        pupils=pupils,
+        observed=observed,
+        interviews=cycle["interviews"],
+        interviewer=interviewer,
+    )
+    await steps.lesson_time(
+        session,
+        study,
+        m,
+        creator,
+        lesson,
+        taught_on=taught_on,
+        teacher=cycle["teacher"],
+        observers=observed,
+        group=spec["group"],
+        minutes=minutes,
+    )
+    await steps.discuss_and_complete(
+        session,
+        study,
+        lesson,
+        creator,
+        pupils=pupils,
+        reflections=cycle["reflections"],
+        change=cycle["change"],
+        next_plan=cycle["next"],
+    )
 
 
 # ---- the completed study --------------------------------------------------------------------------
@@ -97,89 +201,33 @@ async def _set_up(
 async def _fractions_study(session: AsyncSession) -> None:
     spec = CONTENT["fractions"]
     creator = spec["creator"]
-    group: dict[str, str] = spec["group"]
     study, m, pupils = await _set_up(session, spec)
     planning = spec["planning"]
-    minutes = spec["lesson_minutes"]
     for n, c in enumerate(spec["cycles"], start=1):
-        lesson = await steps.plan(
-            session,
-            study,
-            m,
-            creator,
-            teacher=c["teacher"],
-            title=c["title"],
-            planned_for=days_ago(c["taught"]),
-            plan=c["plan"],
-            changes=c["changes"],
-            stages=spec["stages"][n - 1],
-            pupils=pupils,
-            predictions=c["predictions"],
-        )
-        if n == 1:
-            await studies_service.start_study(session, study.id, principal=principal_of(creator))
-        await steps.time(
-            session,
-            study,
-            m,
-            creator,
-            "planning",
-            days_ago(c["taught"] + planning["days_before"]),
-            planning["minutes"],
-            lesson,
-        )
         # The second observer saw the same as the first, except where the data says otherwise.
         first, second = c["observers"]
-        observed = {
-            first: {k: steps.obs(o, did) for k, (o, did) in c["observed"].items()},
-            second: {
-                k: steps.obs(c["second_observer_changes"].get(k, o), did)
-                for k, (o, did) in c["observed"].items()
-            },
-        }
-        await steps.teach_and_observe(
-            session,
-            study,
-            lesson,
-            teacher=c["teacher"],
-            taught_on=days_ago(c["taught"]),
-            pupils=pupils,
-            observed=observed,
-            interviews=c["interviews"],
-            interviewer=spec["interviewer"],
-        )
-        await steps.lesson_time(
+        await _lesson_cycle(
             session,
             study,
             m,
-            creator,
-            lesson,
-            taught_on=days_ago(c["taught"]),
-            teacher=c["teacher"],
-            observers=c["observers"],
-            group=group,
-            minutes=minutes,
+            pupils,
+            spec,
+            c,
+            taught_ago=c["taught"],
+            stages=spec["stages"][n - 1],
+            planning=(c["taught"] + planning["days_before"], planning["minutes"]),
+            observed={
+                first: {k: steps.obs(o, did) for k, (o, did) in c["observed"].items()},
+                second: {
+                    k: steps.obs(c["second_observer_changes"].get(k, o), did)
+                    for k, (o, did) in c["observed"].items()
+                },
+            },
+            interviewer=spec["interviewer"],
+            minutes=spec["lesson_minutes"],
+            starts_study=n == 1,
         )
-        await steps.discuss_and_complete(
-            session,
-            study,
-            lesson,
-            creator,
-            pupils=pupils,
-            reflections=c["reflections"],
-            change=c["change"],
-            next_plan=c["next"],
-        )
-    closing = spec["closing_meeting"]
-    await steps.time(
-        session,
-        study,
-        m,
-        creator,
-        "meeting",
-        days_ago(closing["ago"]),
-        dict.fromkeys(group, closing["minutes"]),
-    )
+    await _group_meeting(session, study, m, spec, spec["closing_meeting"])
     findings = spec["findings"]
     by_label = {p.label: p.id for p in pupils}
     await findings_service.agree_findings(
@@ -215,86 +263,34 @@ async def _fractions_study(session: AsyncSession) -> None:
 
 async def _writing_study(session: AsyncSession) -> None:
     spec = CONTENT["writing"]
-    creator = spec["creator"]
-    group: dict[str, str] = spec["group"]
     study, m, pupils = await _set_up(session, spec)
     taught = spec["taught"]
-    lesson = await steps.plan(
+    await _lesson_cycle(
         session,
         study,
         m,
-        creator,
-        teacher=taught["teacher"],
-        title=taught["title"],
-        planned_for=days_ago(taught["ago"]),
-        plan=taught["plan"],
-        changes=taught["changes"],
+        pupils,
+        spec,
+        taught,
+        taught_ago=taught["ago"],
         stages=spec["stages"],
-        pupils=pupils,
-        predictions=taught["predictions"],
-    )
-    await studies_service.start_study(session, study.id, principal=principal_of(creator))
-    planning = taught["planning"]
-    await steps.time(
-        session,
-        study,
-        m,
-        creator,
-        "planning",
-        days_ago(planning["ago"]),
-        planning["minutes"],
-        lesson,
-    )
-    taught_on = days_ago(taught["ago"])
-    await steps.teach_and_observe(
-        session,
-        study,
-        lesson,
-        teacher=taught["teacher"],
-        taught_on=taught_on,
-        pupils=pupils,
+        planning=(taught["planning"]["ago"], taught["planning"]["minutes"]),
         observed={
             observer: {k: steps.obs(o, did) for k, (o, did) in by_pupil.items()}
             for observer, by_pupil in taught["observed"].items()
         },
         interviewer=taught["interviewer"],
-        interviews=taught["interviews"],
-    )
-    minutes = taught["minutes"]
-    await steps.lesson_time(
-        session,
-        study,
-        m,
-        creator,
-        lesson,
-        taught_on=taught_on,
-        teacher=taught["teacher"],
-        observers=taught["observed"],
-        group=group,
-        minutes=minutes,
-    )
-    await steps.discuss_and_complete(
-        session,
-        study,
-        lesson,
-        creator,
-        pupils=pupils,
-        reflections=taught["reflections"],
-        change=taught["change"],
-        next_plan=taught["next"],
+        minutes=taught["minutes"],
+        starts_study=True,
     )
     planned = spec["planned"]
-    await steps.plan(
+    await _plan(
         session,
         study,
         m,
-        creator,
-        teacher=planned["teacher"],
-        title=planned["title"],
+        pupils,
+        spec,
+        planned,
         planned_for=days_ago(planned["ago"]),
-        plan=planned["plan"],
-        changes=planned["changes"],
         stages=spec["stages"],
-        pupils=pupils,
-        predictions=planned["predictions"],
     )
