@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -55,25 +56,36 @@ ENQUIRY_COMPLETED = "enquiry:completed"
 ENQUIRY_ROLES = {"coordinator": "facilitator", "member": "participant"}
 
 
+class _Sourced(Protocol):
+    """What every event from the lesson study service says of its study, enquiry or
+    community: its trust and its schools."""
+
+    @property
+    def trust_id(self) -> uuid.UUID: ...
+
+    @property
+    def school_ids(self) -> list[uuid.UUID]: ...
+
+
 async def _upsert_activity(
     session: AsyncSession,
-    *,
     kind: str,
     source_id: uuid.UUID,
-    trust_id: uuid.UUID,
-    school_ids: list[uuid.UUID],
+    payload: _Sourced,
     details: dict[str, object] | None = None,
 ) -> Activity:
     """The activity of the other service's ``source_id``, created by the first event that
-    names it (one study's events can arrive out of order after a redelivery); ``details``
-    (title, subject, focus ...) come from the events that carry them."""
+    names it (one study's events can arrive out of order after a redelivery), in the trust
+    and schools the event names; ``details`` (title, subject, focus ...) come from the events
+    that carry them."""
+    trust_id = payload.trust_id
     values: dict[str, object] = {
         "id": uuid7(),
         "trust_id": trust_id,
         "title": UNTITLED[kind],
         "kind": kind,
         "status": "active",
-        "school_ids": school_ids,
+        "school_ids": list(payload.school_ids),
         "subject_specific": False,
         "fees": Decimal(0),
         "materials_cost": Decimal(0),
@@ -106,6 +118,11 @@ async def _upsert_activity(
         # (retried, then dead-lettered for an operator) rather than touch that trust's data.
         raise ValueError(f"{kind} {source_id} is not an activity of trust {trust_id}")
     return activity
+
+
+def _longest_minutes(hours: list[catalogue.MemberHours]) -> int:
+    """A session lasts as long as the longest any member reports for it."""
+    return round(max((h.hours for h in hours), default=0.0) * 60)
 
 
 def _subject(subject: str | None) -> dict[str, object]:
@@ -244,6 +261,14 @@ async def _recorded(
     await participants_service.record_participation(session, activity, participant_ids)
 
 
+async def _members_recorded(
+    session: AsyncSession, activity: Activity, roles: dict[uuid.UUID, str | None]
+) -> None:
+    """A study's or enquiry's members (person id -> role) as its participants."""
+    ids = await _participants(session, activity, roles)
+    await _recorded(session, activity, sorted(ids.values()))
+
+
 # ---- lesson studies -----------------------------------------------------------------------
 
 
@@ -252,30 +277,20 @@ async def study_started(
 ) -> None:
     activity = await _upsert_activity(
         session,
-        kind="lesson_study",
-        source_id=payload.study_id,
-        trust_id=payload.trust_id,
-        school_ids=list(payload.school_ids),
+        "lesson_study",
+        payload.study_id,
+        payload,
         details={"title": payload.title[:200], "focus": payload.focus, **_subject(payload.subject)},
     )
-    ids = await _participants(
-        session,
-        activity,
-        {m.person_id: m.role for m in payload.members if m.person_id is not None},
+    await _members_recorded(
+        session, activity, {m.person_id: m.role for m in payload.members if m.person_id is not None}
     )
-    await _recorded(session, activity, sorted(ids.values()))
 
 
 async def lesson_completed(
     session: AsyncSession, event: CloudEvent, payload: catalogue.LessonCompleted
 ) -> None:
-    activity = await _upsert_activity(
-        session,
-        kind="lesson_study",
-        source_id=payload.study_id,
-        trust_id=payload.trust_id,
-        school_ids=list(payload.school_ids),
-    )
+    activity = await _upsert_activity(session, "lesson_study", payload.study_id, payload)
     ref = f"{LESSON_PREFIX}{payload.lesson_id}"
     await _upsert_session(
         session,
@@ -283,7 +298,7 @@ async def lesson_completed(
         ref=ref,
         title=f"Research lesson {payload.cycle}",
         held_on=payload.taught_on or event.time.date(),
-        minutes=round(max((h.hours for h in payload.hours), default=0.0) * 60),
+        minutes=_longest_minutes(payload.hours),
     )
     await _recorded(session, activity, await _set_hours(session, activity, payload.hours, ref=ref))
 
@@ -291,13 +306,7 @@ async def lesson_completed(
 async def study_completed(
     session: AsyncSession, event: CloudEvent, payload: catalogue.StudyCompleted
 ) -> None:
-    activity = await _upsert_activity(
-        session,
-        kind="lesson_study",
-        source_id=payload.study_id,
-        trust_id=payload.trust_id,
-        school_ids=list(payload.school_ids),
-    )
+    activity = await _upsert_activity(session, "lesson_study", payload.study_id, payload)
     changed = await _set_hours(session, activity, payload.hours, ref=TOTAL)
     await participants_service.record_participation(session, activity, changed)
 
@@ -305,56 +314,56 @@ async def study_completed(
 # ---- classroom action enquiries -----------------------------------------------------------
 
 
+async def _enquiry_moment(
+    session: AsyncSession,
+    payload: catalogue.EnquiryStarted | catalogue.EnquiryCompleted,
+    *,
+    ref: str,
+    title: str,
+    held_on: date,
+    **details: object,
+) -> Activity:
+    """The enquiry's activity (title, subject and any other ``details`` from the event) and
+    a session of no length marking the moment it started or completed."""
+    activity = await _upsert_activity(
+        session,
+        "enquiry_group",
+        payload.enquiry_id,
+        payload,
+        details={"title": payload.title[:200], **details, **_subject(payload.subject)},
+    )
+    await _upsert_session(session, activity, ref=ref, title=title, held_on=held_on, minutes=0)
+    return activity
+
+
 async def enquiry_started(
     session: AsyncSession, event: CloudEvent, payload: catalogue.EnquiryStarted
 ) -> None:
-    activity = await _upsert_activity(
+    activity = await _enquiry_moment(
         session,
-        kind="enquiry_group",
-        source_id=payload.enquiry_id,
-        trust_id=payload.trust_id,
-        school_ids=list(payload.school_ids),
-        details={
-            "title": payload.title[:200],
-            "focus": payload.question,
-            **_subject(payload.subject),
-        },
-    )
-    await _upsert_session(
-        session,
-        activity,
+        payload,
         ref=ENQUIRY_STARTS,
         title="The enquiry begins collecting data",
         held_on=payload.starts_on or event.time.date(),
-        minutes=0,
+        focus=payload.question,
     )
     await _link_needs(session, activity, list(payload.need_ids))
-    ids = await _participants(
+    await _members_recorded(
         session,
         activity,
         {m.person_id: ENQUIRY_ROLES[m.role] for m in payload.members if m.person_id is not None},
     )
-    await _recorded(session, activity, sorted(ids.values()))
 
 
 async def enquiry_completed(
     session: AsyncSession, event: CloudEvent, payload: catalogue.EnquiryCompleted
 ) -> None:
-    activity = await _upsert_activity(
+    activity = await _enquiry_moment(
         session,
-        kind="enquiry_group",
-        source_id=payload.enquiry_id,
-        trust_id=payload.trust_id,
-        school_ids=list(payload.school_ids),
-        details={"title": payload.title[:200], **_subject(payload.subject)},
-    )
-    await _upsert_session(
-        session,
-        activity,
+        payload,
         ref=ENQUIRY_COMPLETED,
         title="The enquiry is completed and reported",
         held_on=payload.completed_on or event.time.date(),
-        minutes=0,
     )
     await _recorded(
         session, activity, await _set_hours(session, activity, payload.hours, ref=TOTAL)
@@ -369,10 +378,9 @@ async def community_meeting_held(
 ) -> None:
     activity = await _upsert_activity(
         session,
-        kind="learning_community",
-        source_id=payload.community_id,
-        trust_id=payload.trust_id,
-        school_ids=list(payload.school_ids),
+        "learning_community",
+        payload.community_id,
+        payload,
         details={"title": payload.name[:200]},
     )
     ref = f"{MEETING_PREFIX}{payload.meeting_id}"
@@ -383,7 +391,7 @@ async def community_meeting_held(
         ref=ref,
         title=title,
         held_on=payload.held_on,
-        minutes=round(max((h.hours for h in payload.hours), default=0.0) * 60),
+        minutes=_longest_minutes(payload.hours),
     )
     await _recorded(session, activity, await _set_hours(session, activity, payload.hours, ref=ref))
 
