@@ -6,11 +6,11 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import uuid_utils
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Index, MetaData, func, select
+from sqlalchemy import DateTime, Index, MetaData, Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
@@ -116,6 +116,18 @@ async def known_ids(
     return set(
         (await session.scalars(select(id_column).where(id_column.in_(wanted), *where))).all()
     )
+
+
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def where_given(stmt: SelectT, *filters: tuple[Any, object]) -> SelectT:
+    """Adds ``column == value`` for each ``(column, value)`` whose value is given (not None):
+    the optional equality filters of a list (``?status=``, ``?school_id=`` ...)."""
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
 
 
 def upsert(model: type[Any], values: dict[str, Any], *, key: Sequence[str]) -> Any:

@@ -19,6 +19,7 @@ from cpd_audit.models import AlignmentPlan
 from cpd_audit.planning_roles import leads_school, require_planning_role
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -53,10 +54,9 @@ async def list_plans(
 ) -> tuple[list[AlignmentPlan], str | None]:
     require_planning_role(principal)
     stmt = select(AlignmentPlan).where(visible(principal))
-    if school_id is not None:
-        stmt = stmt.where(AlignmentPlan.school_id == school_id)
-    if start_year is not None:
-        stmt = stmt.where(AlignmentPlan.start_year == start_year)
+    stmt = where_given(
+        stmt, (AlignmentPlan.school_id, school_id), (AlignmentPlan.start_year, start_year)
+    )
     return await paginate(session, stmt, AlignmentPlan.id, page)
 
 

@@ -25,7 +25,7 @@ from cpd_audit.models import (
 )
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, utcnow
+from cpd_common.db import known_ids, utcnow, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
 
@@ -74,8 +74,7 @@ async def list_audits(
         # Open, in my frozen audience, not answered by me: only ever about the caller.
         mine = audience.awaiting(principal.person_id) if principal.person_id else false()
         stmt = stmt.where(mine if awaiting_me else not_(mine))
-    if status is not None:
-        stmt = stmt.where(Audit.status == status)
+    stmt = where_given(stmt, (Audit.status, status))
     if school_id is not None:
         stmt = stmt.where(or_(Audit.scope_kind == "trust", Audit.school_ids.contains([school_id])))
     if instrument_id is not None:

@@ -19,7 +19,7 @@ from cpd_audit.models import CareerPlan, CareerPlanShare, Person
 from cpd_audit.planning_roles import require_person
 from cpd_common import tombstones
 from cpd_common.auth import PERSON_ROLES, Principal
-from cpd_common.db import one_of_a_kind
+from cpd_common.db import one_of_a_kind, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -70,8 +70,7 @@ async def list_plans(
 ) -> tuple[list[CareerPlan], str | None]:
     me = require_person(principal)
     stmt = select(CareerPlan).where(visible(principal, me))
-    if owner_id is not None:
-        stmt = stmt.where(CareerPlan.owner_id == owner_id)
+    stmt = where_given(stmt, (CareerPlan.owner_id, owner_id))
     return await paginate(session, stmt, CareerPlan.id, page)
 
 

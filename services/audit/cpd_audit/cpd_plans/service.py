@@ -20,7 +20,7 @@ from cpd_audit.models import CpdPlan, CpdPlanRow, Need
 from cpd_audit.planning_roles import leads_school, led_school_ids
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, utcnow
+from cpd_common.db import known_ids, utcnow, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -62,10 +62,7 @@ async def list_plans(
     if not principal.has_any("trust_admin", "school_leader"):
         raise Forbidden(LEADERS_ONLY)
     stmt = select(CpdPlan).where(visible(principal))
-    if school_id is not None:
-        stmt = stmt.where(CpdPlan.school_id == school_id)
-    if start_year is not None:
-        stmt = stmt.where(CpdPlan.start_year == start_year)
+    stmt = where_given(stmt, (CpdPlan.school_id, school_id), (CpdPlan.start_year, start_year))
     return await paginate(session, stmt, CpdPlan.id, page)
 
 

@@ -32,6 +32,7 @@ from cpd_audit.planning_roles import leads_school, led_school_ids, require_plann
 from cpd_audit.results import suggestions as suggestions_service
 from cpd_common import events
 from cpd_common.auth import Principal
+from cpd_common.db import where_given
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
@@ -112,16 +113,14 @@ async def list_needs(
     search = text_search(q, Need.title, Need.description, Need.team_name)
     if search is not None:
         stmt = stmt.where(search)
-    if school_id is not None:
-        stmt = stmt.where(Need.school_id == school_id)
-    if level is not None:
-        stmt = stmt.where(Need.level == level)
-    if status is not None:
-        stmt = stmt.where(Need.status == status)
-    if priority is not None:
-        stmt = stmt.where(Need.priority == priority)
-    if person_id is not None:
-        stmt = stmt.where(Need.person_id == person_id)
+    stmt = where_given(
+        stmt,
+        (Need.school_id, school_id),
+        (Need.level, level),
+        (Need.status, status),
+        (Need.priority, priority),
+        (Need.person_id, person_id),
+    )
     if need_type is not None:
         stmt = stmt.where(Need.need_types.contains([need_type]))
     if audit_id is not None:

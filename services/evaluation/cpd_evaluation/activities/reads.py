@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events
 from cpd_common.auth import Principal
+from cpd_common.db import where_given
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
 from cpd_evaluation.activities.access import visible_to
@@ -41,12 +42,9 @@ def list_query(
     stmt = select(Activity).where(Activity.trust_id == principal.trust_id, visible_to(principal))
     if school_id is not None:
         stmt = stmt.where(Activity.school_ids.contains([school_id]))
-    if kind is not None:
-        stmt = stmt.where(Activity.kind == kind)
-    if provider_id is not None:
-        stmt = stmt.where(Activity.provider_id == provider_id)
-    if status is not None:
-        stmt = stmt.where(Activity.status == status)
+    stmt = where_given(
+        stmt, (Activity.kind, kind), (Activity.provider_id, provider_id), (Activity.status, status)
+    )
     # An activity overlaps the range when its sessions do; one without sessions matches none.
     if date_from is not None:
         stmt = stmt.where(Activity.ends_on >= date_from)

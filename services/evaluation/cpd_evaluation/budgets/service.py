@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import utcnow, where_given
 from cpd_common.errors import Forbidden, NotFound
 from cpd_evaluation.budgets.schemas import SchoolBudget, Spend, TrustBudgets
 from cpd_evaluation.evaluation_settings import service as settings_service
@@ -230,8 +230,7 @@ async def visible_schools(
     session: AsyncSession, principal: Principal, school_id: uuid.UUID | None = None
 ) -> list[tuple[uuid.UUID, str]]:
     stmt = select(School.id, School.name).where(budget_schools(principal))
-    if school_id is not None:
-        stmt = stmt.where(School.id == school_id)
+    stmt = where_given(stmt, (School.id, school_id))
     rows = [(r.id, r.name) for r in await session.execute(stmt.order_by(School.name, School.id))]
     if school_id is not None and not rows:
         raise SchoolNotFound("No such school among those whose budgets you see.")

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, utcnow
+from cpd_common.db import known_ids, utcnow, where_given
 from cpd_common.events import catalogue
 from cpd_evaluation.activities.reads import record_activity_event
 from cpd_evaluation.budgets import service as budgets_service
@@ -103,14 +103,12 @@ def list_query(
     school_id: uuid.UUID | None = None,
 ) -> Select[Any]:
     stmt = select(CpdRequest).where(visible(principal))
-    if status is not None:
-        stmt = stmt.where(CpdRequest.status == status)
+    stmt = where_given(stmt, (CpdRequest.status, status))
     if awaiting_me:
         stmt = stmt.where(awaiting(principal))
     if mine:
         stmt = stmt.where(CpdRequest.person_id == principal.person_id)
-    if school_id is not None:
-        stmt = stmt.where(CpdRequest.school_id == school_id)
+    stmt = where_given(stmt, (CpdRequest.school_id, school_id))
     return stmt
 
 

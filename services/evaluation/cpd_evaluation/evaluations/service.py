@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import utcnow, where_given
 from cpd_common.errors import is_unique_violation
 from cpd_common.events import catalogue
 from cpd_evaluation.activities.errors import ActivityCancelled
@@ -250,8 +250,7 @@ def list_query(
                 EvaluationPlanActivity.activity_id == activity_id,
             )
         )
-    if status is not None:
-        stmt = stmt.where(EvaluationPlan.status == status)
+    stmt = where_given(stmt, (EvaluationPlan.status, status))
     return stmt
 
 

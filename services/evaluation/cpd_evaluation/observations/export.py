@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.csv_safety import safe_cell
+from cpd_common.db import where_given
 from cpd_evaluation.models.measures import Measure, Observation
 from cpd_evaluation.terms.measures import PHASES
 
@@ -43,8 +44,7 @@ async def to_csv(session: AsyncSession, measure: Measure, *, phase: str | None =
         Observation.year_group,
         Observation.group,
     ).where(Observation.measure_id == measure.id)
-    if phase is not None:
-        stmt = stmt.where(Observation.phase == phase)
+    stmt = where_given(stmt, (Observation.phase, phase))
     order = {p: i for i, p in enumerate(PHASES)}
     # Sorting is stable: by phase, then as recorded.
     rows = sorted(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import utcnow, where_given
 from cpd_evaluation.models import Person
 from cpd_evaluation.models.measures import Measure, Observation
 from cpd_evaluation.observations.errors import InvalidUpload, ObservationsExist
@@ -221,10 +221,7 @@ def list_query(
     measure: Measure, *, phase: str | None = None, subject_key: str | None = None
 ) -> Select[Any]:
     stmt = select(Observation).where(Observation.measure_id == measure.id)
-    if phase is not None:
-        stmt = stmt.where(Observation.phase == phase)
-    if subject_key is not None:
-        stmt = stmt.where(Observation.subject_key == subject_key)
+    stmt = where_given(stmt, (Observation.phase, phase), (Observation.subject_key, subject_key))
     return stmt
 
 

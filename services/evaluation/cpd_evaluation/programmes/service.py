@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, one_of_a_kind, utcnow
+from cpd_common.db import known_ids, one_of_a_kind, utcnow, where_given
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, SessionIn
 from cpd_evaluation.career_stages import service as ladder_service
@@ -115,8 +115,7 @@ def list_query(
         stmt = stmt.where(Programme.need_ids.overlap(need_ids or [uuid.UUID(int=0)]))
     if subject is not None:
         stmt = stmt.where(func.lower(Programme.subject) == subject.lower())
-    if programme_format is not None:
-        stmt = stmt.where(Programme.format == programme_format)
+    stmt = where_given(stmt, (Programme.format, programme_format))
     run_conditions = [
         ProgrammeRun.programme_id == Programme.id,
         ProgrammeRun.status == "published",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import one_of_a_kind, utcnow
+from cpd_common.db import one_of_a_kind, utcnow, where_given
 from cpd_evaluation.feedback import service as feedback_service
 from cpd_evaluation.models import Activity, Participant
 from cpd_evaluation.models.voice import Feedback, FeedbackWindow, Provider
@@ -74,8 +74,7 @@ def provider_read(provider: Provider) -> ProviderRead:
 
 def list_query(*, principal: Principal, kind: str | None = None) -> Select[Any]:
     stmt = select(Provider).where(Provider.trust_id == principal.trust_id)
-    if kind is not None:
-        stmt = stmt.where(Provider.kind == kind)
+    stmt = where_given(stmt, (Provider.kind, kind))
     return stmt
 
 

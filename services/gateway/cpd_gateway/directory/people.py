@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, revocation
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import utcnow, where_given
 from cpd_common.errors import Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
@@ -49,8 +49,7 @@ def people_query(
             stmt = stmt.where(Person.id == principal.person_id)
     if school_id is not None:
         stmt = stmt.where(any_(Person.school_ids) == school_id)
-    if staff_group is not None:
-        stmt = stmt.where(Person.staff_group == staff_group)
+    stmt = where_given(stmt, (Person.staff_group, staff_group))
     if active is not None:
         stmt = stmt.where(Person.active.is_(active))
     return stmt

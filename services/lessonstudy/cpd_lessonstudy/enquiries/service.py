@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import utcnow, where_given
 from cpd_common.events import catalogue
 from cpd_lessonstudy.enquiries import question as question_rules
 from cpd_lessonstudy.enquiries.errors import EnquiryClosed, IllegalTransition, InvalidEnquiry
@@ -113,16 +113,13 @@ def list_query(
     )
     if school_id is not None:
         stmt = stmt.where(Enquiry.school_ids.contains([school_id]))
-    if status is not None:
-        stmt = stmt.where(Enquiry.status == status)
+    stmt = where_given(stmt, (Enquiry.status, status), (Enquiry.community_id, community_id))
     if member is not None:
         stmt = stmt.where(
             exists().where(
                 EnquiryMember.enquiry_id == Enquiry.id, EnquiryMember.person_id == member
             )
         )
-    if community_id is not None:
-        stmt = stmt.where(Enquiry.community_id == community_id)
     return stmt
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import where_given
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import LessonStage, Observation
@@ -81,12 +82,12 @@ def observations_query(
     observer_member_id: uuid.UUID | None = None,
 ) -> Select[Observation]:
     stmt = select(Observation).where(Observation.lesson_id == lesson_id)
-    if stage_id is not None:
-        stmt = stmt.where(Observation.stage_id == stage_id)
-    if case_pupil_id is not None:
-        stmt = stmt.where(Observation.case_pupil_id == case_pupil_id)
-    if observer_member_id is not None:
-        stmt = stmt.where(Observation.observer_member_id == observer_member_id)
+    stmt = where_given(
+        stmt,
+        (Observation.stage_id, stage_id),
+        (Observation.case_pupil_id, case_pupil_id),
+        (Observation.observer_member_id, observer_member_id),
+    )
     return stmt
 
 

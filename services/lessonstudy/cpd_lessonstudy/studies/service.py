@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import directory, events
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import utcnow, where_given
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
 from cpd_lessonstudy.members import service as members_service
@@ -128,8 +128,7 @@ def list_query(
         stmt = stmt.where(search)
     if school_id is not None:
         stmt = stmt.where(LessonStudy.school_ids.contains([school_id]))
-    if status is not None:
-        stmt = stmt.where(LessonStudy.status == status)
+    stmt = where_given(stmt, (LessonStudy.status, status))
     if member is not None:
         stmt = stmt.where(
             exists().where(StudyMember.study_id == LessonStudy.id, StudyMember.person_id == member)
