@@ -16,8 +16,12 @@ sync: ensure-uv
 up: sync
 	@$(UV) run --frozen cpd up
 
+# Two pytest-xdist workers, whole files to one worker (module and package fixtures are built
+# once per worker): the suite waits on servers and events more than it computes, so two
+# workers roughly halve it even on two cores. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: sync
-	@$(UV) run --frozen pytest
+	@$(UV) run --frozen pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 lint: sync
 	@$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check . && $(UV) run --frozen mypy
