@@ -26,12 +26,20 @@ TOTAL = "total"
 
 def hours_subquery(*where: Any, trust_id: uuid.UUID | None = None) -> Subquery:
     """Columns: ``participant_id``, ``activity_id``, ``person_id``, ``role``, ``hours``
-    (numeric, 2 places) and ``basis``; ``where`` filters the participants. With
-    ``trust_id`` the reported hours and attendance are summed over that trust's rows only
-    (by its index), not over every trust's before the join: the cost of a trust-wide
-    figure then does not grow with the number of trusts."""
-    own_reports = () if trust_id is None else (SourceHours.trust_id == trust_id,)
-    own_attendance = (
+    (numeric, 2 places) and ``basis``; ``where`` filters the participants.
+
+    The reported hours and attendance are summed only for the participants ``where`` selects
+    (PostgreSQL does not push a join's condition into a grouped subquery, so without this a
+    read of one activity's participants summed every trust's rows): the cost follows the
+    participants asked for, not the size of the platform. With ``trust_id`` they are also
+    restricted to that trust's rows by its index, which is the cheaper plan when ``where``
+    selects a whole trust (dashboards, QA metrics)."""
+    # Not correlated with the outer query's participants: the same rows, selected on their own.
+    wanted = select(Participant.id).where(*where).correlate(None)
+    own_reports = (SourceHours.participant_id.in_(wanted),) + (
+        () if trust_id is None else (SourceHours.trust_id == trust_id,)
+    )
+    own_attendance = (Attendance.participant_id.in_(wanted),) + (
         ()
         if trust_id is None
         else (Attendance.trust_id == trust_id, ActivitySession.trust_id == trust_id)
