@@ -130,6 +130,21 @@ def where_given(stmt: SelectT, *filters: tuple[Any, object]) -> SelectT:
     return stmt
 
 
+RowT = TypeVar("RowT")
+
+
+async def scalar_or_raise(
+    session: AsyncSession, stmt: Select[RowT], not_found: type[Exception]
+) -> RowT:
+    """The row ``stmt`` selects, or ``not_found()`` raised: get-or-404, where ``not_found`` is
+    the domain's ``…NotFound`` (so a row the caller may not see reads as one that is not
+    there)."""
+    row = await session.scalar(stmt)
+    if row is None:
+        raise not_found()
+    return row
+
+
 def upsert(model: type[Any], values: dict[str, Any], *, key: Sequence[str]) -> Any:
     """``INSERT … ON CONFLICT (key) DO UPDATE`` that sets every other column of ``values`` to
     the new row's: a one-row-per-key setting or projection written whether or not it exists.

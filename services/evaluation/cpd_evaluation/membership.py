@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_evaluation.activities.access import visible_to
 from cpd_evaluation.activities.errors import ActivityNotFound
 from cpd_evaluation.models import Activity, Participant, Person
@@ -22,12 +23,11 @@ async def activity_in_trust(
     session: AsyncSession, activity_id: uuid.UUID, *, principal: Principal
 ) -> Activity:
     """The activity if it is in the caller's trust (404 otherwise), visible or not."""
-    activity = await session.scalar(
-        select(Activity).where(Activity.id == activity_id, Activity.trust_id == principal.trust_id)
+    return await scalar_or_raise(
+        session,
+        select(Activity).where(Activity.id == activity_id, Activity.trust_id == principal.trust_id),
+        ActivityNotFound,
     )
-    if activity is None:
-        raise ActivityNotFound()
-    return activity
 
 
 async def can_see(session: AsyncSession, activity: Activity, *, principal: Principal) -> bool:

@@ -19,7 +19,7 @@ from cpd_audit.models import AlignmentPlan
 from cpd_audit.planning_roles import leads_school, require_planning_role
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import where_given
+from cpd_common.db import scalar_or_raise, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -36,12 +36,11 @@ async def get_plan(
 ) -> AlignmentPlan:
     if not principal.has_any("trust_admin", "school_leader", "staff", "governor"):
         raise AlignmentPlanNotFound()
-    plan = await session.scalar(
-        select(AlignmentPlan).where(AlignmentPlan.id == plan_id, visible(principal))
+    return await scalar_or_raise(
+        session,
+        select(AlignmentPlan).where(AlignmentPlan.id == plan_id, visible(principal)),
+        AlignmentPlanNotFound,
     )
-    if plan is None:
-        raise AlignmentPlanNotFound()
-    return plan
 
 
 async def list_plans(

@@ -25,7 +25,7 @@ from cpd_audit.models import (
 )
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, utcnow, where_given
+from cpd_common.db import known_ids, scalar_or_raise, utcnow, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
 
@@ -34,12 +34,9 @@ from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_
 
 async def get_audit(session: AsyncSession, audit_id: uuid.UUID, *, principal: Principal) -> Audit:
     access.require_person_role(principal)
-    audit = await session.scalar(
-        select(Audit).where(Audit.id == audit_id, access.visible(principal))
+    return await scalar_or_raise(
+        session, select(Audit).where(Audit.id == audit_id, access.visible(principal)), AuditNotFound
     )
-    if audit is None:
-        raise AuditNotFound()
-    return audit
 
 
 # ``?sort=`` of ``GET /v1/audits``.
@@ -315,9 +312,9 @@ async def delete_draft(session: AsyncSession, audit: Audit, *, principal: Princi
     is 409) or finds nothing."""
     if not access.may_manage(principal, audit):
         raise NotAuditManager()
-    locked = await session.scalar(select(Audit).where(Audit.id == audit.id).with_for_update())
-    if locked is None:
-        raise AuditNotFound()
+    locked = await scalar_or_raise(
+        session, select(Audit).where(Audit.id == audit.id).with_for_update(), AuditNotFound
+    )
     if locked.status != "draft":
         raise AuditNotDraft(
             f"The audit is {locked.status}: only drafts can be deleted (people have answered "

@@ -19,7 +19,7 @@ from cpd_audit.models import CareerPlan, CareerPlanShare, Person
 from cpd_audit.planning_roles import require_person
 from cpd_common import tombstones
 from cpd_common.auth import PERSON_ROLES, Principal
-from cpd_common.db import one_of_a_kind, where_given
+from cpd_common.db import one_of_a_kind, scalar_or_raise, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -53,12 +53,11 @@ async def get_plan(
 ) -> CareerPlan:
     if principal.person_id is None or not principal.has_any(*PERSON_ROLES):
         raise CareerPlanNotFound()
-    plan = await session.scalar(
-        select(CareerPlan).where(CareerPlan.id == plan_id, visible(principal, principal.person_id))
+    return await scalar_or_raise(
+        session,
+        select(CareerPlan).where(CareerPlan.id == plan_id, visible(principal, principal.person_id)),
+        CareerPlanNotFound,
     )
-    if plan is None:
-        raise CareerPlanNotFound()
-    return plan
 
 
 async def list_plans(

@@ -20,7 +20,7 @@ from cpd_audit.models import CpdPlan, CpdPlanRow, Need
 from cpd_audit.planning_roles import leads_school, led_school_ids
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, utcnow, where_given
+from cpd_common.db import known_ids, scalar_or_raise, utcnow, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -36,19 +36,17 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 
 
 async def get_plan(session: AsyncSession, plan_id: uuid.UUID, *, principal: Principal) -> CpdPlan:
-    plan = await session.scalar(select(CpdPlan).where(CpdPlan.id == plan_id, visible(principal)))
-    if plan is None:
-        raise CpdPlanNotFound()
-    return plan
+    return await scalar_or_raise(
+        session, select(CpdPlan).where(CpdPlan.id == plan_id, visible(principal)), CpdPlanNotFound
+    )
 
 
 async def get_row(session: AsyncSession, plan: CpdPlan, row_id: uuid.UUID) -> CpdPlanRow:
-    row = await session.scalar(
-        select(CpdPlanRow).where(CpdPlanRow.id == row_id, CpdPlanRow.plan_id == plan.id)
+    return await scalar_or_raise(
+        session,
+        select(CpdPlanRow).where(CpdPlanRow.id == row_id, CpdPlanRow.plan_id == plan.id),
+        CpdPlanRowNotFound,
     )
-    if row is None:
-        raise CpdPlanRowNotFound()
-    return row
 
 
 async def list_plans(
@@ -187,10 +185,15 @@ async def delete_plan(session: AsyncSession, plan: CpdPlan) -> None:
     )
 
 
-async def add_row(
-    session: AsyncSession, plan: CpdPlan, data: schemas.CpdPlanRowCreate, *, principal: Principal
-) -> CpdPlanRow:
-    errors = await _check_rows(
+async def _check_row(
+    session: AsyncSession,
+    plan: CpdPlan,
+    data: schemas.CpdPlanRowCreate | schemas.CpdPlanRowUpdate,
+    *,
+    principal: Principal,
+) -> list[dict[str, str]]:
+    """:func:`_check_rows` for one row of an existing plan, sent as the whole body."""
+    return await _check_rows(
         session,
         [data],
         school_id=plan.school_id,
@@ -199,6 +202,12 @@ async def add_row(
         loc="body",
         indexed=False,
     )
+
+
+async def add_row(
+    session: AsyncSession, plan: CpdPlan, data: schemas.CpdPlanRowCreate, *, principal: Principal
+) -> CpdPlanRow:
+    errors = await _check_row(session, plan, data, principal=principal)
     if errors:
         raise Unprocessable("The row is not valid.", errors=errors)
     row = _new_row(plan, data)
@@ -222,15 +231,7 @@ async def update_row(
         for f in ("need_id", "month", "activity", "responsible", "cost", "funding_source", "notes")
         if f in changes and changes[f] is None
     ]
-    errors += await _check_rows(
-        session,
-        [data],
-        school_id=plan.school_id,
-        start_year=plan.start_year,
-        principal=principal,
-        loc="body",
-        indexed=False,
-    )
+    errors += await _check_row(session, plan, data, principal=principal)
     if errors:
         raise Unprocessable("The change is not valid.", errors=errors)
     for field, value in changes.items():

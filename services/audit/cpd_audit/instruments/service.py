@@ -20,7 +20,7 @@ from cpd_audit.instruments.errors import (
 )
 from cpd_audit.models import Audit, Instrument, InstrumentVersion
 from cpd_common.auth import PERSON_ROLES, Principal, Role
-from cpd_common.db import one_of_a_kind, utcnow
+from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -88,12 +88,11 @@ async def get_instrument(
     session: AsyncSession, instrument_id: uuid.UUID, *, principal: Principal
 ) -> Instrument:
     require_reader(principal)
-    instrument = await session.scalar(
-        select(Instrument).where(Instrument.id == instrument_id, visible(principal))
+    return await scalar_or_raise(
+        session,
+        select(Instrument).where(Instrument.id == instrument_id, visible(principal)),
+        InstrumentNotFound,
     )
-    if instrument is None:
-        raise InstrumentNotFound()
-    return instrument
 
 
 async def versions_of(
@@ -111,15 +110,14 @@ async def versions_of(
 async def get_version(
     session: AsyncSession, instrument: Instrument, version: int
 ) -> InstrumentVersion:
-    found = await session.scalar(
+    return await scalar_or_raise(
+        session,
         select(InstrumentVersion).where(
             InstrumentVersion.instrument_id == instrument.id,
             InstrumentVersion.version == version,
-        )
+        ),
+        InstrumentVersionNotFound,
     )
-    if found is None:
-        raise InstrumentVersionNotFound()
-    return found
 
 
 async def version_in_use(session: AsyncSession, version_id: uuid.UUID) -> bool:

@@ -32,7 +32,7 @@ from cpd_audit.planning_roles import leads_school, led_school_ids, require_plann
 from cpd_audit.results import suggestions as suggestions_service
 from cpd_common import events
 from cpd_common.auth import Principal
-from cpd_common.db import where_given
+from cpd_common.db import scalar_or_raise, where_given
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
@@ -75,10 +75,9 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 
 
 async def get_need(session: AsyncSession, need_id: uuid.UUID, *, principal: Principal) -> Need:
-    need = await session.scalar(select(Need).where(Need.id == need_id, visible(principal)))
-    if need is None:
-        raise NeedNotFound()
-    return need
+    return await scalar_or_raise(
+        session, select(Need).where(Need.id == need_id, visible(principal)), NeedNotFound
+    )
 
 
 # ``?sort=`` of ``GET /v1/needs``: ``priority`` puts high first, then medium, then low.

@@ -23,6 +23,7 @@ from cpd_audit.self_audits import schemas
 from cpd_audit.self_audits.errors import SelfAuditNotFound
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
 
@@ -79,12 +80,11 @@ async def create(
 async def get(
     session: AsyncSession, self_audit_id: uuid.UUID, *, principal: Principal
 ) -> SelfAudit:
-    found = await session.scalar(
-        select(SelfAudit).where(SelfAudit.id == self_audit_id, _mine(principal))
+    return await scalar_or_raise(
+        session,
+        select(SelfAudit).where(SelfAudit.id == self_audit_id, _mine(principal)),
+        SelfAuditNotFound,
     )
-    if found is None:
-        raise SelfAuditNotFound()
-    return found
 
 
 async def list_mine(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from cpd_common.auth import Principal, Role
+from cpd_common.db import scalar_or_raise
 from cpd_evaluation.activities.errors import (
     ActivityCancelled,
     ActivityNotFound,
@@ -76,9 +77,7 @@ async def get_activity(
     )
     if write:
         stmt = stmt.with_for_update(of=Activity)
-    activity = await session.scalar(stmt)
-    if activity is None:
-        raise ActivityNotFound()
+    activity = await scalar_or_raise(session, stmt, ActivityNotFound)
     if write and not can_manage(activity, principal):
         raise CannotChangeActivity(
             "Only trust admins, leaders of its schools and whoever recorded it can change it."

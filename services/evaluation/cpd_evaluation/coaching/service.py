@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import one_of_a_kind, utcnow
+from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow
 from cpd_evaluation.activities.access import ensure_active
 from cpd_evaluation.coaching.errors import (
     AgreementExists,
@@ -95,10 +95,7 @@ async def pair_agreement(
     )
     if lock:
         stmt = stmt.with_for_update()
-    agreement = await session.scalar(stmt)
-    if agreement is None:
-        raise CoachingLogNotFound()
-    return agreement
+    return await scalar_or_raise(session, stmt, CoachingLogNotFound)
 
 
 async def update_agreement(
@@ -117,10 +114,9 @@ def log_query(agreement: CoachingAgreement) -> Select[Any]:
 async def get_log_entry(
     session: AsyncSession, agreement: CoachingAgreement, entry_id: uuid.UUID
 ) -> CoachingSession:
-    entry = await session.scalar(log_query(agreement).where(CoachingSession.id == entry_id))
-    if entry is None:
-        raise CoachingLogNotFound()
-    return entry
+    return await scalar_or_raise(
+        session, log_query(agreement).where(CoachingSession.id == entry_id), CoachingLogNotFound
+    )
 
 
 async def add_log_entry(

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, utcnow, where_given
+from cpd_common.db import known_ids, scalar_or_raise, utcnow, where_given
 from cpd_common.events import catalogue
 from cpd_evaluation.activities.reads import record_activity_event
 from cpd_evaluation.budgets import service as budgets_service
@@ -164,10 +164,7 @@ async def get_request(
     stmt = select(CpdRequest).where(CpdRequest.id == request_id, visible(principal))
     if lock:
         stmt = stmt.with_for_update()
-    request = await session.scalar(stmt)
-    if request is None:
-        raise RequestNotFound()
-    return request
+    return await scalar_or_raise(session, stmt, RequestNotFound)
 
 
 async def _check_needs(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from cpd_common.auth import Principal, Role
+from cpd_common.db import scalar_or_raise
 from cpd_evaluation.activities.access import leads
 from cpd_evaluation.evaluations.errors import CannotChangePlan, PlanNotFound
 from cpd_evaluation.models import Activity
@@ -76,9 +77,7 @@ async def get_plan(
     )
     if write:
         stmt = stmt.with_for_update(of=EvaluationPlan)
-    plan = await session.scalar(stmt)
-    if plan is None:
-        raise PlanNotFound()
+    plan = await scalar_or_raise(session, stmt, PlanNotFound)
     if write and not can_write(principal):
         raise CannotChangePlan("Governors read evaluation plans; leaders and trust admins write.")
     return plan

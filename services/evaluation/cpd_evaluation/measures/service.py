@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import one_of_a_kind, utcnow, where_given
+from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow, where_given
 from cpd_evaluation.evaluations.access import can_write, visible_to
 from cpd_evaluation.evaluations.errors import CannotChangePlan
 from cpd_evaluation.measures.errors import (
@@ -66,9 +66,7 @@ async def get_measure(
     stmt = where_given(stmt, (Measure.plan_id, plan_id))
     if write:
         stmt = stmt.with_for_update(of=Measure)
-    measure = await session.scalar(stmt)
-    if measure is None:
-        raise MeasureNotFound()
+    measure = await scalar_or_raise(session, stmt, MeasureNotFound)
     if write and not can_write(principal):
         raise CannotChangePlan("Governors read measures; leaders and trust admins change them.")
     return measure

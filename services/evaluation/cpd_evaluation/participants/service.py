@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import scalar_or_raise, utcnow
 from cpd_common.events import catalogue
 from cpd_evaluation.activities.access import ensure_active, get_activity, leads
 from cpd_evaluation.models import (
@@ -129,12 +129,11 @@ async def get_participant(
     *,
     principal: Principal,
 ) -> Participant:
-    participant = await session.scalar(
-        list_query(activity, principal=principal).where(Participant.id == participant_id)
+    return await scalar_or_raise(
+        session,
+        list_query(activity, principal=principal).where(Participant.id == participant_id),
+        ParticipantNotFound,
     )
-    if participant is None:
-        raise ParticipantNotFound()
-    return participant
 
 
 async def update_participant(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids, one_of_a_kind, utcnow, where_given
+from cpd_common.db import known_ids, one_of_a_kind, scalar_or_raise, utcnow, where_given
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, SessionIn
 from cpd_evaluation.career_stages import service as ladder_service
@@ -226,10 +226,7 @@ async def get_programme(
     )
     if lock:
         stmt = stmt.with_for_update()
-    programme = await session.scalar(stmt)
-    if programme is None:
-        raise ProgrammeNotFound()
-    return programme
+    return await scalar_or_raise(session, stmt, ProgrammeNotFound)
 
 
 async def create_programme(
@@ -366,10 +363,7 @@ async def get_run(
     stmt = runs_query(programme).where(ProgrammeRun.id == run_id)
     if lock:
         stmt = stmt.with_for_update()
-    run = await session.scalar(stmt)
-    if run is None:
-        raise RunNotFound()
-    return run
+    return await scalar_or_raise(session, stmt, RunNotFound)
 
 
 async def publish_run(

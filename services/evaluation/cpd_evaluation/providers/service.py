@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import one_of_a_kind, utcnow, where_given
+from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow, where_given
 from cpd_evaluation.feedback import service as feedback_service
 from cpd_evaluation.models import Activity, Participant
 from cpd_evaluation.models.voice import Feedback, FeedbackWindow, Provider
@@ -86,10 +86,7 @@ async def get_provider(
     )
     if lock:
         stmt = stmt.with_for_update()
-    provider = await session.scalar(stmt)
-    if provider is None:
-        raise ProviderNotFound()
-    return provider
+    return await scalar_or_raise(session, stmt, ProviderNotFound)
 
 
 async def check_provider(

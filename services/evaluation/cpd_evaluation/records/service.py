@@ -16,6 +16,7 @@ from sqlalchemy import Date, Select, Subquery, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_evaluation.activities.sustained import sustained_sql
 from cpd_evaluation.entitlement import service as entitlement_service
 from cpd_evaluation.models import Activity, Participant, Person
@@ -37,11 +38,11 @@ async def person_for_record(
     caller leads, anyone of the trust for a trust admin. 404 otherwise, as for nobody."""
     if person_id is None:
         raise RecordNotFound("Only people have a CPD record.")
-    person = await session.scalar(
-        select(Person).where(Person.id == person_id, Person.trust_id == principal.trust_id)
+    person = await scalar_or_raise(
+        session,
+        select(Person).where(Person.id == person_id, Person.trust_id == principal.trust_id),
+        RecordNotFound,
     )
-    if person is None:
-        raise RecordNotFound()
     leads = principal.has_any("school_leader") and not principal.school_ids.isdisjoint(
         person.school_ids
     )

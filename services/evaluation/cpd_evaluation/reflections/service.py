@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import scalar_or_raise, utcnow
 from cpd_evaluation.activities.errors import ActivityNotFound
 from cpd_evaluation.membership import (
     activity_in_trust,
@@ -81,14 +81,13 @@ async def get_reflection(
     session: AsyncSession, activity_id: uuid.UUID, reflection_id: uuid.UUID, *, principal: Principal
 ) -> Reflection:
     activity, sees = await activity_for_reading(session, activity_id, principal=principal)
-    reflection = await session.scalar(
+    return await scalar_or_raise(
+        session,
         list_query(activity, principal=principal, sees_activity=sees).where(
             Reflection.id == reflection_id
-        )
+        ),
+        ReflectionNotFound,
     )
-    if reflection is None:
-        raise ReflectionNotFound()
-    return reflection
 
 
 async def _check_mentor(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import scalar_or_raise, utcnow
 from cpd_evaluation.models.evidence import SupportRecord
 from cpd_evaluation.models.plans import EvaluationPlan
 from cpd_evaluation.support.errors import InvalidSupport, SupportNotFound
@@ -29,10 +29,7 @@ async def get_record(
     stmt = list_query(plan).where(SupportRecord.id == record_id)
     if write:
         stmt = stmt.with_for_update()
-    record = await session.scalar(stmt)
-    if record is None:
-        raise SupportNotFound()
-    return record
+    return await scalar_or_raise(session, stmt, SupportNotFound)
 
 
 async def create_record(

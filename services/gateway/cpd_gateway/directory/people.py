@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, revocation
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow, where_given
+from cpd_common.db import scalar_or_raise, utcnow, where_given
 from cpd_common.errors import Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
@@ -58,10 +58,11 @@ def people_query(
 async def get_person(
     session: AsyncSession, person_id: uuid.UUID, *, principal: Principal
 ) -> Person:
-    person = await session.scalar(people_query(principal=principal).where(Person.id == person_id))
-    if person is None:
-        raise errors.PersonNotFound()
-    return person
+    return await scalar_or_raise(
+        session,
+        people_query(principal=principal).where(Person.id == person_id),
+        errors.PersonNotFound,
+    )
 
 
 async def has_login(session: AsyncSession, person_id: uuid.UUID) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_lessonstudy.case_pupils.errors import (
     CasePupilInUse,
     CasePupilNotFound,
@@ -96,12 +97,11 @@ async def labels_of(session: AsyncSession, study_id: uuid.UUID) -> dict[uuid.UUI
 
 
 async def load(session: AsyncSession, study_id: uuid.UUID, case_pupil_id: uuid.UUID) -> CasePupil:
-    pupil = await session.scalar(
-        select(CasePupil).where(CasePupil.id == case_pupil_id, CasePupil.study_id == study_id)
+    return await scalar_or_raise(
+        session,
+        select(CasePupil).where(CasePupil.id == case_pupil_id, CasePupil.study_id == study_id),
+        CasePupilNotFound,
     )
-    if pupil is None:
-        raise CasePupilNotFound()
-    return pupil
 
 
 async def get_case_pupil(

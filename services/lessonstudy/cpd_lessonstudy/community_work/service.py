@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events, tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_common.events import catalogue
 from cpd_lessonstudy.communities import schemas as s
 from cpd_lessonstudy.communities.errors import (
@@ -65,12 +66,11 @@ async def _member_ids(
 async def _load(
     session: AsyncSession, model: type[Any], community_id: uuid.UUID, record_id: uuid.UUID
 ) -> Any:
-    row = await session.scalar(
-        select(model).where(model.id == record_id, model.community_id == community_id)
+    return await scalar_or_raise(
+        session,
+        select(model).where(model.id == record_id, model.community_id == community_id),
+        CommunityRecordNotFound,
     )
-    if row is None:
-        raise CommunityRecordNotFound()
-    return row
 
 
 # ---- meetings ---------------------------------------------------------------------------------

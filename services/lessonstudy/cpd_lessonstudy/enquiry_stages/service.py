@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import known_ids
+from cpd_common.db import known_ids, scalar_or_raise
 from cpd_common.pagination import PageParams, paginate
 from cpd_lessonstudy.case_pupils.errors import LabelTaken
 from cpd_lessonstudy.enquiries import stages as enquiry_progress
@@ -92,11 +92,11 @@ async def get_record(
     principal: Principal,
 ) -> BaseModel:
     await get_access(session, ENQUIRY, enquiry_id, principal=principal)
-    row = await session.scalar(
-        select(model).where(model.id == record_id, model.enquiry_id == enquiry_id)
+    row = await scalar_or_raise(
+        session,
+        select(model).where(model.id == record_id, model.enquiry_id == enquiry_id),
+        RecordNotFound,
     )
-    if row is None:
-        raise RecordNotFound()
     if model is EnquiryTimeRecord:
         return (await time_reads(session, enquiry_id, [row]))[0]
     if model is EnquiryReplication:
@@ -216,13 +216,13 @@ async def update_replication(
     """Whether the conclusions held can only be judged once the follow-up has analysed its
     own data."""
     await authoring.writable(session, enquiry_id, principal, after_completion=True)
-    row = await session.scalar(
+    row = await scalar_or_raise(
+        session,
         select(EnquiryReplication).where(
             EnquiryReplication.id == replication_id, EnquiryReplication.enquiry_id == enquiry_id
-        )
+        ),
+        RecordNotFound,
     )
-    if row is None:
-        raise RecordNotFound()
     if data.conclusions_held != "pending":
         follow_up = await session.get(Enquiry, row.follow_up_id)
         assert follow_up is not None  # the foreign key cascades

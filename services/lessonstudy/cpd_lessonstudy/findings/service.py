@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import events
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import scalar_or_raise, utcnow
 from cpd_common.events import catalogue
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.findings.errors import FindingsNotFound, InvalidFindings, OpenHouseNotFound
@@ -229,9 +229,8 @@ async def get_open_house(
     session: AsyncSession, study_id: uuid.UUID, *, principal: Principal
 ) -> OpenHouseLesson:
     await get_access(session, study_id, principal=principal)
-    lesson = await session.scalar(
-        select(OpenHouseLesson).where(OpenHouseLesson.study_id == study_id)
+    return await scalar_or_raise(
+        session,
+        select(OpenHouseLesson).where(OpenHouseLesson.study_id == study_id),
+        OpenHouseNotFound,
     )
-    if lesson is None:
-        raise OpenHouseNotFound()
-    return lesson

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_common.erasure import name_pattern as _name_pattern
 from cpd_lessonstudy.groups.access import COMMUNITY, ENQUIRY, GroupKind, get_access
 from cpd_lessonstudy.groups.errors import (
@@ -185,12 +186,11 @@ async def _load(
     session: AsyncSession, kind: GroupKind[Any], group_id: uuid.UUID, member_id: uuid.UUID
 ) -> Any:
     m = kind.member
-    member = await session.scalar(
-        select(m).where(m.id == member_id, kind.member_parent() == group_id)
+    return await scalar_or_raise(
+        session,
+        select(m).where(m.id == member_id, kind.member_parent() == group_id),
+        GroupMemberNotFound,
     )
-    if member is None:
-        raise GroupMemberNotFound()
-    return member
 
 
 async def get_member(

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.case_pupils.errors import CasePupilNotFound
 from cpd_lessonstudy.interviews.errors import InterviewNotFound, NotYourInterview
@@ -81,14 +82,13 @@ async def interview_reads(
 async def _load(
     session: AsyncSession, lesson_id: uuid.UUID, interview_id: uuid.UUID
 ) -> PupilInterview:
-    interview = await session.scalar(
+    return await scalar_or_raise(
+        session,
         select(PupilInterview).where(
             PupilInterview.id == interview_id, PupilInterview.lesson_id == lesson_id
-        )
+        ),
+        InterviewNotFound,
     )
-    if interview is None:
-        raise InterviewNotFound()
-    return interview
 
 
 async def get_interview(

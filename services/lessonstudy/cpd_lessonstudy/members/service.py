@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
@@ -169,12 +170,11 @@ async def reads_for(session: AsyncSession, members: list[StudyMember]) -> list[M
 
 
 async def _load(session: AsyncSession, study_id: uuid.UUID, member_id: uuid.UUID) -> StudyMember:
-    member = await session.scalar(
-        select(StudyMember).where(StudyMember.id == member_id, StudyMember.study_id == study_id)
+    return await scalar_or_raise(
+        session,
+        select(StudyMember).where(StudyMember.id == member_id, StudyMember.study_id == study_id),
+        MemberNotFound,
     )
-    if member is None:
-        raise MemberNotFound()
-    return member
 
 
 async def get_member(

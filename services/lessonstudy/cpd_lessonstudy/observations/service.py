@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
-from cpd_common.db import where_given
+from cpd_common.db import scalar_or_raise, where_given
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import LessonStage, Observation
@@ -130,14 +130,13 @@ async def observation_reads(
 async def _load(
     session: AsyncSession, lesson_id: uuid.UUID, observation_id: uuid.UUID
 ) -> Observation:
-    observation = await session.scalar(
+    return await scalar_or_raise(
+        session,
         select(Observation).where(
             Observation.id == observation_id, Observation.lesson_id == lesson_id
-        )
+        ),
+        ObservationNotFound,
     )
-    if observation is None:
-        raise ObservationNotFound()
-    return observation
 
 
 async def get_observation(

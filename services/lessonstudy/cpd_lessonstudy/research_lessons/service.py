@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
-from cpd_common.db import utcnow
+from cpd_common.db import scalar_or_raise, utcnow
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
     CasePupil,
@@ -129,10 +129,7 @@ async def load(
     )
     if lock:
         stmt = stmt.with_for_update()
-    lesson = await session.scalar(stmt)
-    if lesson is None:
-        raise LessonNotFound()
-    return lesson
+    return await scalar_or_raise(session, stmt, LessonNotFound)
 
 
 async def lesson_for(

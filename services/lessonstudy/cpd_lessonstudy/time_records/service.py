@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.db import scalar_or_raise
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import MemberMinutes, ResearchLesson, StudyMember, TimeRecord
 from cpd_lessonstudy.studies.access import ensure_open, get_access
@@ -205,12 +206,11 @@ async def record_reads(session: AsyncSession, records: list[TimeRecord]) -> list
 
 
 async def _load(session: AsyncSession, study_id: uuid.UUID, record_id: uuid.UUID) -> TimeRecord:
-    record = await session.scalar(
-        select(TimeRecord).where(TimeRecord.id == record_id, TimeRecord.study_id == study_id)
+    return await scalar_or_raise(
+        session,
+        select(TimeRecord).where(TimeRecord.id == record_id, TimeRecord.study_id == study_id),
+        TimeRecordNotFound,
     )
-    if record is None:
-        raise TimeRecordNotFound()
-    return record
 
 
 async def get_time_record(
