@@ -7,7 +7,7 @@ The lesson studies arrive from the lesson study service by events.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
 from cpd_demo import trust as demo_data
+from cpd_demo.trust import days_ago, principal_of
 from cpd_evaluation import demo_offer
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, CostsIn, SessionIn
@@ -63,21 +63,6 @@ def people() -> set[str]:
     return keys | evaluation_people(c) | demo_offer.people()
 
 
-def _principal(key: str) -> Principal:
-    p = demo_data.PEOPLE_BY_KEY[key]
-    return Principal(
-        sub=f"person:{p.id}",
-        trust_id=p.trust_id,
-        school_ids=frozenset(p.school_ids),
-        roles=frozenset(p.roles),
-        person_id=p.id,
-    )
-
-
-def _ago(days: int) -> date:
-    return datetime.now(UTC).date() - timedelta(days=days)
-
-
 async def projection_ready(session: AsyncSession) -> bool:
     """True once the directory events for the demo people and schools have arrived."""
     keys = people()
@@ -102,7 +87,7 @@ async def seed_demo(session: AsyncSession) -> None:
     )
     if done is not None:
         return
-    admin = _principal("admin")
+    admin = principal_of("admin")
     providers = {}
     for p in c["providers"]:
         provider = await providers_service.create_provider(
@@ -118,7 +103,7 @@ async def seed_demo(session: AsyncSession) -> None:
 
 
 async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[str, Any]) -> None:
-    leader = _principal(a["recorded_by"])
+    leader = principal_of(a["recorded_by"])
     data = ActivityCreate(
         title=a["title"],
         kind=a["kind"],
@@ -129,11 +114,11 @@ async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[st
         focus=a.get("focus"),
         intent=a.get("intent"),
         gap_task=a.get("gap_task"),
-        gap_task_due_on=_ago(a["gap_task_due_ago"]) if "gap_task_due_ago" in a else None,
+        gap_task_due_on=days_ago(a["gap_task_due_ago"]) if "gap_task_due_ago" in a else None,
         costs=CostsIn(**{k: Decimal(str(v)) for k, v in a["costs"].items()}),
         release_time_hours=Decimal(str(a["release_time_hours"])),
         sessions=[
-            SessionIn(title=s["title"], held_on=_ago(s["ago"]), duration_minutes=s["minutes"])
+            SessionIn(title=s["title"], held_on=days_ago(s["ago"]), duration_minutes=s["minutes"])
             for s in a["sessions"]
         ],
     )
@@ -161,7 +146,7 @@ async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[st
         )
         for key, participant in participants.items()
         for s in sessions
-        if s.held_on <= _ago(0)
+        if s.held_on <= days_ago(0)
     ]
     if marks:
         await participants_service.set_attendance(
@@ -172,14 +157,16 @@ async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[st
             session,
             activity,
             participants[key],
-            principal=_principal(key),
-            data=ImpactReportIn(report=report, gap_task_done_on=_ago(a["gap_task_due_ago"] + 2)),
+            principal=principal_of(key),
+            data=ImpactReportIn(
+                report=report, gap_task_done_on=days_ago(a["gap_task_due_ago"] + 2)
+            ),
         )
     for key, (relevance, quality, impact, differently, comment) in a.get("feedback", {}).items():
         await feedback_service.give_feedback(
             session,
             activity,
-            principal=_principal(key),
+            principal=principal_of(key),
             data=FeedbackCreate(
                 relevance=relevance,
                 quality=quality,
@@ -197,7 +184,7 @@ async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[st
         await reflections_service.create_reflection(
             session,
             activity,
-            principal=_principal(r["author"]),
+            principal=principal_of(r["author"]),
             data=ReflectionCreate(
                 tried=r["tried"],
                 pupil_effect=r["pupil_effect"],
@@ -209,7 +196,7 @@ async def _activity(session: AsyncSession, a: dict[str, Any], providers: dict[st
 
 
 async def _coaching(session: AsyncSession, pair: dict[str, Any]) -> None:
-    leader = _principal(pair["recorded_by"])
+    leader = principal_of(pair["recorded_by"])
     activity: Activity = await activities_service.create_activity(
         session,
         principal=leader,
@@ -234,7 +221,7 @@ async def _coaching(session: AsyncSession, pair: dict[str, Any]) -> None:
     agreement = await coaching_service.create_agreement(
         session,
         activity,
-        principal=_principal(pair["coach"]),
+        principal=principal_of(pair["coach"]),
         data=coaching_schemas.AgreementCreate(
             coach_id=coach, coachee_id=coachee, agreed_outcomes=pair["agreed_outcomes"]
         ),
@@ -244,12 +231,12 @@ async def _coaching(session: AsyncSession, pair: dict[str, Any]) -> None:
             session,
             agreement,
             data=coaching_schemas.CoachingSessionCreate(
-                held_on=_ago(entry["ago"]),
+                held_on=days_ago(entry["ago"]),
                 minutes=entry["minutes"],
                 focus=entry["focus"],
                 evidence=entry["evidence"],
                 next_steps=entry.get("next_steps"),
                 impact_noted=entry.get("impact_noted"),
-                next_session_on=_ago(entry["next_ago"]) if "next_ago" in entry else None,
+                next_session_on=days_ago(entry["next_ago"]) if "next_ago" in entry else None,
             ),
         )

@@ -9,7 +9,6 @@ data on every run, pseudonymised on the way in like any upload."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_demo import trust as demo_data
+from cpd_demo.trust import days_ago, principal_of
 from cpd_evaluation.evaluation_settings import service as settings_service
 from cpd_evaluation.evaluation_settings.schemas import SettingsIn
 from cpd_evaluation.evaluations import service as plans_service
@@ -40,21 +40,6 @@ from cpd_evaluation.support import service as support_service
 from cpd_evaluation.support.schemas import SupportCreate
 
 
-def _principal(key: str) -> Principal:
-    p = demo_data.PEOPLE_BY_KEY[key]
-    return Principal(
-        sub=f"person:{p.id}",
-        trust_id=p.trust_id,
-        school_ids=frozenset(p.school_ids),
-        roles=frozenset(p.roles),
-        person_id=p.id,
-    )
-
-
-def _ago(days: int) -> date:
-    return datetime.now(UTC).date() - timedelta(days=days)
-
-
 def people(content: dict[str, Any]) -> set[str]:
     keys: set[str] = {"admin"}
     for e in content.get("evaluations", []):
@@ -68,7 +53,7 @@ async def seed_evaluations(session: AsyncSession, content: dict[str, Any]) -> No
     """Adds the demo's evaluated programmes (the caller checked the demo is not there yet)."""
     await settings_service.set_settings(
         session,
-        principal=_principal("admin"),
+        principal=principal_of("admin"),
         data=SettingsIn(hourly_staff_cost=Decimal(str(content["hourly_staff_cost"]))),
     )
     for e in content["evaluations"]:
@@ -76,7 +61,7 @@ async def seed_evaluations(session: AsyncSession, content: dict[str, Any]) -> No
 
 
 async def _evaluation(session: AsyncSession, e: dict[str, Any]) -> None:
-    leader = _principal(e["recorded_by"])
+    leader = principal_of(e["recorded_by"])
     titles = e["activities"]
     found = dict(
         (
@@ -105,7 +90,7 @@ async def _evaluation(session: AsyncSession, e: dict[str, Any]) -> None:
             reported_to=e["reported_to"],
             leads_to_action=e["leads_to_action"],
             levels=e["levels"],
-            due=DueDates(**{point: _ago(days) for point, days in due.items()}),
+            due=DueDates(**{point: days_ago(days) for point, days in due.items()}),
             responsible_id=demo_data.PEOPLE_BY_KEY[e["responsible"]].id,
             pupils_reached=e["pupils_reached"],
         ),
@@ -116,7 +101,7 @@ async def _evaluation(session: AsyncSession, e: dict[str, Any]) -> None:
             plan,
             principal=leader,
             data=SupportCreate(
-                recorded_on=_ago(s["ago"]),
+                recorded_on=days_ago(s["ago"]),
                 hours_given=Decimal(str(s["hours_given"])),
                 resources=s["resources"],
                 barriers=s["barriers"],
@@ -182,7 +167,7 @@ def _pupil_values(m: dict[str, Any]) -> list[ObservationIn]:
                 **flags,
                 phase="baseline",
                 value=Decimal(str(before[i])),
-                observed_on=_ago(base["ago"]),
+                observed_on=days_ago(base["ago"]),
             )
         )
         if i < n - p["lost"]:
@@ -191,7 +176,7 @@ def _pupil_values(m: dict[str, Any]) -> list[ObservationIn]:
                     **flags,
                     phase=later["phase"],
                     value=Decimal(str(after[i])),
-                    observed_on=_ago(later["ago"]),
+                    observed_on=days_ago(later["ago"]),
                 )
             )
     return out
@@ -203,7 +188,7 @@ def _staff_values(m: dict[str, Any]) -> list[ObservationIn]:
             person_id=demo_data.PEOPLE_BY_KEY[key].id,
             phase=phase["phase"],
             value=Decimal(str(values[i])),
-            observed_on=_ago(phase["ago"]),
+            observed_on=days_ago(phase["ago"]),
         )
         for key, values in m["staff"].items()
         for i, phase in enumerate(m["phases"])

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.auth import Principal
 from cpd_common.demo import load_demo
 from cpd_demo import trust as demo_data
+from cpd_demo.trust import principal_of
 from cpd_evaluation.budgets import service as budgets_service
 from cpd_evaluation.cpd_requests import service as requests_service
 from cpd_evaluation.cpd_requests.schemas import Decision, RequestCreate
@@ -41,22 +42,11 @@ def people() -> set[str]:
     return {r["who"] for r in content()["requests"]} | {"admin", "n-head", "s-head"}
 
 
-def principal(key: str) -> Principal:
-    p = demo_data.PEOPLE_BY_KEY[key]
-    return Principal(
-        sub=f"person:{p.id}",
-        trust_id=p.trust_id,
-        school_ids=frozenset(p.school_ids),
-        roles=frozenset(p.roles),
-        person_id=p.id,
-    )
-
-
 def _decider(requester: str, trust_funded: bool) -> Principal:
     if trust_funded:
-        return principal("admin")
+        return principal_of("admin")
     school = demo_data.PEOPLE_BY_KEY[requester].school_ids[0]
-    return principal("n-head" if school == demo_data.NORTHFIELD else "s-head")
+    return principal_of("n-head" if school == demo_data.NORTHFIELD else "s-head")
 
 
 def _session(spec: dict[str, Any]) -> RunSessionIn:
@@ -81,7 +71,7 @@ async def seed_offer(session: AsyncSession) -> None:
         )
     ):
         return
-    admin = principal("admin")
+    admin = principal_of("admin")
     providers = {
         p.name: p.id
         for p in await session.scalars(
@@ -108,7 +98,7 @@ async def seed_offer(session: AsyncSession) -> None:
             )
             runs.setdefault(spec["key"], (run, programme.trust_funded))
     for r in c["requests"]:
-        who = principal(r["who"])
+        who = principal_of(r["who"])
         if "study" in r:
             study = r["study"]
             start = datetime.now(UTC).date() + timedelta(days=int(study["in"]))
