@@ -14,6 +14,8 @@ from cpd_common.events import catalogue
 from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY, SOUTHBANK
 from cpd_local.stack import Stack
 
+from .rounds import closed_round_with_a_gap
+
 LEADER = PEOPLE_BY_KEY["s-head"]  # Southbank head
 PERSON = PEOPLE_BY_KEY["s-t2"]  # Chris Walker; line manager s-t1
 LINE_MANAGER = PEOPLE_BY_KEY["s-t1"]
@@ -377,29 +379,9 @@ async def test_patch_needs_if_match_filters_and_tenancy(demo: Stack) -> None:
     assert northfield.status_code == 422
 
 
-async def _closed_audit_with_a_gap(kit: Any) -> dict[str, Any]:
-    """A closed values-v-practice round at Northfield where principle 2 (sustained CPD with
-    classroom enquiry) is valued far above what happens."""
-    principles = await kit.instrument_id("effective-cpd-principles")
-    audit = await kit.create_audit(
-        instrument_id=principles,
-        scope={"kind": "school", "school_ids": [str(NORTHFIELD)]},
-        as_="n-head",
-        k=3,
-        title="Autumn principles round",
-    )
-    await kit.transition(audit["id"], "open", as_="n-head")
-    answers = {str(n): {"values": 4, "practice": 4} for n in range(1, 9)}
-    answers["2"] = {"values": 5, "practice": 2}
-    for key in ("n-t1", "n-t2", "n-t3", "n-t4", "n-t5"):
-        await kit.respond(audit["id"], key, answers)
-    await kit.transition(audit["id"], "close", as_="n-head")
-    return audit
-
-
 async def test_needs_from_audits_suggested_and_linked_by_hand(kit: Any) -> None:
     demo = kit.stack
-    audit = await _closed_audit_with_a_gap(kit)
+    audit = await closed_round_with_a_gap(kit, title="Autumn principles round")
     leader = await kit.h("n-head")
     suggested = await demo.gateway.get(f"/v1/audits/{audit['id']}/suggested-needs", headers=leader)
     assert suggested.status_code == 200, suggested.text

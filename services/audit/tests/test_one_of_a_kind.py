@@ -25,6 +25,8 @@ from cpd_common.events import catalogue
 from cpd_common.testing.concurrency import one_winner, race
 from cpd_demo.trust import NORTHFIELD, PEOPLE_BY_KEY
 
+from .rounds import closed_round_with_a_gap, open_principles_round
+
 N = 8
 
 
@@ -33,28 +35,8 @@ async def _count(kit: Any, stmt: Any) -> int:
         return int(await session.scalar(stmt) or 0)
 
 
-async def _closed_round(kit: Any) -> dict[str, Any]:
-    """A closed values-v-practice round at Northfield where principle 2 is valued far above
-    what happens, so it is a suggested need."""
-    principles = await kit.instrument_id("effective-cpd-principles")
-    audit = await kit.create_audit(
-        instrument_id=principles,
-        scope={"kind": "school", "school_ids": [str(NORTHFIELD)]},
-        as_="n-head",
-        k=3,
-        title="Race round",
-    )
-    await kit.transition(audit["id"], "open", as_="n-head")
-    answers = {str(n): {"values": 4, "practice": 4} for n in range(1, 9)}
-    answers["2"] = {"values": 5, "practice": 2}
-    for key in ("n-t1", "n-t2", "n-t3", "n-t4", "n-t5"):
-        await kit.respond(audit["id"], key, answers)
-    await kit.transition(audit["id"], "close", as_="n-head")
-    return dict(audit)
-
-
 async def test_accepting_a_suggested_need_eight_times_at_once_makes_one_need(kit: Any) -> None:
-    audit = await _closed_round(kit)
+    audit = await closed_round_with_a_gap(kit, title="Race round")
     leader = await kit.h("n-head")
     url = f"/v1/audits/{audit['id']}/suggested-needs/accept"
     body = {"item_key": "2", "need_types": ["skills"], "priority": "high"}
@@ -106,14 +88,7 @@ async def test_accepting_a_suggested_need_eight_times_at_once_makes_one_need(kit
 
 
 async def test_one_response_per_person_per_audit_under_concurrency(kit: Any) -> None:
-    principles = await kit.instrument_id("effective-cpd-principles")
-    audit = await kit.create_audit(
-        instrument_id=principles,
-        scope={"kind": "school", "school_ids": [str(NORTHFIELD)]},
-        as_="n-head",
-        k=3,
-    )
-    await kit.transition(audit["id"], "open", as_="n-head")
+    audit = await open_principles_round(kit)
     answers = {str(n): {"values": 4, "practice": 3} for n in range(1, 9)}
     teacher = await kit.h("n-t1")
     url = f"/v1/audits/{audit['id']}/responses"
