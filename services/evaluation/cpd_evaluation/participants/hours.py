@@ -31,19 +31,17 @@ def hours_subquery(*where: Any, trust_id: uuid.UUID | None = None) -> Subquery:
     The reported hours and attendance are summed only for the participants ``where`` selects
     (PostgreSQL does not push a join's condition into a grouped subquery, so without this a
     read of one activity's participants summed every trust's rows): the cost follows the
-    participants asked for, not the size of the platform. With ``trust_id`` they are also
-    restricted to that trust's rows by its index, which is the cheaper plan when ``where``
-    selects a whole trust (dashboards, QA metrics)."""
-    # Not correlated with the outer query's participants: the same rows, selected on their own.
-    wanted = select(Participant.id).where(*where).correlate(None)
-    own_reports = (SourceHours.participant_id.in_(wanted),) + (
-        () if trust_id is None else (SourceHours.trust_id == trust_id,)
-    )
-    own_attendance = (Attendance.participant_id.in_(wanted),) + (
-        ()
-        if trust_id is None
-        else (Attendance.trust_id == trust_id, ActivitySession.trust_id == trust_id)
-    )
+    participants asked for, not the size of the platform. ``trust_id`` says that ``where``
+    selects a whole trust (dashboards, QA metrics): the sums then take that trust's rows by
+    its index instead, the cheaper plan for thousands of participants."""
+    if trust_id is None:
+        # Not correlated with the outer query: the same participants, selected on their own.
+        wanted = select(Participant.id).where(*where).correlate(None)
+        own_reports: tuple[Any, ...] = (SourceHours.participant_id.in_(wanted),)
+        own_attendance: tuple[Any, ...] = (Attendance.participant_id.in_(wanted),)
+    else:
+        own_reports = (SourceHours.trust_id == trust_id,)
+        own_attendance = (Attendance.trust_id == trust_id, ActivitySession.trust_id == trust_id)
     reported = (
         select(
             SourceHours.participant_id.label("participant_id"),
