@@ -192,3 +192,47 @@ async def test_a_refused_publish_stops_the_batch_and_nothing_after_it_is_marked(
     assert sorted(m["id"] for m in await stream_messages(js)) == sorted(
         [first.id, refused.id, after.id]
     )
+
+
+async def test_a_batch_goes_as_one_atomic_publish_acked_once(db, js) -> None:  # type: ignore[no-untyped-def]
+    """Several pending rows are one JetStream atomic batch (one ack, one fsync at its commit
+    on nats-server >= 2.15), each message still carrying its event id as Nats-Msg-Id."""
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        sent = [school_event(session, f"Atomic {i}") for i in range(4)]
+    seen: list[dict[str, str]] = []
+
+    async def record(msg: Any) -> None:
+        seen.append(dict(msg.headers or {}))
+
+    sub = await js._nc.subscribe("cpd.directory.>", cb=record)
+    try:
+        assert await publish_pending(sessionmaker, js) == 4
+        await js._nc.flush()
+    finally:
+        await sub.unsubscribe()
+    assert [h["Nats-Msg-Id"] for h in seen] == [e.id for e in sent]
+    assert len({h["Nats-Batch-Id"] for h in seen}) == 1
+    assert [h["Nats-Batch-Sequence"] for h in seen] == ["1", "2", "3", "4"]
+    assert [h.get("Nats-Batch-Commit") for h in seen] == [None, None, None, "1"]
+    assert [m["id"] for m in await stream_messages(js)] == [e.id for e in sent]
+    assert await _pending_count(sessionmaker) == 0
+
+
+async def test_a_batch_with_an_event_already_in_the_stream_is_sent_one_by_one(db, js) -> None:  # type: ignore[no-untyped-def]
+    """The broker refuses a whole atomic batch that holds an event id it already has (a relay
+    that died between publish and mark-sent): the relay then publishes the batch's rows one
+    by one, the duplicate is dropped, and the new events are stored once, in order."""
+    _, sessionmaker = db
+    async with sessionmaker() as session, session.begin():
+        first = [school_event(session, f"Before {i}") for i in range(2)]
+    assert await publish_pending(sessionmaker, js) == 2
+    async with sessionmaker() as session, session.begin():
+        later = [school_event(session, f"After {i}") for i in range(3)]
+        await session.flush()
+        await session.execute(
+            text("UPDATE outbox SET sent_at = NULL WHERE event_id = :id"), {"id": first[1].id}
+        )
+    assert await publish_pending(sessionmaker, js) == 4
+    assert [m["id"] for m in await stream_messages(js)] == [e.id for e in first + later]
+    assert await _pending_count(sessionmaker) == 0

@@ -2,17 +2,19 @@
 
 A service never publishes from a request handler: :func:`add` (``events.add(session,
 AuditOpened(...))``) inserts the event into the service's ``outbox`` table in the request's
-own transaction. The relay (in the worker process) claims a batch of pending rows in order,
-publishes them to JetStream back to back on its one connection (``Nats-Msg-Id`` = event id),
-then waits for their acks in order and marks the acked rows sent in one UPDATE: only the
-leading rows whose acks all arrived, so nothing after a missing ack is marked. While NATS is
-down, events wait.
+own transaction. The relay (in the worker process) claims a batch of pending rows in order
+and publishes them to JetStream (``Nats-Msg-Id`` = event id) as one atomic batch, which the
+broker stores whole or not at all and acknowledges once; when it refuses the batch, back to
+back one by one on its one connection, then waits for their acks in order. It marks the
+acked rows sent in one UPDATE: only the leading rows whose acks all arrived, so nothing
+after a missing ack is marked. While NATS is down, events wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -20,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 import nats
+from nats.errors import NoRespondersError
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 from sqlalchemy import (
@@ -147,13 +150,15 @@ async def add_many(session: AsyncSession, events: Sequence[Event]) -> None:
 
 async def ensure_stream(js: Any, *, replicas: int = 1) -> None:
     """Creates (or brings up to date) the ``CPD`` stream: file storage, every write fsynced
-    by the server's ``sync_interval: always``, 2-minute duplicate window for Nats-Msg-Id."""
+    by the server's ``sync_interval: always``, 2-minute duplicate window for Nats-Msg-Id,
+    atomic batch publishes allowed (the relay's batches)."""
     config = StreamConfig(
         name=STREAM,
         subjects=STREAM_SUBJECTS,
         storage=StorageType.FILE,
         duplicate_window=120.0,
         num_replicas=replicas,
+        allow_atomic=True,
     )
     try:
         await js.add_stream(config)
@@ -182,9 +187,22 @@ async def _publish_in_order(
     """Publishes ``rows`` in order; returns how many leading rows were acked, and the error
     that stopped the rest (``None`` when all were).
 
-    A first row that failed before (``attempts`` > 0: a broker away or refusing it) goes
-    alone and must be acked before the others are sent, so a message the broker keeps
-    refusing does not make every retry send the rows behind it again."""
+    Two rows or more go as one JetStream atomic batch (:func:`_atomic_batch`) when they can;
+    a batch the broker refuses (a row it already holds, a server without atomic publishes)
+    is published row by row instead, at once. A first row that failed before (``attempts``
+    > 0: a broker away or refusing it) goes alone and must be acked before the others are
+    sent, so a message the broker keeps refusing does not make every retry send the rows
+    behind it again."""
+    if (
+        len(rows) >= 2
+        and not rows[0][4]
+        and all(row[2].startswith(ATOMIC_SUBJECTS) for row in rows)
+    ):
+        try:
+            if await _atomic_batch(js, rows, publish_timeout):
+                return len(rows), None
+        except Exception as exc:
+            return 0, exc  # no answer: nothing is marked, the first row counts an attempt
     acked, error = 0, None
     if rows and rows[0][4]:
         acked, error = await _pipeline(js, rows[:1], publish_timeout)
@@ -192,6 +210,60 @@ async def _publish_in_order(
         more, error = await _pipeline(js, rows[acked:], publish_timeout)
         acked += more
     return acked, error
+
+
+# Atomic batches (ADR-50, nats-server >= 2.12; the stream needs ``allow_atomic``) for the rows
+# whose subjects the stream takes. With ``sync_interval: always`` the broker otherwise fsyncs
+# once per message; nats-server >= 2.15 syncs an atomic batch once, at its commit.
+ATOMIC_SUBJECTS = tuple(s.removesuffix(">") for s in STREAM_SUBJECTS)
+ATOMIC_MAX = 1000  # the server's default ceiling of messages per batch (jetstream.limits.batch)
+
+
+async def _atomic_batch(js: Any, rows: Sequence[Any], publish_timeout: float) -> bool:
+    """Publishes ``rows`` (at most :data:`ATOMIC_MAX`) as one atomic batch: every message
+    carries ``Nats-Batch-Id`` and its ``Nats-Batch-Sequence`` (and ``Nats-Msg-Id``, the
+    event id), the last one ``Nats-Batch-Commit`` with a reply subject. The broker stores all
+    of them, in order, or none, and answers the commit with one pub ack. Returns ``True``
+    when the batch was stored, ``False`` when the broker refused it (an event id it already
+    holds, within the duplicate window, refuses the whole batch; so does a stream without
+    ``allow_atomic``): nothing of it was stored, and the caller publishes the rows one by
+    one. Raises when no answer came (the broker away, or slower than ``publish_timeout``
+    per started hundred messages): the batch may or may not be stored, and the rows stay
+    pending (sent again, they are dropped as duplicates if it was)."""
+    if len(rows) > ATOMIC_MAX:
+        return False
+    nc = js._nc
+    batch = uuid.uuid4().hex
+
+    def headers(number: int, event_id: Any) -> dict[str, str]:
+        return {
+            "Nats-Msg-Id": str(event_id),
+            "Nats-Batch-Id": batch,
+            "Nats-Batch-Sequence": str(number),
+        }
+
+    for number, (_seq, event_id, subject, envelope, _attempts) in enumerate(rows[:-1], start=1):
+        await nc.publish(subject, envelope.encode(), headers=headers(number, event_id))
+    _seq, event_id, subject, envelope, _attempts = rows[-1]
+    try:
+        reply = await nc.request(
+            subject,
+            envelope.encode(),
+            timeout=publish_timeout * (1 + len(rows) // 100),
+            headers=headers(len(rows), event_id) | {"Nats-Batch-Commit": "1"},
+        )
+    except NoRespondersError:
+        return False
+    except TimeoutError:
+        raise AckTimeout(f"no ack of an atomic batch of {len(rows)} in time") from None
+    try:
+        ack = json.loads(reply.data)
+    except ValueError:
+        return False
+    if not isinstance(ack, dict) or "error" in ack:
+        log.info("relay: atomic batch of %d refused (%s); publishing one by one", len(rows), ack)
+        return False
+    return ack.get("count") == len(rows)
 
 
 async def _pipeline(
