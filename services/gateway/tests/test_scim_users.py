@@ -269,3 +269,22 @@ async def test_delete_deprovisions_then_erases_by_the_trust_policy(seeded: Stack
     assert erased["user_name"] is None and erased["employee_number"] is None
     assert erased["given_name"] is None and erased["family_name"] is None
     assert len(await events_of(seeded, catalogue.PersonErased.event_type, gone["id"])) == 1
+
+
+async def test_a_person_without_a_user_name_is_known_to_scim_by_their_email(seeded: Stack) -> None:
+    """SCIM's userName of a directory person who has none is their email: a create naming it
+    (in any case) is refused as not unique, as is one naming another user's userName."""
+    hr = await hr_headers(seeded)
+    deputy = PEOPLE_BY_KEY["n-deputy"]
+    assert deputy.email
+    taken = await seeded.gateway.post(
+        "/scim/v2/Users", headers=hr, json=new_user(userName=deputy.email.upper())
+    )
+    assert_scim_error(taken, 409, "uniqueness")
+    user = await create(seeded, hr, new_user())
+    again = await seeded.gateway.post(
+        "/scim/v2/Users", headers=hr, json=new_user(userName=user["userName"].title())
+    )
+    assert_scim_error(again, 409, "uniqueness")
+    found = await search(seeded, hr, f'userName eq "{deputy.email}"')
+    assert [r["id"] for r in found["Resources"]] == [str(deputy.id)]

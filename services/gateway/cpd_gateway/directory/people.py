@@ -138,7 +138,10 @@ async def _check_email(
     if not email:
         return
     email = email.lower()
-    other_person = select(Person.id).where(func.lower(Person.email) == email)
+    # Emails are stored lower-cased (every write lowers them; the migration that made them
+    # unique lowered the old ones): compared as they are, the unique index answers, where
+    # lower(email) would read every person of the platform.
+    other_person = select(Person.id).where(Person.email == email)
     other_account = select(Account.person_id).where(Account.email == email)
     if person_id is not None:
         other_person = other_person.where(Person.id != person_id)

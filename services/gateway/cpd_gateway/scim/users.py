@@ -20,7 +20,7 @@ from scim2_models import (
     UniquenessException,
 )
 from scim2_models import Meta as ScimMeta
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
@@ -285,13 +285,29 @@ def _changes(person: Person, fields: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def _user_name_is(trust_id: uuid.UUID, user_name: str) -> ColumnElement[bool]:
+    """The trust's person whose ``lower(coalesce(user_name, email))`` is ``user_name``
+    lowered (a person without a user name is known by their email), in a form the indexes
+    serve: the unique ones on ``(trust_id, lower(user_name))`` and on ``email`` (stored
+    lower-cased). The coalesce itself has no index: it read every person of the trust."""
+    wanted = user_name.lower()
+    return or_(
+        and_(
+            Person.trust_id == trust_id,
+            Person.user_name.is_not(None),
+            func.lower(Person.user_name) == wanted,
+        ),
+        and_(Person.trust_id == trust_id, Person.user_name.is_(None), Person.email == wanted),
+    )
+
+
 async def _user_name_in_use(
     session: AsyncSession, trust_id: uuid.UUID, user_name: str, *, other_than: uuid.UUID | None
 ) -> Person | None:
     stmt = select(Person).where(
         Person.trust_id == trust_id,
         Person.erased_at.is_(None),
-        func.lower(func.coalesce(Person.user_name, Person.email)) == user_name.lower(),
+        _user_name_is(trust_id, user_name),
     )
     if other_than is not None:
         stmt = stmt.where(Person.id != other_than)
@@ -341,9 +357,7 @@ async def _deprovisioned_match(
     if fields.get("external_id"):
         conditions.append(Person.external_id == fields["external_id"])
     elif fields.get("user_name"):
-        conditions.append(
-            func.lower(func.coalesce(Person.user_name, Person.email)) == fields["user_name"].lower()
-        )
+        conditions.append(_user_name_is(trust_id, fields["user_name"]))
     if not conditions:
         return None
     return await session.scalar(
