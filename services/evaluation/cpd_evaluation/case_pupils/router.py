@@ -5,29 +5,23 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_evaluation.case_pupils import schemas, service
-from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
+from cpd_evaluation.evaluations.access import get_plan
+from cpd_evaluation.evaluations.routing import plan_router
 
-PREFIX = "/v1/evaluations"
 STUDY_PROBLEMS = {
     403: "Governors read the links; only leaders and trust admins change them.",
     404: "No such plan that you may see: also the answer for another trust's.",
     422: "A study that is not a lesson study of your trust (of a school you lead).",
 }
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router()
 
 
 @router.get(

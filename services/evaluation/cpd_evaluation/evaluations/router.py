@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.evaluations import schemas, service
-from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
+from cpd_evaluation.evaluations.access import get_plan
+from cpd_evaluation.evaluations.routing import PREFIX, plan_router
 from cpd_evaluation.models.plans import EvaluationPlan
 from cpd_evaluation.terms.plans import PlanStatus
 
-PREFIX = "/v1/evaluations"
 PLAN_PROBLEMS = {
     403: "Governors read plans; only leaders and trust admins change them. Taking an "
     "activity out of a plan (or deleting the plan) needs the right to manage that activity.",
@@ -29,13 +28,7 @@ PLAN_PROBLEMS = {
 NOT_FOUND = problems(404, described=PLAN_PROBLEMS)
 PATCH_RESPONSES = problems(403, 404, 409, 412, 428, described=PLAN_PROBLEMS)
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    # Staff and API clients never see plans: 403 before any lookup.
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router()
 
 
 @router.get(

@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends
-
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
-from cpd_common.idempotency import ApiRoute
 from cpd_evaluation.evaluations.access import EVIDENCE_READERS, get_plan
-from cpd_evaluation.evaluations.router import PREFIX
+from cpd_evaluation.evaluations.routing import plan_router
 from cpd_evaluation.evidence import schemas, service, value
 
 DESCRIBED = {
@@ -20,12 +17,7 @@ DESCRIBED = {
     404: "No such plan that you may see: also the answer for another trust's.",
 }
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    dependencies=[Depends(require_roles(*EVIDENCE_READERS))],
-)
+router = plan_router(readers=EVIDENCE_READERS)
 
 
 @router.get(

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import resource_response
-from cpd_common.idempotency import ApiRoute
-from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
+from cpd_evaluation.evaluations.access import get_plan
+from cpd_evaluation.evaluations.routing import plan_router
 from cpd_evaluation.impact import schemas, service
 
-router = APIRouter(
-    prefix="/v1/evaluations",
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    # Whoever may read the plan reads its impact; staff and API clients get 403 first.
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router()
 
 
 @router.get(

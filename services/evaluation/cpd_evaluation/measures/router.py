@@ -5,19 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
+from cpd_evaluation.evaluations.access import get_plan
+from cpd_evaluation.evaluations.routing import PREFIX, plan_router
 from cpd_evaluation.measures import schemas, service
 from cpd_evaluation.models.measures import Measure
 
-PREFIX = "/v1/evaluations"
 MEASURE_PROBLEMS = {
     403: "Governors read measures; only leaders and trust admins change them.",
     404: "No such plan or measure that you may see: also the answer for another trust's.",
@@ -27,13 +26,7 @@ MEASURE_PROBLEMS = {
 NOT_FOUND = problems(404, described=MEASURE_PROBLEMS)
 WRITE_RESPONSES = problems(403, 404, 409, 412, 428, described=MEASURE_PROBLEMS)
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["measures"],
-    # As for plans: staff and API clients get 403 before any lookup.
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router("measures")
 
 
 def _location(measure: Measure) -> str:

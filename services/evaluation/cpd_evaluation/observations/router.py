@@ -6,18 +6,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import Forbidden, problems
 from cpd_common.http import etag_of, require_if_match
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
-from cpd_evaluation.evaluations.access import PLAN_READERS
+from cpd_evaluation.evaluations.routing import plan_router
 from cpd_evaluation.measures import service as measures_service
 from cpd_evaluation.models.measures import Observation
 from cpd_evaluation.observations import export, pseudonyms, rows, schemas, service
@@ -43,12 +42,7 @@ OBSERVATION_PROBLEMS = {
     "was stored.",
 }
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["measures"],
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router("measures", prefix=PREFIX)
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import PreconditionFailed, problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
-from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
+from cpd_evaluation.evaluations.access import get_plan
+from cpd_evaluation.evaluations.routing import plan_router
 from cpd_evaluation.impact import perception as impact_perception
 from cpd_evaluation.impact import schemas as impact_schemas
 from cpd_evaluation.models.measures import PlanAuditRounds
 from cpd_evaluation.perception import schemas, service
 from cpd_evaluation.perception.errors import NoAuditRounds
 
-PREFIX = "/v1/evaluations"
 ROUND_PROBLEMS = {
     403: "Governors read the pair; only leaders and trust admins name it.",
     404: "No such plan that you may see (also the answer for another trust's), or the plan "
@@ -28,12 +27,7 @@ ROUND_PROBLEMS = {
     "different instruments, or an outcome closed before the baseline.",
 }
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router()
 
 
 @router.get(

@@ -6,14 +6,13 @@ import hashlib
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
-from cpd_common.idempotency import ApiRoute
-from cpd_evaluation.evaluations.access import PLAN_READERS, get_plan
-from cpd_evaluation.evaluations.router import PREFIX
+from cpd_evaluation.evaluations.access import get_plan
+from cpd_evaluation.evaluations.routing import PREFIX, plan_router
 from cpd_evaluation.reports import render, service
 
 ABOUT = (
@@ -36,12 +35,7 @@ NOT_FOUND = problems(
     },
 )
 
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    dependencies=[Depends(require_roles(*PLAN_READERS))],
-)
+router = plan_router()
 
 
 def _media(kind: str) -> dict[int | str, dict[str, Any]]:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.evaluations.access import EVIDENCE_READERS, get_plan
-from cpd_evaluation.evaluations.router import PREFIX
+from cpd_evaluation.evaluations.routing import PREFIX, plan_router
 from cpd_evaluation.models.evidence import SupportRecord
 from cpd_evaluation.support import schemas, service
 
@@ -23,12 +22,7 @@ DESCRIBED = {
     404: "No such plan or record that you may see: also the answer for another trust's.",
 }
 
-router = APIRouter(
-    prefix=PREFIX + "/{plan_id}/support",
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    dependencies=[Depends(require_roles(*EVIDENCE_READERS))],
-)
+router = plan_router(prefix=PREFIX + "/{plan_id}/support", readers=EVIDENCE_READERS)
 
 
 @router.get(
