@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import DateTime, Integer, LargeBinary, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cpd_common.auth import principal_from_request
+from cpd_common.auth import Role, principal_from_request, require_roles
 from cpd_common.errors import Conflict, Unprocessable
 
 KEEP_FOR = timedelta(hours=24)
@@ -145,3 +145,22 @@ class ApiRoute(APIRoute):
             return response
 
         return route
+
+
+def api_router(
+    prefix: str = "",
+    tag: str | None = None,
+    *,
+    roles: Sequence[Role] = (),
+    dependencies: Sequence[Any] = (),
+) -> APIRouter:
+    """A service router: its routes are :class:`ApiRoute` (Idempotency-Key on POST), under
+    ``prefix`` with one OpenAPI tag; with ``roles``, every route answers 403 to any other
+    role before any lookup."""
+    guard = [Depends(require_roles(*roles))] if roles else []
+    return APIRouter(
+        prefix=prefix,
+        route_class=ApiRoute,
+        tags=[tag] if tag else None,
+        dependencies=[*guard, *dependencies],
+    )

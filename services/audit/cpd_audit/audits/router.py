@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from cpd_audit.audits import counts, lifecycle, schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, SearchDep, SortKey
 
-router = APIRouter(prefix="/v1/audits", route_class=ApiRoute, tags=["audits"])
+router = api_router("/v1/audits", "audits")
 
 VISIBILITY = (
     "Trust admins see every audit of their trust; leaders, staff and governors the audits "

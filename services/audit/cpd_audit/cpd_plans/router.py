@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from cpd_audit.cpd_plans import schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/cpd-plans", route_class=ApiRoute, tags=["CPD plans"])
+router = api_router("/v1/cpd-plans", "CPD plans")
 
 ABOUT = (
     "A school's strategic CPD plan for one academic year: rows that link the school's needs "

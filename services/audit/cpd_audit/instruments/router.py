@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from cpd_audit.instruments import schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/instruments", route_class=ApiRoute, tags=["instruments"])
+router = api_router("/v1/instruments", "instruments")
 
 
 @router.get(

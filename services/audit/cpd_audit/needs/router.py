@@ -6,18 +6,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from cpd_audit.needs import schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, SearchDep, SortKey
 
-router = APIRouter(prefix="/v1/needs", route_class=ApiRoute, tags=["needs"])
-accept_router = APIRouter(prefix="/v1/audits", route_class=ApiRoute, tags=["needs"])
+router = api_router("/v1/needs", "needs")
+accept_router = api_router("/v1/audits", "needs")
 
 VISIBILITY = (
     "Whole-school and team needs are visible to the school's staff, governors and leaders and "

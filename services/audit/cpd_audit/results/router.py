@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from cpd_audit.results import (
     breakdowns,
@@ -21,9 +21,9 @@ from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import etag_of, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 
-router = APIRouter(prefix="/v1/audits", route_class=ApiRoute, tags=["results"])
+router = api_router("/v1/audits", "results")
 
 WHO = (
     "Results are released when the audit closes; until then nobody sees any figure, "

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_audit.self_audits import schemas, service
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep
 
-router = APIRouter(prefix="/v1/self-audits", route_class=ApiRoute, tags=["self-audits"])
+router = api_router("/v1/self-audits", "self-audits")
 
 PRIVATE = (
     "Private: only you can read it; anyone else (a leader or a trust admin too) gets 404. A "

@@ -6,13 +6,13 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import Unprocessable
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, paginate
 from cpd_evaluation.activities import reads, schemas, service
 from cpd_evaluation.activities.access import get_activity
@@ -26,9 +26,7 @@ from cpd_evaluation.activities.routing import (
 from cpd_evaluation.models import Activity
 from cpd_evaluation.terms import ActivityKind, ActivityStatus
 
-router = APIRouter(
-    prefix=PREFIX, route_class=ApiRoute, tags=["activities"], dependencies=ACTIVITY_ROLE_GUARD
-)
+router = api_router(PREFIX, "activities", dependencies=ACTIVITY_ROLE_GUARD)
 
 
 @router.get(

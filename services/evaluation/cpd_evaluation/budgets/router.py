@@ -6,21 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Path, Query
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.budgets import schemas, service
 from cpd_evaluation.records.years import YEAR_PATTERN, AcademicYear
 
-router = APIRouter(
-    prefix="/v1/budgets",
-    route_class=ApiRoute,
-    tags=["budgets"],
-    dependencies=[Depends(require_roles("school_leader", "trust_admin"))],
-)
+router = api_router("/v1/budgets", "budgets", roles=("school_leader", "trust_admin"))
 TEXT = {404: "No such school among those whose budgets you see."}
 Year = Annotated[str, Path(pattern=YEAR_PATTERN, examples=["2025-26"])]
 

@@ -7,16 +7,16 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.calendar import schemas, service
 from cpd_evaluation.calendar.schemas import Scope
 
-router = APIRouter(prefix="/v1/calendar", route_class=ApiRoute, tags=["calendar"])
+router = api_router("/v1/calendar", "calendar")
 staff = [Depends(require_roles("staff", "school_leader", "trust_admin"))]
 ICS = "text/calendar; charset=utf-8"
 Token = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]

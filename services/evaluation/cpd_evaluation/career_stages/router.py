@@ -5,22 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.career_stages import schemas, service
 
 PREFIX = "/v1/career-stages"
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["career stages"],
-    dependencies=[Depends(require_roles("staff", "school_leader", "trust_admin"))],
-)
+router = api_router(PREFIX, "career stages", roles=("staff", "school_leader", "trust_admin"))
 TEXT = {
     403: "Only trust admins edit the ladder.",
     404: "No such rung in your trust's ladder.",

@@ -6,25 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Query, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.cpd_requests import schemas, service
 from cpd_evaluation.models.offer import CpdRequest
 from cpd_evaluation.terms.offer import RequestStatus
 
 PREFIX = "/v1/cpd-requests"
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["cpd requests"],
-    dependencies=[Depends(require_roles("staff", "school_leader", "trust_admin"))],
-)
+router = api_router(PREFIX, "cpd requests", roles=("staff", "school_leader", "trust_admin"))
 TEXT = {
     403: "Only the requester or whoever decides it (a leader of the school; the trust team "
     "for trust-funded places) acts on a request.",

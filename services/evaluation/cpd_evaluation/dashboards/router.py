@@ -5,19 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Query
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.dashboards import schemas, service
 from cpd_evaluation.records.years import YEAR_PATTERN, AcademicYear
 
-router = APIRouter(
-    prefix="/v1/dashboards",
-    route_class=ApiRoute,
-    tags=["dashboards"],
-    dependencies=[Depends(require_roles("school_leader", "governor", "trust_admin"))],
+router = api_router(
+    "/v1/dashboards", "dashboards", roles=("school_leader", "governor", "trust_admin")
 )
 YearQuery = Annotated[
     str | None,

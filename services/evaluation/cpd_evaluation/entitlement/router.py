@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.entitlement import schemas, service
 
-router = APIRouter(prefix="/v1/entitlement", route_class=ApiRoute, tags=["cpd records"])
+router = api_router("/v1/entitlement", "cpd records")
 
 
 @router.get(

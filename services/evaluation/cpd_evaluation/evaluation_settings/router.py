@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
-
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.evaluation_settings import schemas, service
 
-router = APIRouter(
-    prefix="/v1/evaluation-settings",
-    route_class=ApiRoute,
-    tags=["evaluations"],
-    dependencies=[Depends(require_roles("school_leader", "trust_admin"))],
+router = api_router(
+    "/v1/evaluation-settings", "evaluations", roles=("school_leader", "trust_admin")
 )
 
 

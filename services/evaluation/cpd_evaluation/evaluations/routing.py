@@ -4,10 +4,10 @@ every one of them has."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from cpd_common.auth import Role, require_roles
-from cpd_common.idempotency import ApiRoute
+from cpd_common.auth import Role
+from cpd_common.idempotency import api_router
 from cpd_evaluation.evaluations.access import PLAN_READERS
 
 PREFIX = "/v1/evaluations"
@@ -19,9 +19,4 @@ def plan_router(
     """A router of plan routes: under ``prefix``, one tag, behind the guard of who may read
     them (by default whoever may read the plan). Staff and API clients get 403 before any
     lookup."""
-    return APIRouter(
-        prefix=prefix,
-        route_class=ApiRoute,
-        tags=[tag],
-        dependencies=[Depends(require_roles(*readers))],
-    )
+    return api_router(prefix, tag, roles=readers)

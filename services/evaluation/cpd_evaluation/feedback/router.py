@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import (
     ACTIVITY_ROLE_GUARD,
@@ -21,11 +21,8 @@ from cpd_evaluation.activities.routing import (
 )
 from cpd_evaluation.feedback import schemas, service
 
-router = APIRouter(
-    prefix=PREFIX + "/{activity_id}",
-    route_class=ApiRoute,
-    tags=["participant voice"],
-    dependencies=ACTIVITY_ROLE_GUARD,
+router = api_router(
+    PREFIX + "/{activity_id}", "participant voice", dependencies=ACTIVITY_ROLE_GUARD
 )
 
 

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
-
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.follow_ups import schemas, service
 
-router = APIRouter(
-    prefix="/v1/follow-ups",
-    route_class=ApiRoute,
-    tags=["follow-ups"],
-    dependencies=[Depends(require_roles("staff", "school_leader", "trust_admin"))],
-)
+router = api_router("/v1/follow-ups", "follow-ups", roles=("staff", "school_leader", "trust_admin"))
 
 
 @router.get(

@@ -6,18 +6,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import Unprocessable
 from cpd_common.http import etag_of, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import PageDep
 from cpd_evaluation.metrics import export, schemas, service
 from cpd_evaluation.records.years import YEAR_PATTERN, AcademicYear
 
-router = APIRouter(prefix="/v1/metrics", route_class=ApiRoute, tags=["qa metrics"])
+router = api_router("/v1/metrics", "qa metrics")
 
 QA_ONLY: dict[int | str, dict[str, Any]] = {
     403: {"description": "Only API clients with the qa_reader role read QA metrics."}

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import (
@@ -24,12 +24,7 @@ from cpd_evaluation.activities.routing import (
 from cpd_evaluation.models import Participant
 from cpd_evaluation.participants import schemas, service
 
-router = APIRouter(
-    prefix=PREFIX + "/{activity_id}",
-    route_class=ApiRoute,
-    tags=["activities"],
-    dependencies=ACTIVITY_ROLE_GUARD,
-)
+router = api_router(PREFIX + "/{activity_id}", "activities", dependencies=ACTIVITY_ROLE_GUARD)
 
 
 @router.get(

@@ -7,13 +7,13 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Query, Request, Response
 
-from cpd_common.auth import PrincipalDep, require_roles
+from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.career_stages import service as ladder_service
 from cpd_evaluation.cpd_requests import service as requests_service
@@ -23,12 +23,7 @@ from cpd_evaluation.programmes import schemas, service
 from cpd_evaluation.terms.offer import ProgrammeFormat
 
 PREFIX = "/v1/programmes"
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["programmes"],
-    dependencies=[Depends(require_roles("staff", "school_leader", "trust_admin"))],
-)
+router = api_router(PREFIX, "programmes", roles=("staff", "school_leader", "trust_admin"))
 TEXT = {
     403: "Only leaders and trust admins manage the offer.",
     404: "No such programme or run in your trust.",

@@ -6,24 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.models.voice import Provider
 from cpd_evaluation.providers import schemas, service
 from cpd_evaluation.terms.voice import ProviderKind
 
 PREFIX = "/v1/providers"
-router = APIRouter(
-    prefix=PREFIX,
-    route_class=ApiRoute,
-    tags=["providers"],
-    dependencies=[Depends(require_roles("staff", "school_leader", "trust_admin"))],
-)
+router = api_router(PREFIX, "providers", roles=("staff", "school_leader", "trust_admin"))
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such provider in your trust."}
 }

@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal, PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import etag_of, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_evaluation.records import export, schemas, service
 from cpd_evaluation.records.years import YEAR_PATTERN, AcademicYear
 
-router = APIRouter(prefix="/v1/cpd-records", route_class=ApiRoute, tags=["cpd records"])
+router = api_router("/v1/cpd-records", "cpd records")
 
 YearQuery = Annotated[
     str | None,

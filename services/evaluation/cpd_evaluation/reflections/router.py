@@ -5,23 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_evaluation.activities.access import get_activity
 from cpd_evaluation.activities.routing import ACTIVITY_ROLE_GUARD, NOT_FOUND, PRECONDITIONS, PREFIX
 from cpd_evaluation.models.voice import Reflection
 from cpd_evaluation.reflections import schemas, service
 
-router = APIRouter(
-    prefix=PREFIX + "/{activity_id}/reflections",
-    route_class=ApiRoute,
-    tags=["participant voice"],
-    dependencies=ACTIVITY_ROLE_GUARD,
+router = api_router(
+    PREFIX + "/{activity_id}/reflections", "participant voice", dependencies=ACTIVITY_ROLE_GUARD
 )
 
 PRIVATE = (

@@ -8,14 +8,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from cpd_common.auth import Principal, PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import Forbidden, NotFound, problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, SearchDep, SortKey, page_params, paginate
 from cpd_gateway.directory import clients, erasure, groups, people, picker, schemas, trusts
 from cpd_gateway.directory.probes import email_probes
@@ -32,7 +32,7 @@ async def _not_provisioning_clients(principal: PrincipalDep) -> Principal:
     return principal
 
 
-router = APIRouter(prefix="/v1", route_class=ApiRoute)
+router = api_router("/v1")
 PEOPLE_ONLY = [Depends(_not_provisioning_clients)]
 
 NOT_FOUND = problems(404, described={404: "Not found (or in another trust)"})

@@ -7,14 +7,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import select
 
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.communities import schemas, service
 from cpd_lessonstudy.community_views import service as views
@@ -33,9 +33,7 @@ PREFIX = "/v1/learning-communities"
 GUARD = [Depends(require_roles(*STUDY_ROLES))]
 R = responses("learning community")
 
-router = APIRouter(
-    prefix=PREFIX, route_class=ApiRoute, tags=["learning communities"], dependencies=GUARD
-)
+router = api_router(PREFIX, "learning communities", dependencies=GUARD)
 
 
 @router.get(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from cpd_common.auth import PrincipalDep, require_roles
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.enquiries import schemas, service
 from cpd_lessonstudy.enquiries.schemas import EnquiryStatus
@@ -25,7 +25,7 @@ PREFIX = "/v1/enquiries"
 GUARD = [Depends(require_roles(*STUDY_ROLES))]
 R = responses("enquiry")
 
-router = APIRouter(prefix=PREFIX, route_class=ApiRoute, tags=["enquiries"], dependencies=GUARD)
+router = api_router(PREFIX, "enquiries", dependencies=GUARD)
 
 
 @router.get(

@@ -5,19 +5,17 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_lessonstudy.enquiries.router import GUARD, PREFIX, R
 from cpd_lessonstudy.enquiry_reports import render, service
 from cpd_lessonstudy.enquiry_reports.schemas import EnquiryHealth
 
-router = APIRouter(
-    prefix=PREFIX, route_class=ApiRoute, tags=["enquiries: report"], dependencies=GUARD
-)
+router = api_router(PREFIX, "enquiries: report", dependencies=GUARD)
 ABOUT = (
     "The write-up a group shares, readable by a colleague who was not there: the question and "
     "how it meets the five rules, the pupils (described, never named), the data, the findings "

@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel
 
 from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep
 from cpd_lessonstudy.enquiries.router import GUARD, PREFIX, R
 from cpd_lessonstudy.enquiry_stages import schemas as s
@@ -30,9 +30,7 @@ from cpd_lessonstudy.models.enquiries import (
     EnquiryValidityCheck,
 )
 
-router = APIRouter(
-    prefix=PREFIX, route_class=ApiRoute, tags=["enquiries: stages"], dependencies=GUARD
-)
+router = api_router(PREFIX, "enquiries: stages", dependencies=GUARD)
 
 Create = Callable[..., Awaitable[BaseModel]]
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 
 from cpd_common.auth import require_roles
 from cpd_common.errors import problems
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_lessonstudy.studies.access import STUDY_ROLES
 
 PREFIX = "/v1/lesson-studies"
@@ -17,7 +17,7 @@ STUDY_ROLE_GUARD = [Depends(require_roles(*STUDY_ROLES))]
 
 def study_router(tag: str) -> APIRouter:
     """A router of lesson-study routes: under ``PREFIX``, behind the role guard, one tag."""
-    return APIRouter(prefix=PREFIX, route_class=ApiRoute, tags=[tag], dependencies=STUDY_ROLE_GUARD)
+    return api_router(PREFIX, tag, roles=STUDY_ROLES)
 
 
 # The documented problem answers of the study routes, in the study's words.
