@@ -7,8 +7,7 @@ Create Date: 2026-12-01 08:20:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
+from cpd_common import migration_ops
 
 revision: str = "20261201_sync_tombstones"
 down_revision: str | None = "20261201_single_sign_on"
@@ -17,26 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "tombstones",
-        sa.Column("resource", sa.String(length=100), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("trust_id", sa.Uuid(), nullable=False),
-        sa.Column(
-            "deleted_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint("resource", "id", name=op.f("pk_tombstones")),
-    )
-    op.create_index(
-        "ix_tombstones_sync", "tombstones", ["trust_id", "resource", "deleted_at", "id"]
-    )
-    op.create_index(op.f("ix_tombstones_deleted_at"), "tombstones", ["deleted_at"])
-    op.create_index("ix_people_trust_id_updated_at_id", "people", ["trust_id", "updated_at", "id"])
+    migration_ops.create_tombstones_20261201()
+    migration_ops.create_sync_index("people")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_people_trust_id_updated_at_id", table_name="people")
-    op.drop_table("tombstones")
+    migration_ops.drop_sync_index("people")
+    migration_ops.drop_tombstones_20261201()
