@@ -10,7 +10,7 @@ from cpd_common.auth import PrincipalDep
 from cpd_common.db import SessionDep
 from cpd_common.errors import problems
 from cpd_common.http import require_if_match, resource_response
-from cpd_common.idempotency import ApiRoute
+from cpd_common.idempotency import api_router
 from cpd_common.pagination import Page, PageDep, paginate
 from cpd_lessonstudy.groups import members
 from cpd_lessonstudy.groups.access import GroupKind, get_access
@@ -44,7 +44,7 @@ def members_router(
     enquiry); a learning community stays open to its membership."""
     r = responses(kind.noun)
     GroupId = Annotated[uuid.UUID, Path(alias=kind.fk)]
-    router = APIRouter(prefix=prefix, route_class=ApiRoute, tags=[tag], dependencies=guard)
+    router = api_router(prefix, tag, dependencies=guard)
 
     @router.get(
         f"/{{{kind.fk}}}/members",
