@@ -13,6 +13,8 @@ from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import PupilNote
 from cpd_lessonstudy.enquiries.schemas import StageOrCompleted
 from cpd_lessonstudy.groups.schemas import GroupMemberRead
+from cpd_lessonstudy.terms import CommunityActivityKind as ActivityKind
+from cpd_lessonstudy.terms import ShareKind
 
 MIN_DAYS, MAX_DAYS = 35, 366
 PERIOD = (
@@ -20,8 +22,6 @@ PERIOD = (
     "starts_on."
 )
 CommunityStatus = Literal["forming", "running", "ended"]
-ActivityKind = Literal["enquiry", "lesson_study", "peer_coaching"]
-ShareKind = Literal["sharing_session", "tool", "artefact", "open_house", "other"]
 
 
 def period_problem(starts_on: date, ends_on: date) -> str | None:

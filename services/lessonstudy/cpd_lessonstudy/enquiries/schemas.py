@@ -12,8 +12,9 @@ from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import ProfileText, PupilNote
 from cpd_lessonstudy.groups.schemas import GroupMemberRead
+from cpd_lessonstudy.terms import EnquiryStatus
+from cpd_lessonstudy.terms import QuestionAnswer as Answer
 
-EnquiryStatus = Literal["planning", "active", "completed"]
 Stage = Literal[
     "question", "data_collection", "analysis", "validity_checking", "replication", "reporting"
 ]
@@ -34,7 +35,6 @@ STAGES: tuple[Stage, ...] = (
     "replication",
     "reporting",
 )
-Answer = Literal["yes", "not_yet"]
 
 PUPIL_GROUP = (
     "The pupils the enquiry is about, described and never named (e.g. 'Year 5 pupils eligible "

@@ -13,19 +13,16 @@ from pydantic.config import JsonDict
 from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
 from cpd_lessonstudy.case_pupils.privacy import LABEL_PATTERN, ProfileText, PupilNote, label_problem
+from cpd_lessonstudy.terms import (
+    Agreement,
+    ConclusionsHeld,
+    DataMethod,
+    DisseminationForm,
+    PupilVoiceKind,
+    Tally,
+)
+from cpd_lessonstudy.terms import EnquiryTimeKind as TimeKind
 
-DataMethod = Literal[
-    "book_sample",
-    "observation",
-    "learning_walk",
-    "assessment",
-    "questionnaire",
-    "interview",
-    "concept_mapping",
-    "climate_mapping",
-    "hot_spotting",
-    "other",
-]
 DataSource = Literal["primary", "secondary", "technique"]
 SOURCE_OF: dict[str, DataSource] = {
     "book_sample": "primary",
@@ -39,21 +36,6 @@ SOURCE_OF: dict[str, DataSource] = {
     "hot_spotting": "technique",
     "other": "secondary",
 }
-Agreement = Literal["yes", "partly", "no"]
-Tally = Literal["yes", "partly", "no", "not_checked"]
-ConclusionsHeld = Literal["pending", "held", "partly", "not_held"]
-DisseminationForm = Literal[
-    "sharing_session",
-    "presentation",
-    "written_report",
-    "poster",
-    "open_house",
-    "tool_or_artefact",
-    "pupil_feedback",
-    "other",
-]
-PupilVoiceKind = Literal["views", "critique", "co_design"]
-TimeKind = Literal["meeting", "data_collection", "analysis", "reporting", "other"]
 MIN_VOICE_GROUP = 3
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import Field
 
 from cpd_common.schemas import InputModel as Input
 from cpd_common.schemas import OutputModel
-
-GroupRole = Literal["coordinator", "member"]
+from cpd_lessonstudy.terms import GroupRole
 
 
 class GroupMemberCreate(Input):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -43,12 +43,14 @@ from cpd_common.heartbeat import WorkerHeartbeatMixin
 from cpd_common.idempotency import IdempotencyKeyMixin
 from cpd_common.revocation import TokenRevocationMixin
 from cpd_common.tombstones import TombstoneMixin
+from cpd_lessonstudy import terms
 
-STUDY_STATUSES = ("planning", "in_cycle", "findings", "completed", "shared")
-LESSON_STATUSES = ("planned", "taught", "completed")
-MEMBER_ROLES = ("teacher", "observer", "facilitator", "knowledgeable_other")
-OUTCOMES = ("met", "partly", "not_yet")
-TIME_KINDS = ("meeting", "planning", "teaching", "observing")
+# The words CHECK constraints allow: the vocabulary of :mod:`cpd_lessonstudy.terms`.
+STUDY_STATUSES: tuple[str, ...] = get_args(terms.StudyStatus)
+LESSON_STATUSES: tuple[str, ...] = get_args(terms.LessonStatus)
+MEMBER_ROLES: tuple[str, ...] = get_args(terms.MemberRole)
+OUTCOMES: tuple[str, ...] = get_args(terms.Outcome)
+TIME_KINDS: tuple[str, ...] = get_args(terms.TimeKind)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import get_args
 
 from sqlalchemy import (
     Boolean,
@@ -23,11 +24,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin
+from cpd_lessonstudy import terms
 from cpd_lessonstudy.models import Base, _one_of
 from cpd_lessonstudy.models.enquiries import ENQUIRY_ROLES
 
-COMMUNITY_ACTIVITY_KINDS = ("enquiry", "lesson_study", "peer_coaching")
-SHARE_KINDS = ("sharing_session", "tool", "artefact", "open_house", "other")
+COMMUNITY_ACTIVITY_KINDS: tuple[str, ...] = get_args(terms.CommunityActivityKind)
+SHARE_KINDS: tuple[str, ...] = get_args(terms.ShareKind)
 
 
 class LearningCommunity(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -26,38 +26,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Uuid
 
 from cpd_common.db import IdMixin, TenantMixin, TimestampMixin
+from cpd_lessonstudy import terms
 from cpd_lessonstudy.models import Base, _one_of
 
-ENQUIRY_STATUSES = ("planning", "active", "completed")
-ENQUIRY_ROLES = ("coordinator", "member")
-QUESTION_ANSWERS = ("yes", "not_yet")
-DATA_METHODS = (
-    "book_sample",
-    "observation",
-    "learning_walk",
-    "assessment",
-    "questionnaire",
-    "interview",
-    "concept_mapping",
-    "climate_mapping",
-    "hot_spotting",
-    "other",
-)
-AGREEMENT = ("yes", "partly", "no")
-TALLY = ("yes", "partly", "no", "not_checked")
-CONCLUSIONS_HELD = ("pending", "held", "partly", "not_held")
-DISSEMINATION_FORMS = (
-    "sharing_session",
-    "presentation",
-    "written_report",
-    "poster",
-    "open_house",
-    "tool_or_artefact",
-    "pupil_feedback",
-    "other",
-)
-PUPIL_VOICE_KINDS = ("views", "critique", "co_design")
-ENQUIRY_TIME_KINDS = ("meeting", "data_collection", "analysis", "reporting", "other")
+# The words CHECK constraints allow: the vocabulary of :mod:`cpd_lessonstudy.terms`.
+ENQUIRY_STATUSES: tuple[str, ...] = get_args(terms.EnquiryStatus)
+ENQUIRY_ROLES: tuple[str, ...] = get_args(terms.GroupRole)
+QUESTION_ANSWERS: tuple[str, ...] = get_args(terms.QuestionAnswer)
+DATA_METHODS: tuple[str, ...] = get_args(terms.DataMethod)
+AGREEMENT: tuple[str, ...] = get_args(terms.Agreement)
+TALLY: tuple[str, ...] = get_args(terms.Tally)
+CONCLUSIONS_HELD: tuple[str, ...] = get_args(terms.ConclusionsHeld)
+DISSEMINATION_FORMS: tuple[str, ...] = get_args(terms.DisseminationForm)
+PUPIL_VOICE_KINDS: tuple[str, ...] = get_args(terms.PupilVoiceKind)
+ENQUIRY_TIME_KINDS: tuple[str, ...] = get_args(terms.EnquiryTimeKind)
 
 
 class Enquiry(IdMixin, TenantMixin, TimestampMixin, Base):
