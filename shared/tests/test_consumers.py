@@ -310,3 +310,48 @@ async def test_consumer_setup_is_retried_until_the_stream_can_be_created(  # typ
         await nc.close()
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Inbox)) == 1
+
+
+async def test_events_a_subscription_rules_out_are_acked_without_handler_or_inbox_row(
+    db, js
+) -> None:  # type: ignore[no-untyped-def]
+    """``relevant`` sees each fetched batch once: the events it rules out are acked with no
+    handler run and no inbox row; the others are handled once each, as usual; when it fails,
+    every event is handled."""
+    _, sessionmaker = db
+    seen: list[int] = []
+
+    async def only_kept(session: Any, events: Any) -> set[str]:
+        seen.append(len(events))
+        return {e.id for e in events if e.data["name"].startswith("Keep")}
+
+    sub = subscription(relevant=only_kept)
+    await ensure_consumer(js, sub)
+    async with sessionmaker() as session, session.begin():
+        for name in ("Keep 1", "Skip 1", "Skip 2", "Keep 2", "Skip 3"):
+            school_event(session, name)
+    await publish_pending(sessionmaker, js)
+    assert await drain(sessionmaker, js, [sub]) == 5
+    assert sum(seen) == 5
+    async with sessionmaker() as session:
+        assert sorted((await session.scalars(select(School.name))).all()) == ["Keep 1", "Keep 2"]
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == 2
+    info = await js.consumer_info(STREAM, sub.durable)
+    assert info.num_ack_pending == 0 and info.num_pending == 0
+
+    async def broken(session: Any, events: Any) -> set[str]:
+        raise RuntimeError("no answer")
+
+    handled: list[str] = []
+
+    async def count(session: Any, event: CloudEvent, p: catalogue.SchoolUpserted) -> None:
+        handled.append(p.name)
+
+    failing = subscription(
+        durable="test-directory-2", relevant=broken, handlers={catalogue.SchoolUpserted: count}
+    )
+    await ensure_consumer(js, failing)
+    assert await drain(sessionmaker, js, [failing]) == 5
+    assert len(handled) == 5
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Inbox)) == 2 + 5

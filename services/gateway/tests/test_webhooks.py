@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from cpd_common.db import utcnow
 from cpd_demo.trust import DEMO_CREDENTIALS, NORTHFIELD, OAKRIDGE, RIVERSIDE_HIGH
@@ -401,3 +401,43 @@ async def test_pause_rotate_replay_and_delete(dev: Stack, receiver: Receiver) ->
     deleted = await dev.gateway.delete(url, headers={**admin, "If-Match": got.headers["etag"]})
     assert deleted.status_code == 204
     assert (await dev.gateway.get(url, headers=admin)).status_code == 404
+
+
+async def _rename_school(
+    stack: Stack, headers: dict[str, str], school: uuid.UUID, name: str
+) -> None:
+    got = await stack.gateway.get(f"/v1/schools/{school}", headers=headers)
+    resp = await stack.gateway.patch(
+        f"/v1/schools/{school}",
+        headers={**headers, "If-Match": got.headers["etag"]},
+        json={"name": name},
+    )
+    assert resp.status_code == 200, resp.text
+
+
+async def test_fan_out_skips_events_no_subscription_wants_and_still_delivers_the_wanted(
+    dev: Stack, receiver: Receiver
+) -> None:
+    """The fan-out checks each fetched batch once: events of a trust without a subscription,
+    of types no subscription names, or older than the subscription are acked with no inbox
+    row; the event the trust's subscription wants is delivered (and recorded) once."""
+    admin = await dev.auth(*ADMIN)
+    riverside = await dev.auth(*RIVERSIDE_ADMIN)
+    hook = await subscribe(dev, admin, receiver.url, ["cpd.directory.school.*"])
+    await new_person(dev, admin, NORTHFIELD, "Unwatched Una")  # a type nobody subscribed to
+    await _rename_school(dev, riverside, RIVERSIDE_HIGH, "Riverside High (renamed)")
+    await _rename_school(dev, admin, NORTHFIELD, "Northfield Primary (renamed)")
+    await dev.settle()
+    await deliver_until_done(dev, start=utcnow())
+    assert [json.loads(b)["data"]["name"] for _, b, _ in receiver.seen] == [
+        "Northfield Primary (renamed)"
+    ]
+    async with dev.session("gateway") as session:
+        handled = (
+            await session.scalars(
+                text("SELECT event_type FROM inbox WHERE consumer = 'gateway-webhooks'")
+            )
+        ).all()
+        deliveries = (await session.scalars(select(WebhookDelivery.subscription_id))).all()
+    assert handled == ["cpd.directory.school.upserted.v1"]
+    assert [str(d) for d in deliveries] == [hook["id"]]

@@ -43,6 +43,10 @@ from cpd_common.faults import crash_point
 log = logging.getLogger("cpd.inbox")
 
 Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
+# Of a fetched batch's events, the ids of those whose handler may have an effect (a superset
+# is fine): read in a session of its own before the batch's transaction. The others are acked
+# with neither their handler run nor an inbox row: there is no effect to make exactly once.
+Relevant = Callable[[AsyncSession, Sequence[CloudEvent]], Awaitable[set[str]]]
 
 
 class InboxMixin:
@@ -74,11 +78,14 @@ class DeadLetterMixin:
 class Subscription:
     """A durable consumer: ``handlers`` maps event classes (``PersonErased``) to handlers
     taking ``(session, envelope, event)``, the event parsed as that class. Types without a
-    handler are acked and ignored."""
+    handler are acked and ignored. ``relevant`` (optional) says, for a whole fetched batch at
+    once, which events can have an effect: a consumer that acts on few events (the webhook
+    fan-out) skips the others without a transaction or an inbox row each."""
 
     durable: str
     filter_subject: str
     handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
+    relevant: Relevant | None = None
     max_deliver: int = 5
     backoff: tuple[float, ...] = (0.2, 1.0, 2.0, 5.0)
     by_type: Mapping[str, tuple[type[Event], Handler]] = field(init=False, repr=False)
@@ -214,11 +221,20 @@ async def handle_batch(
     """Handles a fetched batch in one transaction (one durable commit for many events), each
     event with its inbox row, then acks them all. If anything in the batch fails, the
     transaction is rolled back and every message is handled on its own, so a failing event
-    is retried or dead-lettered alone and the others go through."""
+    is retried or dead-lettered alone and the others go through. Events the subscription's
+    ``relevant`` rules out are acked first, untouched."""
     try:
         ready = [(msg, *parse(sub, msg.data)) for msg in msgs]
     except (ValueError, ValidationError):
         ready = []  # a malformed event among them: handle_message dead-letters it alone
+    if ready and sub.relevant is not None:
+        skipped = await _irrelevant(sessionmaker, sub, ready)
+        if skipped:
+            for msg in skipped:
+                await msg.ack()
+            gone = {id(msg) for msg in skipped}
+            ready = [entry for entry in ready if id(entry[0]) not in gone]
+            msgs = [entry[0] for entry in ready]
     if len(ready) < 2:
         for msg in msgs:
             await handle_message(sessionmaker, sub, msg)
@@ -236,6 +252,25 @@ async def handle_batch(
     crash_point("inbox.after_commit")
     for msg, *_ in ready:
         await msg.ack()
+
+
+async def _irrelevant(
+    sessionmaker: async_sessionmaker[AsyncSession], sub: Subscription, ready: Sequence[Any]
+) -> list[Any]:
+    """The messages of ``ready`` (``(msg, envelope, handler, payload)`` each) whose events the
+    subscription's ``relevant`` rules out; none when it fails (every event is then handled as
+    usual)."""
+    assert sub.relevant is not None
+    events = [event for _, event, handler, _ in ready if handler is not None]
+    if not events:
+        return []
+    try:
+        async with sessionmaker() as session:
+            wanted = await sub.relevant(session, events)
+    except Exception:
+        log.warning("relevance check on %s failed; handling every event", sub.durable)
+        return []
+    return [m for m, event, handler, _ in ready if handler is not None and event.id not in wanted]
 
 
 async def _pull(js: Any, sub: Subscription) -> Any:

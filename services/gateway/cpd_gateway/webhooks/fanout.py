@@ -1,12 +1,16 @@
 """The gateway worker's webhook consumer (durable ``gateway-webhooks`` on every event): each
 event of the stream becomes one pending delivery per active subscription of its trust that
-wants it, in the consumer's transaction (so a redelivered event adds nothing).
+wants it, in the consumer's transaction (so a redelivered event adds nothing). Each fetched
+batch is first checked in one query (:func:`wanted`): an event no subscription of its trust
+can want is acked with no transaction and no inbox row (it has nothing to deliver), so the
+fan-out costs little where few trusts subscribe (a 10,000-person import, for one).
 
 What a subscriber may see: only its own trust's events; only events published after it
 subscribed; and a QA client's subscription never gets an event naming people."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -75,6 +79,37 @@ async def fan_out(session: AsyncSession, event: CloudEvent, _payload: Any) -> No
         )
 
 
+async def wanted(session: AsyncSession, events: Sequence[CloudEvent]) -> set[str]:
+    """The events of a fetched batch that some active subscription of their trust may want
+    (one query for the batch): the others, most events when few trusts subscribe, are acked
+    without a transaction or an inbox row each. :func:`fan_out` decides for the rest."""
+    trusts = {event.trust_id for event in events} - {None}
+    if not trusts:
+        return set()
+    rows = (
+        await session.execute(
+            select(
+                WebhookSubscription.trust_id,
+                WebhookSubscription.event_types,
+                WebhookSubscription.created_at,
+            ).where(
+                WebhookSubscription.trust_id.in_(trusts),
+                WebhookSubscription.status == "active",
+            )
+        )
+    ).all()
+    return {
+        event.id
+        for event in events
+        if any(
+            trust_id == event.trust_id
+            and created_at <= event.time
+            and catalogue.matches(event_types, event.type)
+            for trust_id, event_types, created_at in rows
+        )
+    }
+
+
 def subscription() -> Subscription:
     handlers: dict[Any, Handler] = dict.fromkeys(CATALOGUE.values(), fan_out)
-    return Subscription(durable=DURABLE, filter_subject="cpd.>", handlers=handlers)
+    return Subscription(durable=DURABLE, filter_subject="cpd.>", handlers=handlers, relevant=wanted)
