@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -33,3 +33,29 @@ class InputModel(BaseModel):
 
 class OutputModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+OutputT = TypeVar("OutputT", bound=OutputModel)
+
+
+class _Overlay:
+    """``row``'s attributes, except those ``values`` gives."""
+
+    __slots__ = ("_row", "_values")
+
+    def __init__(self, row: object, values: dict[str, Any]) -> None:
+        self._row = row
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "_values")
+        if name in values:
+            return values[name]
+        return getattr(object.__getattribute__(self, "_row"), name)
+
+
+def from_row(schema: type[OutputT], row: object, /, **values: Any) -> OutputT:
+    """``schema`` read from ``row``'s attributes of the same names (an ORM row, say), with
+    ``values`` for the fields the row does not hold (computed, renamed, looked up): one place
+    instead of copying every column by hand."""
+    return schema.model_validate(_Overlay(row, values))

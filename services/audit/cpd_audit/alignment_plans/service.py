@@ -22,6 +22,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
+from cpd_common.schemas import from_row
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -60,21 +61,15 @@ async def list_plans(
 
 
 def to_read(plan: AlignmentPlan) -> schemas.AlignmentPlanRead:
-    return schemas.AlignmentPlanRead(
-        id=plan.id,
-        trust_id=plan.trust_id,
-        school_id=plan.school_id,
-        start_year=plan.start_year,
+    return from_row(
+        schemas.AlignmentPlanRead,
+        plan,
         academic_years=schemas.AcademicYears(
             this_year=academic_year(plan.start_year),
             next_year=academic_year(plan.start_year + 1),
             year_after=academic_year(plan.start_year + 2),
         ),
-        title=plan.title,
-        notes=plan.notes,
         grid=schemas.AlignmentGridRead.model_validate(plan.grid),
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
     )
 
 

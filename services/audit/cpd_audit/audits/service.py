@@ -28,6 +28,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import known_ids, scalar_or_raise, utcnow, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
+from cpd_common.schemas import from_row
 
 # ---- reading ---------------------------------------------------------------------------------
 
@@ -107,8 +108,9 @@ def to_read(
     me: schemas.MyPart | None = None,
 ) -> schemas.AuditRead:
     base = f"/v1/audits/{audit.id}"
-    return schemas.AuditRead(
-        id=audit.id,
+    return from_row(
+        schemas.AuditRead,
+        audit,
         instrument=schemas.InstrumentRef(
             id=instrument.id,
             key=instrument.key,
@@ -117,19 +119,8 @@ def to_read(
             version_id=version.id,
             paired=is_paired(version),
         ),
-        title=audit.title,
-        description=audit.description,
-        status=audit.status,
         scope=schemas.ScopeRead(kind=audit.scope_kind, school_ids=list(audit.school_ids)),
         audience=schemas.AudienceRead(staff_groups=list(audit.audience_groups)),
-        min_group_size=audit.min_group_size,
-        opens_on=audit.opens_on,
-        closes_on=audit.closes_on,
-        opened_at=audit.opened_at,
-        closed_at=audit.closed_at,
-        audience_size=audit.audience_size,
-        created_at=audit.created_at,
-        updated_at=audit.updated_at,
         me=me or schemas.MyPart(),
         links=schemas.AuditLinks(
             responses=f"{base}/responses",

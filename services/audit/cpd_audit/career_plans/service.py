@@ -22,6 +22,7 @@ from cpd_common.auth import PERSON_ROLES, Principal
 from cpd_common.db import one_of_a_kind, scalar_or_raise, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
+from cpd_common.schemas import from_row
 
 OWNER_ONLY = "Only the plan's owner changes it or decides who it is shared with."
 SECTIONS = (
@@ -103,11 +104,9 @@ def to_read(
     plan: CareerPlan, *, principal: Principal, shares: list[schemas.ShareRead]
 ) -> schemas.CareerPlanRead:
     is_owner = plan.owner_id == principal.person_id
-    return schemas.CareerPlanRead(
-        id=plan.id,
-        owner_id=plan.owner_id,
-        title=plan.title,
-        start_year=plan.start_year,
+    return from_row(
+        schemas.CareerPlanRead,
+        plan,
         came_from=schemas.JournalRead.model_validate(plan.came_from),
         where_i_am=schemas.JournalRead.model_validate(plan.where_i_am),
         aims_three_years=schemas.AimsRead.model_validate(plan.aims_three_years),
@@ -118,8 +117,6 @@ def to_read(
         ],
         action_plan=[schemas.ActionStepRead.model_validate(a) for a in plan.action_plan],
         shared_with=shares if is_owner else None,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
     )
 
 

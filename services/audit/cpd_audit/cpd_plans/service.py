@@ -23,6 +23,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import known_ids, scalar_or_raise, utcnow, where_given
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
+from cpd_common.schemas import from_row
 
 LEADERS_ONLY = "Only the school's leaders and trust admins see and write its CPD plan."
 
@@ -248,34 +249,11 @@ async def delete_row(session: AsyncSession, plan: CpdPlan, row: CpdPlanRow) -> N
 
 
 def row_read(row: CpdPlanRow) -> schemas.CpdPlanRowRead:
-    return schemas.CpdPlanRowRead(
-        id=row.id,
-        plan_id=row.plan_id,
-        need_id=row.need_id,
-        month=format_month(row.month),
-        activity=row.activity,
-        responsible=row.responsible,
-        responsible_person_id=row.responsible_person_id,
-        cost=row.cost,
-        funding_source=row.funding_source,
-        notes=row.notes,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return from_row(schemas.CpdPlanRowRead, row, month=format_month(row.month))
 
 
 def summary(plan: CpdPlan) -> schemas.CpdPlanSummary:
-    return schemas.CpdPlanSummary(
-        id=plan.id,
-        trust_id=plan.trust_id,
-        school_id=plan.school_id,
-        start_year=plan.start_year,
-        academic_year=academic_year(plan.start_year),
-        title=plan.title,
-        notes=plan.notes,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
-    )
+    return from_row(schemas.CpdPlanSummary, plan, academic_year=academic_year(plan.start_year))
 
 
 # Every month of the academic year, September to August, with that month's rows (zero when

@@ -23,6 +23,7 @@ from cpd_common.auth import PERSON_ROLES, Principal, Role
 from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
+from cpd_common.schemas import from_row
 
 EDITOR_ROLES: tuple[Role, ...] = ("trust_admin", "school_leader")
 
@@ -128,15 +129,11 @@ async def version_in_use(session: AsyncSession, version_id: uuid.UUID) -> bool:
 
 
 def to_version_read(version: InstrumentVersion, *, in_use: bool) -> schemas.InstrumentVersionRead:
-    return schemas.InstrumentVersionRead(
-        id=version.id,
-        instrument_id=version.instrument_id,
-        version=version.version,
-        title=version.title,
-        description=version.description,
+    return from_row(
+        schemas.InstrumentVersionRead,
+        version,
         sections=[schemas.Section.model_validate(s) for s in version.sections],
         items=parse_items(version.items),
-        created_at=version.created_at,
         in_use=in_use,
     )
 
@@ -147,34 +144,24 @@ async def read_instrument(session: AsyncSession, instrument: Instrument) -> sche
         (v, u) for v, u in versions if v.version == instrument.latest_version
     )
     current_read = to_version_read(current, in_use=current_in_use)
-    return schemas.InstrumentRead(
-        id=instrument.id,
-        key=instrument.key,
+    return from_row(
+        schemas.InstrumentRead,
+        instrument,
         kind="builtin" if instrument.trust_id is None else "custom",
-        title=instrument.title,
-        description=instrument.description,
-        framework=instrument.framework,
-        latest_version=instrument.latest_version,
         item_count=len(current_read.items),
         current=current_read,
         versions=[
             schemas.VersionSummary(id=v.id, version=v.version, created_at=v.created_at, in_use=u)
             for v, u in versions
         ],
-        created_at=instrument.created_at,
-        updated_at=instrument.updated_at,
     )
 
 
 def to_summary(instrument: Instrument, version: InstrumentVersion) -> schemas.InstrumentSummary:
-    return schemas.InstrumentSummary(
-        id=instrument.id,
-        key=instrument.key,
+    return from_row(
+        schemas.InstrumentSummary,
+        instrument,
         kind="builtin" if instrument.trust_id is None else "custom",
-        title=instrument.title,
-        description=instrument.description,
-        framework=instrument.framework,
-        latest_version=instrument.latest_version,
         latest_version_id=version.id,
         item_count=len(version.items),
         item_types=sorted({i["type"] for i in version.items}),

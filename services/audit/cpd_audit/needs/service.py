@@ -36,6 +36,7 @@ from cpd_common.db import scalar_or_raise, where_given
 from cpd_common.errors import Forbidden, Unprocessable, is_unique_violation
 from cpd_common.events import catalogue
 from cpd_common.pagination import ID_ORDER, PageParams, SortKey, paginate, sort_param, text_search
+from cpd_common.schemas import from_row
 
 
 def _mentees(principal: Principal) -> Any:
@@ -153,29 +154,16 @@ async def audit_links(
 
 
 def to_read(need: Need, links: list[schemas.AuditItemLinkRead]) -> schemas.NeedRead:
-    return schemas.NeedRead(
-        id=need.id,
-        trust_id=need.trust_id,
-        school_id=need.school_id,
-        level=need.level,
-        team_kind=need.team_kind,
-        team_name=need.team_name,
-        person_id=need.person_id,
-        title=need.title,
-        description=need.description,
-        need_types=need.need_types,
+    return from_row(
+        schemas.NeedRead,
+        need,
         evidence=[schemas.EvidenceRead(**e) for e in need.evidence],
-        priority=need.priority,
         intended_outcomes=schemas.IntendedOutcomesRead(
             short_term=need.outcome_short_term,
             medium_term=need.outcome_medium_term,
             long_term=need.outcome_long_term,
         ),
-        status=need.status,
         audit_items=links,
-        recorded_by=need.recorded_by,
-        created_at=need.created_at,
-        updated_at=need.updated_at,
     )
 
 

@@ -19,6 +19,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import where_given
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities.access import visible_to
 from cpd_evaluation.activities.errors import ActivityNotFound
 from cpd_evaluation.activities.schemas import ActivityRead, CostsRead, SessionRead
@@ -174,21 +175,12 @@ def _read(
     a: Activity, sessions: list[dict[str, Any]], needs: list[uuid.UUID], count: int
 ) -> ActivityRead:
     own = [SessionRead.model_validate(s) for s in sessions]
-    return ActivityRead(
-        id=a.id,
-        trust_id=a.trust_id,
-        title=a.title,
-        kind=a.kind,
-        status=a.status,
-        provider_id=a.provider_id,
+    return from_row(
+        ActivityRead,
+        a,
         school_ids=list(a.school_ids),
-        subject_specific=a.subject_specific,
-        subject=a.subject,
-        focus=a.focus,
         need_ids=list(needs),
         sessions=own,
-        starts_on=a.starts_on,
-        ends_on=a.ends_on,
         session_hours=round(sum(s.duration_minutes for s in own) / 60, 2),
         sustained=classify([s.held_on for s in own]),
         costs=CostsRead(
@@ -198,19 +190,7 @@ def _read(
             total=float(total_cost(a)),
         ),
         release_time_hours=float(a.release_time_hours),
-        intent=a.intent,
-        gap_task=a.gap_task,
-        gap_task_due_on=a.gap_task_due_on,
-        impact_note=a.impact_note,
-        impact_noted_at=a.impact_noted_at,
         participant_count=int(count),
-        source=a.source,
-        source_id=a.source_id,
-        created_by=a.created_by,
-        created_at=a.created_at,
-        updated_at=a.updated_at,
-        cancelled_at=a.cancelled_at,
-        cancel_reason=a.cancel_reason,
     )
 
 

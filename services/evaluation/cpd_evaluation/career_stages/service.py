@@ -18,6 +18,7 @@ from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, utcnow
 from cpd_common.errors import Unprocessable
+from cpd_common.schemas import from_row
 from cpd_evaluation.career_stages.errors import (
     CannotEditLadder,
     CareerStageInUse,
@@ -49,13 +50,9 @@ def _defaults(trust_id: uuid.UUID) -> list[CareerStage]:
 
 
 def stage_read(stage: CareerStage) -> CareerStageRead:
-    return CareerStageRead(
-        id=stage.id,
-        track=stage.track,
-        key=stage.key,
-        name=stage.name,
-        rank=stage.rank,
-        description=stage.description,
+    return from_row(
+        CareerStageRead,
+        stage,
         staff_groups=list(stage.staff_groups or []),
         career_stages=list(stage.career_stages or []),
     )

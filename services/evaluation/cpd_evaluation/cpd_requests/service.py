@@ -22,6 +22,7 @@ from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, scalar_or_raise, utcnow, where_given
 from cpd_common.events import catalogue
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities.reads import record_activity_event
 from cpd_evaluation.budgets import service as budgets_service
 from cpd_evaluation.cpd_requests.errors import (
@@ -126,29 +127,12 @@ async def request_reads(session: AsyncSession, requests: list[CpdRequest]) -> li
     for r in requests:
         programme_id, title = titles[r.run_id] if r.run_id in titles else (None, r.course or "")
         out.append(
-            RequestRead(
-                id=r.id,
-                person_id=r.person_id,
-                school_id=r.school_id,
-                kind=r.kind,
-                status=r.status,
-                run_id=r.run_id,
+            from_row(
+                RequestRead,
+                r,
                 programme_id=programme_id,
                 title=title,
-                institution=r.institution,
-                course=r.course,
-                starts_on=r.starts_on,
-                ends_on=r.ends_on,
-                cost=r.cost,
-                time_off_days=r.time_off_days,
-                rationale=r.rationale,
                 need_ids=list(r.need_ids or []),
-                decided_by_trust=r.decided_by_trust,
-                decided_by=r.decided_by,
-                decided_at=r.decided_at,
-                reason=r.reason,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
             )
         )
     return out

@@ -18,6 +18,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import utcnow, where_given
 from cpd_common.errors import is_unique_violation
 from cpd_common.events import catalogue
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities.errors import ActivityCancelled
 from cpd_evaluation.evaluations.access import can_write, not_managed_by, visible_to
 from cpd_evaluation.evaluations.errors import (
@@ -421,22 +422,16 @@ async def plan_reads(session: AsyncSession, plans: Sequence[EvaluationPlan]) -> 
         ):
             activities[plan_id].append(activity_id)
     return [
-        PlanRead(
-            id=p.id,
-            trust_id=p.trust_id,
-            title=p.title,
-            status=p.status,
+        from_row(
+            PlanRead,
+            p,
             activity_ids=activities[p.id],
             design_check=DesignCheckRead(
                 reaches_pupil_outcomes=p.reaches_pupil_outcomes, note=p.design_note
             ),
-            short_term_outcome=p.short_term_outcome,
-            medium_term_outcome=p.medium_term_outcome,
             baseline=_data_read(p.baseline_data),
             short_term_data=_data_read(p.short_term_data),
             medium_term_data=_data_read(p.medium_term_data),
-            reported_to=p.reported_to,
-            leads_to_action=p.leads_to_action,
             levels=list(p.levels),
             due=DueDatesRead(
                 baseline=p.baseline_due_on,
@@ -445,12 +440,7 @@ async def plan_reads(session: AsyncSession, plans: Sequence[EvaluationPlan]) -> 
                 report=p.report_due_on,
             ),
             warnings=warnings_for(p),
-            created_by=p.created_by,
-            responsible_id=p.responsible_id,
-            pupils_reached=p.pupils_reached,
             school_ids=sorted(p.school_ids),
-            created_at=p.created_at,
-            updated_at=p.updated_at,
         )
         for p in plans
     ]

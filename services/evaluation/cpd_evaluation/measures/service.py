@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow, where_given
+from cpd_common.schemas import from_row
 from cpd_evaluation.evaluations.access import can_write, visible_to
 from cpd_evaluation.evaluations.errors import CannotChangePlan
 from cpd_evaluation.measures.errors import (
@@ -178,23 +179,15 @@ async def measure_reads(session: AsyncSession, measures: Sequence[Measure]) -> l
         ):
             counts[measure_id][phase] = n
     return [
-        MeasureRead(
-            id=m.id,
-            plan_id=m.plan_id,
-            trust_id=m.trust_id,
-            name=m.name,
-            kind=m.kind,
-            subjects=m.subjects,
+        from_row(
+            MeasureRead,
+            m,
             scale=ScaleRead(
                 min=None if m.scale_min is None else float(m.scale_min),
                 max=None if m.scale_max is None else float(m.scale_max),
                 description=m.scale_description,
             ),
-            higher_is_better=m.higher_is_better,
             observations=PhaseCounts(**counts[m.id]),
-            created_by=m.created_by,
-            created_at=m.created_at,
-            updated_at=m.updated_at,
         )
         for m in measures
     ]

@@ -18,6 +18,7 @@ from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise, utcnow
 from cpd_common.events import catalogue
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities.access import ensure_active, get_activity, leads
 from cpd_evaluation.models import (
     Activity,
@@ -326,24 +327,15 @@ async def participant_reads(
     for p in participants:
         h, basis = figures.get(p.id, (0.0, "attendance"))
         out.append(
-            ParticipantRead(
-                id=p.id,
-                activity_id=p.activity_id,
-                person_id=p.person_id,
+            from_row(
+                ParticipantRead,
+                p,
                 name=FORMER_PARTICIPANT
                 if p.person_id is None
                 else names.get(p.person_id, "Unknown person"),
-                role=p.role,
                 hours=h,
                 hours_basis=basis,
-                former_participant=p.former_participant,
-                source=p.source,
                 attendance=marks[p.id],
-                gap_task_done_on=p.gap_task_done_on,
-                impact_report=p.impact_report,
-                impact_reported_at=p.impact_reported_at,
-                created_at=p.created_at,
-                updated_at=p.updated_at,
             )
         )
     return out

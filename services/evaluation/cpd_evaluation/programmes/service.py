@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, one_of_a_kind, scalar_or_raise, utcnow, where_given
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities import service as activities_service
 from cpd_evaluation.activities.schemas import ActivityCreate, SessionIn
 from cpd_evaluation.career_stages import service as ladder_service
@@ -191,24 +192,15 @@ async def programme_reads(
     for p in programmes:
         f = figures.get(p.id)
         out.append(
-            ProgrammeRead(
-                id=p.id,
-                title=p.title,
-                description=p.description,
-                provider_id=p.provider_id,
-                format=p.format,
+            from_row(
+                ProgrammeRead,
+                p,
                 stage_keys=list(p.stage_keys or []),
                 staff_groups=list(p.staff_groups or []),
                 need_ids=list(p.need_ids or []),
-                subject_specific=p.subject_specific,
-                subject=p.subject,
-                cost_per_place=p.cost_per_place,
-                trust_funded=p.trust_funded,
                 sustained=bool(f.sustained) if f else False,
                 upcoming_runs=int(f.upcoming) if f else 0,
                 places_left=int(f.left) if f else 0,
-                created_at=p.created_at,
-                updated_at=p.updated_at,
             )
         )
     return out
@@ -313,31 +305,13 @@ async def run_reads(session: AsyncSession, runs: list[ProgrammeRun]) -> list[Run
         mine = sessions[run.id]
         days = [s.starts_at.astimezone(LONDON).date() for s in mine]
         out.append(
-            RunRead(
-                id=run.id,
-                programme_id=run.programme_id,
-                activity_id=run.activity_id,
-                status=run.status,
+            from_row(
+                RunRead,
+                run,
                 school_ids=list(run.school_ids),
-                capacity=run.capacity,
-                places_booked=run.places_booked,
                 places_left=run.capacity - run.places_booked,
-                starts_on=run.starts_on,
-                ends_on=run.ends_on,
                 sustained=sustained(min(days, default=None), max(days, default=None), len(days)),
-                sessions=[
-                    RunSessionRead(
-                        id=s.id,
-                        title=s.title,
-                        starts_at=s.starts_at,
-                        ends_at=s.ends_at,
-                        place=s.place,
-                        link=s.link,
-                    )
-                    for s in mine
-                ],
-                created_at=run.created_at,
-                updated_at=run.updated_at,
+                sessions=[from_row(RunSessionRead, s) for s in mine],
             )
         )
     return out

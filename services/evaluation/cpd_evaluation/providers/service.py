@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import one_of_a_kind, scalar_or_raise, utcnow, where_given
+from cpd_common.schemas import from_row
 from cpd_evaluation.feedback import service as feedback_service
 from cpd_evaluation.models import Activity, Participant
 from cpd_evaluation.models.voice import Feedback, FeedbackWindow, Provider
@@ -56,19 +57,11 @@ def provider_read(provider: Provider) -> ProviderRead:
     questions = [
         Question(key=key, question=text, answer=getattr(provider, key)) for key, text in QUESTIONS
     ]
-    return ProviderRead(
-        id=provider.id,
-        name=provider.name,
-        kind=provider.kind,
-        website=provider.website,
-        evidence=provider.evidence,
-        follow_up=provider.follow_up,
-        impact_evaluation=provider.impact_evaluation,
-        quality_corroboration=provider.quality_corroboration,
+    return from_row(
+        ProviderRead,
+        provider,
         questions=questions,
         unanswered=sum(1 for q in questions if not q.answer),
-        created_at=provider.created_at,
-        updated_at=provider.updated_at,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities.sustained import sustained_sql
 from cpd_evaluation.entitlement import service as entitlement_service
 from cpd_evaluation.models import Activity, Participant, Person
@@ -125,19 +126,7 @@ async def cpd_record(session: AsyncSession, person: Person, *, year: AcademicYea
         period_start=year.start,
         period_end=year.end,
         activities=[
-            RecordActivity(
-                activity_id=r.activity_id,
-                title=r.title,
-                kind=r.kind,
-                role=r.role,
-                starts_on=r.starts_on,
-                ends_on=r.ends_on,
-                hours=float(r.hours),
-                hours_basis=r.hours_basis,
-                subject_specific=r.subject_specific,
-                subject=r.subject,
-                sustained=bool(r.sustained),
-            )
+            from_row(RecordActivity, r, hours=float(r.hours), sustained=bool(r.sustained))
             for r in rows
         ],
         total_hours=float(total),

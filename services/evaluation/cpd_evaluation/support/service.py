@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise, utcnow
+from cpd_common.schemas import from_row
 from cpd_evaluation.models.evidence import SupportRecord
 from cpd_evaluation.models.plans import EvaluationPlan
 from cpd_evaluation.support.errors import InvalidSupport, SupportNotFound
@@ -71,15 +72,9 @@ async def delete_record(session: AsyncSession, record: SupportRecord) -> None:
 
 
 def support_read(record: SupportRecord) -> SupportRead:
-    return SupportRead(
-        id=record.id,
+    return from_row(
+        SupportRead,
+        record,
         evaluation_id=record.plan_id,
-        recorded_on=record.recorded_on,
         hours_given=float(record.hours_given) if record.hours_given is not None else None,
-        resources=record.resources,
-        barriers=record.barriers,
-        notes=record.notes,
-        recorded_by=record.recorded_by,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
     )

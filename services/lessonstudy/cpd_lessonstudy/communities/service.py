@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common import tombstones
 from cpd_common.auth import Principal
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.communities.errors import InvalidCommunity
 from cpd_lessonstudy.communities.schemas import (
     CommunityCreate,
@@ -241,25 +242,17 @@ async def community_reads(
         n_meetings, last_met, meeting_cycle = meetings.get(c.id, (0, None, 0))
         schools, departments = mix.get(c.id, (0, 0))
         out.append(
-            CommunityRead(
-                id=c.id,
-                trust_id=c.trust_id,
-                name=c.name,
+            from_row(
+                CommunityRead,
+                c,
                 school_ids=list(c.school_ids),
-                learning_priority=c.learning_priority,
                 need_ids=list(c.need_ids),
-                starts_on=c.starts_on,
-                ends_on=c.ends_on,
                 status=status_of(c),
-                membership_design=c.membership_design,
                 members=members[c.id],
                 mix=Mix(schools=schools, departments=departments),
                 cycles=max(meeting_cycle, cycles.get(c.id, 0)),
                 meetings_held=n_meetings,
                 last_met_on=last_met,
-                created_by=c.created_by,
-                created_at=c.created_at,
-                updated_at=c.updated_at,
             )
         )
     return out

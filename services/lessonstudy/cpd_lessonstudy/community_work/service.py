@@ -16,6 +16,7 @@ from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise
 from cpd_common.events import catalogue
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.communities import schemas as s
 from cpd_lessonstudy.communities.errors import (
     AlreadyLinked,
@@ -236,21 +237,13 @@ async def activity_reads(
         if linked is not None and linked in titles:
             title, progress = titles[linked]
         out.append(
-            s.ActivityRead(
-                id=r.id,
-                community_id=r.community_id,
-                kind=r.kind,
-                cycle=r.cycle,
-                enquiry_id=r.enquiry_id,
-                lesson_study_id=r.lesson_study_id,
+            from_row(
+                s.ActivityRead,
+                r,
                 title=title,
                 progress=progress,
-                coach_member_id=r.coach_member_id,
                 coach_name=names.get(r.coach_member_id) if r.coach_member_id else None,
-                coachee_member_id=r.coachee_member_id,
                 coachee_name=names.get(r.coachee_member_id) if r.coachee_member_id else None,
-                focus=r.focus,
-                created_at=r.created_at,
             )
         )
     return out

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow, uuid7
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.discussions.errors import (
     DiscussionAlreadyStarted,
@@ -200,17 +201,12 @@ async def discussion_read(
                 updated_at=r.updated_at,
             )
         )
-    return DiscussionRead(
-        id=discussion.id,
+    return from_row(
+        DiscussionRead,
+        discussion,
         lesson_id=lesson.id,
         cycle=lesson.cycle,
         reflections=reflections,
         pupils_without_reflection=[p.label for p in pupils if p.id not in rows],
-        what_to_change=discussion.what_to_change,
-        what_to_change_at=discussion.what_to_change_at,
-        next_lesson_plan=discussion.next_lesson_plan,
-        started_by=discussion.started_by,
         started_by_name=names[discussion.started_by].name,
-        created_at=discussion.created_at,
-        updated_at=discussion.updated_at,
     )

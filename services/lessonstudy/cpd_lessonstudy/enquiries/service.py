@@ -13,6 +13,7 @@ from cpd_common import events, tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow, where_given
 from cpd_common.events import catalogue
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.enquiries import question as question_rules
 from cpd_lessonstudy.enquiries.errors import EnquiryClosed, IllegalTransition, InvalidEnquiry
 from cpd_lessonstudy.enquiries.schemas import (
@@ -438,34 +439,19 @@ async def enquiry_reads(session: AsyncSession, enquiries: Sequence[Enquiry]) -> 
         checked = question_rules.check(_draft(e), answers[e.id])
         unmet = checked.unmet
         out.append(
-            EnquiryRead(
-                id=e.id,
-                trust_id=e.trust_id,
-                title=e.title,
+            from_row(
+                EnquiryRead,
+                e,
                 school_ids=list(e.school_ids),
-                subject=e.subject,
-                pupil_group=e.pupil_group,
-                question=e.question,
-                planned_approach=e.planned_approach,
                 need_ids=list(e.need_ids),
-                starts_on=e.starts_on,
-                ends_on=e.ends_on,
-                status=e.status,
                 stage=stage_of(e, reached),
                 stages_reached=reached,
                 question_rules_unmet=unmet,
                 question_check=checked,
                 replicates_enquiry_id=e.replicates_id,
                 replicated_by=followers[e.id],
-                community_id=e.community_id,
-                community_cycle=e.community_cycle,
                 members=members[e.id],
                 next_step=next_step(e, p, unmet),
-                created_by=e.created_by,
-                created_at=e.created_at,
-                updated_at=e.updated_at,
-                started_at=e.started_at,
-                completed_at=e.completed_at,
             )
         )
     return out

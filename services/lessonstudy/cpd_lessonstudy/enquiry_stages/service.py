@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common.auth import Principal
 from cpd_common.db import known_ids, scalar_or_raise
 from cpd_common.pagination import PageParams, paginate
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.case_pupils.errors import LabelTaken
 from cpd_lessonstudy.enquiries import stages as enquiry_progress
 from cpd_lessonstudy.enquiries.errors import InvalidEnquiry, RecordNotFound, StageRule
@@ -190,16 +191,11 @@ async def replication_reads(
         ).all()
     }
     return [
-        s.ReplicationRead(
-            id=r.id,
-            enquiry_id=r.enquiry_id,
-            follow_up_id=r.follow_up_id,
+        from_row(
+            s.ReplicationRead,
+            r,
             follow_up_title=follow_ups[r.follow_up_id].title,
             follow_up_status=follow_ups[r.follow_up_id].status,
-            conclusions_held=r.conclusions_held,
-            notes=r.notes,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
         )
         for r in rows
     ]

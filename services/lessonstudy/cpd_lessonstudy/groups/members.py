@@ -15,6 +15,7 @@ from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise
 from cpd_common.erasure import name_pattern as _name_pattern
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.groups.access import COMMUNITY, ENQUIRY, GroupKind, get_access
 from cpd_lessonstudy.groups.errors import (
     AlreadyMember,
@@ -34,14 +35,11 @@ def member_read(
     member: Any, name: str | None, school_ids: list[uuid.UUID] | None
 ) -> GroupMemberRead:
     former = member.former_member or member.person_id is None
-    return GroupMemberRead(
-        id=member.id,
-        person_id=member.person_id,
+    return from_row(
+        GroupMemberRead,
+        member,
         name=FORMER_MEMBER if former else (name or "Unknown person"),
-        role=member.role,
-        former_member=member.former_member,
         school_ids=list(school_ids or []),
-        created_at=member.created_at,
     )
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.case_pupils.errors import CasePupilNotFound
 from cpd_lessonstudy.interviews.errors import InterviewNotFound, NotYourInterview
@@ -64,16 +65,11 @@ async def interview_reads(
     names = await members_service.member_views(session, study_id)
     labels = await case_pupils_service.labels_of(session, study_id)
     return [
-        InterviewRead(
-            id=i.id,
-            lesson_id=i.lesson_id,
-            case_pupil_id=i.case_pupil_id,
+        from_row(
+            InterviewRead,
+            i,
             case_pupil_label=labels.get(i.case_pupil_id) if i.case_pupil_id else None,
-            interviewer_member_id=i.interviewer_member_id,
             interviewer_name=names[i.interviewer_member_id].name,
-            notes=i.notes,
-            created_at=i.created_at,
-            updated_at=i.updated_at,
         )
         for i in interviews
     ]

@@ -16,6 +16,7 @@ from cpd_common.db import scalar_or_raise
 from cpd_common.erasure import FreeText, scrub_name
 from cpd_common.events import catalogue
 from cpd_common.events.envelope import CloudEvent
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.members.errors import (
     AlreadyMember,
     InvalidMember,
@@ -64,15 +65,8 @@ def _with_people(stmt: Select[StudyMember]) -> Select[Any]:
 def member_read(
     member: StudyMember, name: str | None, school_ids: list[uuid.UUID] | None
 ) -> MemberRead:
-    return MemberRead(
-        id=member.id,
-        study_id=member.study_id,
-        person_id=member.person_id,
-        name=_display_name(member, name),
-        role=member.role,
-        former_member=member.former_member,
-        school_ids=list(school_ids or []),
-        created_at=member.created_at,
+    return from_row(
+        MemberRead, member, name=_display_name(member, name), school_ids=list(school_ids or [])
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise, where_given
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import LessonStage, Observation
@@ -108,20 +109,12 @@ async def observation_reads(
     )
     labels = await case_pupils_service.labels_of(session, study_id)
     return [
-        ObservationRead(
-            id=o.id,
-            lesson_id=o.lesson_id,
-            stage_id=o.stage_id,
+        from_row(
+            ObservationRead,
+            o,
             stage_position=stages[o.stage_id],
-            case_pupil_id=o.case_pupil_id,
             case_pupil_label=labels[o.case_pupil_id],
-            observer_member_id=o.observer_member_id,
             observer_name=names[o.observer_member_id].name,
-            response=o.response,
-            outcome=o.outcome,
-            notes=o.notes,
-            created_at=o.created_at,
-            updated_at=o.updated_at,
         )
         for o in observations
     ]

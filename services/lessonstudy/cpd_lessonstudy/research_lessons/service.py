@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise, utcnow
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
     CasePupil,
@@ -186,24 +187,12 @@ async def lesson_reads(session: AsyncSession, lessons: list[ResearchLesson]) -> 
         teacher = names.get(lesson.teacher_member_id)
         missing = max(len(stages[lesson.id]) * pupils - int(predicted.get(lesson.id, 0)), 0)
         out.append(
-            LessonRead(
-                id=lesson.id,
-                study_id=lesson.study_id,
-                cycle=lesson.cycle,
-                title=lesson.title,
-                planned_for=lesson.planned_for,
-                teacher_member_id=lesson.teacher_member_id,
+            from_row(
+                LessonRead,
+                lesson,
                 teacher_name=teacher.name if teacher else "Unknown",
-                plan_summary=lesson.plan_summary,
-                changes_from_previous=lesson.changes_from_previous,
-                status=lesson.status,
-                taught_on=lesson.taught_on,
-                marked_taught_at=lesson.marked_taught_at,
-                completed_at=lesson.completed_at,
                 stages=[StageRead.model_validate(s) for s in stages[lesson.id]],
                 predictions_missing=missing if lesson.status == "planned" else 0,
-                created_at=lesson.created_at,
-                updated_at=lesson.updated_at,
             )
         )
     return out

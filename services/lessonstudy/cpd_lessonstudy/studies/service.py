@@ -15,6 +15,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import utcnow, where_given
 from cpd_common.events import catalogue
 from cpd_common.pagination import sort_param, text_search
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import (
     CasePupil,
@@ -380,30 +381,14 @@ async def study_reads(session: AsyncSession, studies: Sequence[LessonStudy]) -> 
         ms = members[s.id]
         p = progress.get(s.id, _Progress())
         out.append(
-            StudyRead(
-                id=s.id,
-                trust_id=s.trust_id,
-                title=s.title,
+            from_row(
+                StudyRead,
+                s,
                 school_ids=list(s.school_ids),
-                subject=s.subject,
-                year_group=s.year_group,
-                learning_goal=s.learning_goal,
-                success_evidence=s.success_evidence,
-                technique=s.technique,
-                research_question=s.research_question,
-                planned_cycles=s.planned_cycles,
-                status=s.status,
                 cycles_completed=p.cycles_completed,
                 case_pupil_count=p.case_pupils,
                 members=ms,
                 next_step=next_step(s, p, [m for m in ms if not m.former_member]),
-                created_by=s.created_by,
-                created_at=s.created_at,
-                updated_at=s.updated_at,
-                started_at=s.started_at,
-                findings_agreed_at=s.findings_agreed_at,
-                completed_at=s.completed_at,
-                shared_at=s.shared_at,
             )
         )
     return out

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cpd_common import tombstones
 from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import MemberMinutes, ResearchLesson, StudyMember, TimeRecord
 from cpd_lessonstudy.studies.access import ensure_open, get_access
@@ -87,14 +88,10 @@ async def study_hours(
     for member_id, kind, minutes in rows:
         by_kind[member_id][kind] = round(int(minutes) / 60, 2)
     members = [
-        MemberHoursRead(
-            member_id=t.member_id,
-            person_id=t.person_id,
+        from_row(
+            MemberHoursRead,
+            t,
             name=names[t.member_id].name if t.member_id in names else FORMER_MEMBER,
-            role=t.role,
-            former_member=t.former_member,
-            minutes=t.minutes,
-            hours=t.hours,
             hours_by_kind=by_kind.get(t.member_id, {}),
         )
         for t in times
@@ -189,17 +186,11 @@ async def record_reads(session: AsyncSession, records: list[TimeRecord]) -> list
             )
         )
     return [
-        TimeRecordRead(
-            id=r.id,
-            study_id=r.study_id,
-            kind=r.kind,
-            held_on=r.held_on,
-            research_lesson_id=r.research_lesson_id,
-            description=r.description,
+        from_row(
+            TimeRecordRead,
+            r,
             attendance=attendance[r.id],
             total_minutes=sum(a.minutes for a in attendance[r.id]),
-            recorded_by=r.recorded_by,
-            created_at=r.created_at,
         )
         for r in records
     ]
