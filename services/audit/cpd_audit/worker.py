@@ -17,11 +17,19 @@ from cpd_common.events.inbox import Subscription
 from cpd_common.worker import run_worker
 
 
+async def before_erased(
+    session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
+) -> None:
+    """Right to erasure of the person's career plans and individual needs while their
+    projection row is still there: the needs' tombstones go to their line manager, read
+    from it."""
+    await erase_person_plans(session, payload.person_id)
+
+
 async def on_erased(
     session: AsyncSession, event: CloudEvent, payload: catalogue.PersonErased
 ) -> None:
     """Right to erasure, in the same transaction as the projection row's deletion."""
-    await erase_person_plans(session, payload.person_id)
     await erase_participation(session, payload.person_id)
     await audience.erase(session, payload.person_id)
     await self_audits_service.erase(session, payload.person_id)
@@ -36,6 +44,7 @@ def subscriptions() -> list[Subscription]:
                 Person,
                 School,
                 revocation_model=TokenRevocation,
+                before_erased=before_erased,
                 on_erased=on_erased,
                 scrub_name=scrub_erased_name,
                 erasure_completed=catalogue.AuditErasureCompleted,
