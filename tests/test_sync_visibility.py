@@ -104,7 +104,9 @@ def check(
     for key in after:
         assert (before[key] is None) == (after[key] is None), f"{case}: {key} lost or won the list"
     # The case means something only with readers and outsiders, as the brief of each says.
-    assert set(expect_readers) <= readers, f"{case}: {set(expect_readers) - readers} did not list it"
+    assert set(expect_readers) <= readers, (
+        f"{case}: {set(expect_readers) - readers} did not list it"
+    )
     outsiders = set(expect_outsiders) & readers
     assert not outsiders, f"{case}: {outsiders} listed it, which the case does not expect"
     assert readers and set(before) - readers, f"{case}: everyone or no one listed it"
@@ -173,9 +175,7 @@ def activity(title: str, school_ids: list[str], **fields: Any) -> dict[str, Any]
     }
 
 
-async def add_participant(
-    stack: Stack, activity_id: str, headers: Headers, person: str
-) -> None:
+async def add_participant(stack: Stack, activity_id: str, headers: Headers, person: str) -> None:
     resp = await stack.gateway.post(
         f"/v1/activities/{activity_id}/participants",
         headers=headers,

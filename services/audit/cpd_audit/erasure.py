@@ -86,7 +86,9 @@ async def scrub_erased_name(session: AsyncSession, payload: PersonErased, name: 
 async def erase_person_plans(session: AsyncSession, person_id: uuid.UUID) -> None:
     """Right to erasure: the person's career plans (and their shares), the shares they hold
     as a mentor and their individual needs go; where they are only named (who recorded a
-    need, who is responsible for a planned activity) the reference is cleared."""
+    need, who is responsible for a planned activity) the reference is cleared. Runs while the
+    person's projection row is still there (the worker's ``before_erased``): the needs'
+    tombstones go to their line manager, read from it."""
     await session.execute(delete(CareerPlanShare).where(CareerPlanShare.mentor_id == person_id))
     # Private: the tombstones go to the owner and the mentors who could still read the plans.
     plans = (
