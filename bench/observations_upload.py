@@ -31,6 +31,7 @@ from bench.procs import cpu_seconds
 from bench.stack import Stack, log
 from cpd_common.db import uuid7
 from cpd_demo.trust import NORTHFIELD, TRUSTS
+from cpd_evaluation.observations.service import COPY_COLUMNS
 
 ROWS = 50_000
 BAR_SECONDS = 5.0
@@ -150,19 +151,7 @@ async def _raw_copy(
         await conn.copy_records_to_table(
             "observations",
             records=records,
-            columns=[
-                "id",
-                "trust_id",
-                "measure_id",
-                "subject_key",
-                "phase",
-                "value",
-                "observed_on",
-                "disadvantaged",
-                "send",
-                "year_group",
-                "group",
-            ],
+            columns=COPY_COLUMNS,
         )
     return time.perf_counter() - t0
 

@@ -28,7 +28,8 @@ from cpd_evaluation.observations.errors import InvalidUpload, ObservationsExist
 from cpd_evaluation.observations.rows import Problems, Row, refuse_repeats
 from cpd_evaluation.observations.schemas import PhaseRows, UploadRead
 
-_COPY_COLUMNS = [
+# The columns an upload COPYs, in the order of its records (the upload bench uses them too).
+COPY_COLUMNS = [
     "id",
     "trust_id",
     "measure_id",
@@ -174,7 +175,7 @@ async def _copy(session: AsyncSession, measure: Measure, rows: list[Row]) -> Non
     ]
     try:
         driver: Any = raw.driver_connection
-        await driver.copy_records_to_table("observations", records=records, columns=_COPY_COLUMNS)
+        await driver.copy_records_to_table("observations", records=records, columns=COPY_COLUMNS)
     except asyncpg.UniqueViolationError:
         raise ObservationsExist(
             "Another upload stored values for these subjects just now; nothing was stored. "
