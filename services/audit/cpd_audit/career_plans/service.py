@@ -92,12 +92,7 @@ async def shares_of(
 
 
 def _share_read(share: CareerPlanShare, mentor_name: str | None) -> schemas.ShareRead:
-    return schemas.ShareRead(
-        plan_id=share.plan_id,
-        mentor_id=share.mentor_id,
-        mentor_name=mentor_name,
-        shared_at=share.shared_at,
-    )
+    return from_row(schemas.ShareRead, share, mentor_name=mentor_name)
 
 
 def to_read(

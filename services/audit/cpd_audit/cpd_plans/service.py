@@ -296,15 +296,9 @@ async def totals(session: AsyncSession, plan: CpdPlan) -> schemas.CpdPlanTotals:
     overall_rows, overall_cost = 0, Decimal("0")
     for g in await session.execute(_GROUPED_TOTALS, {"plan_id": plan.id}):
         if g.grouping_id == 1:
-            by_need.append(
-                schemas.NeedTotal(
-                    need_id=g.need_id, need_title=g.need_title, rows=g.rows, cost=g.cost
-                )
-            )
+            by_need.append(from_row(schemas.NeedTotal, g))
         elif g.grouping_id == 2:
-            by_funding.append(
-                schemas.FundingTotal(funding_source=g.funding_source, rows=g.rows, cost=g.cost)
-            )
+            by_funding.append(from_row(schemas.FundingTotal, g))
         else:
             overall_rows, overall_cost = g.rows, g.cost
     return schemas.CpdPlanTotals(

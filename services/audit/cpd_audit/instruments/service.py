@@ -150,10 +150,7 @@ async def read_instrument(session: AsyncSession, instrument: Instrument) -> sche
         kind="builtin" if instrument.trust_id is None else "custom",
         item_count=len(current_read.items),
         current=current_read,
-        versions=[
-            schemas.VersionSummary(id=v.id, version=v.version, created_at=v.created_at, in_use=u)
-            for v, u in versions
-        ],
+        versions=[from_row(schemas.VersionSummary, v, in_use=u) for v, u in versions],
     )
 
 

@@ -26,6 +26,7 @@ from cpd_common.auth import Principal
 from cpd_common.db import scalar_or_raise
 from cpd_common.errors import Forbidden, Unprocessable
 from cpd_common.pagination import PageParams, paginate
+from cpd_common.schemas import from_row
 
 
 def _author(principal: Principal) -> uuid.UUID:
@@ -113,20 +114,14 @@ async def read(session: AsyncSession, self_audit: SelfAudit) -> schemas.SelfAudi
         if isinstance(item, instrument_schemas.PairedScaleItem) and answer:
             gap = int(answer["values"]) - int(answer["practice"])
         items.append(
-            schemas.SelfAuditItem(
-                item_key=item.key,
-                section=item.section,
-                type=item.type,
-                text=item.text,
-                answer=answer,
-                gap=gap,
-            )
+            from_row(schemas.SelfAuditItem, item, item_key=item.key, answer=answer, gap=gap)
         )
     ranked = sorted(
         (i for i in items if i.gap is not None), key=lambda i: (-(i.gap or 0), i.item_key)
     )
-    return schemas.SelfAuditRead(
-        id=self_audit.id,
+    return from_row(
+        schemas.SelfAuditRead,
+        self_audit,
         instrument=audit_schemas.InstrumentRef(
             id=instrument.id,
             key=instrument.key,
@@ -135,11 +130,8 @@ async def read(session: AsyncSession, self_audit: SelfAudit) -> schemas.SelfAudi
             version_id=version.id,
             paired=audits_service.is_paired(version),
         ),
-        note=self_audit.note,
         items=items,
         ranked_by_gap=[i.item_key for i in ranked],
-        created_at=self_audit.created_at,
-        updated_at=self_audit.updated_at,
     )
 
 

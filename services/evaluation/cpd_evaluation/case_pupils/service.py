@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Uuid
 
 from cpd_common.auth import Principal
+from cpd_common.schemas import from_row
 from cpd_evaluation.activities.access import leads
 from cpd_evaluation.case_pupils.errors import InvalidLessonStudies
 from cpd_evaluation.case_pupils.schemas import (
@@ -151,7 +152,7 @@ async def case_pupils(session: AsyncSession, plan: EvaluationPlan) -> CasePupils
     pupils: dict[uuid.UUID, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
         lessons[row.study_id] = row.lessons
-        point = LessonPoint(lesson_id=row.lesson_id, cycle=row.cycle, taught_on=row.taught_on)
+        point = from_row(LessonPoint, row)
         pupil = pupils[row.study_id].setdefault(
             row.label,
             {

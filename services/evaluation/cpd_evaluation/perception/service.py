@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow
+from cpd_common.schemas import from_row
 from cpd_evaluation.models.measures import AuditRound, PlanAuditRounds
 from cpd_evaluation.models.plans import EvaluationPlan
 from cpd_evaluation.perception.errors import InvalidAuditRounds, NoAuditRounds
@@ -118,10 +119,9 @@ async def rounds_read(session: AsyncSession, pair: PlanAuditRounds) -> AuditRoun
             )
         )
     }
-    return AuditRoundsRead(
-        plan_id=pair.plan_id,
+    return from_row(
+        AuditRoundsRead,
+        pair,
         baseline=RoundRead.model_validate(rounds[pair.baseline_audit_id]),
         outcome=RoundRead.model_validate(rounds[pair.outcome_audit_id]),
-        set_by=pair.set_by,
-        updated_at=pair.updated_at,
     )

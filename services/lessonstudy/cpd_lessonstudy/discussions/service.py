@@ -191,14 +191,12 @@ async def discussion_read(
             continue
         author = names.get(r.recorded_by) if r.recorded_by else None
         reflections.append(
-            ReflectionRead(
+            from_row(
+                ReflectionRead,
+                r,
                 case_pupil_id=pupil.id,
                 case_pupil_label=pupil.label,
-                learning=r.learning,
-                recorded_by=r.recorded_by,
                 recorded_by_name=author.name if author else None,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
             )
         )
     return from_row(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_common.auth import Principal
 from cpd_common.db import utcnow, uuid7
+from cpd_common.schemas import from_row
 from cpd_lessonstudy.case_pupils import service as case_pupils_service
 from cpd_lessonstudy.members import service as members_service
 from cpd_lessonstudy.models import CasePupil, LessonStage, Prediction, ResearchLesson
@@ -48,16 +49,14 @@ async def prediction_grid(session: AsyncSession, lesson: ResearchLesson) -> Pred
                 continue
             author = names.get(p.recorded_by) if p.recorded_by else None
             items.append(
-                PredictionRead(
-                    id=p.id,
+                from_row(
+                    PredictionRead,
+                    p,
                     stage_id=stage.id,
                     stage_position=stage.position,
                     case_pupil_id=pupil.id,
                     case_pupil_label=pupil.label,
-                    response=p.response,
-                    recorded_by=p.recorded_by,
                     recorded_by_name=author.name if author else None,
-                    updated_at=p.updated_at,
                 )
             )
     return PredictionGrid(
