@@ -309,11 +309,14 @@ async def _pipeline(
     return acked, error
 
 
+RELAY_BATCH = 256  # rows claimed (and published as one atomic batch) at a time
+
+
 async def publish_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
     js: Any,
     *,
-    limit: int = 256,
+    limit: int = RELAY_BATCH,
     publish_timeout: float = PUBLISH_TIMEOUT,
 ) -> int:
     """Publishes up to ``limit`` pending events in order and marks them sent.
@@ -434,7 +437,15 @@ async def run_relay(
                     raw = await listener.get_raw_connection()
                     await raw.driver_connection.add_listener(NOTIFY_CHANNEL, on_notify)
                 wake.clear()
-                while await publish_pending(sessionmaker, js, publish_timeout=publish_timeout):
+                # Until a batch comes back short: the outbox was empty when it was claimed, and
+                # a row committed since then has woken the relay (NOTIFY) again. (No second,
+                # empty transaction after every event when they come one at a time.)
+                while (
+                    await publish_pending(
+                        sessionmaker, js, limit=RELAY_BATCH, publish_timeout=publish_timeout
+                    )
+                    == RELAY_BATCH
+                ):
                     pass
                 delay = 0.1
             except Exception as exc:
