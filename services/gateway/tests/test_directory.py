@@ -285,3 +285,54 @@ async def test_duplicate_email_is_409(seeded: Stack) -> None:
         json={"email": TEACHER[0]},
     )
     assert_problem(patched, 409)
+
+
+async def test_email_user_name_and_external_id_are_one_persons_and_checked_in_that_order(
+    seeded: Stack,
+) -> None:
+    """Creating or changing a person to another's email (any case), user name (any case) or
+    external id is refused: the email first (platform-wide), then the user name, then the
+    external id (within the trust); a person keeps their own without a conflict."""
+    admin = await seeded.auth(*ADMIN)
+    first = assert_created(
+        await seeded.gateway.post(
+            "/v1/people",
+            headers=admin,
+            json=new_person(user_name="robin.ellis", external_id="HR-UNIQ-1"),
+        ),
+        "/v1/people",
+    )
+
+    async def refused(body: dict[str, object]) -> str:
+        resp = await seeded.gateway.post("/v1/people", headers=admin, json=new_person(**body))
+        return str(assert_problem(resp, 409)["title"])
+
+    everything = {
+        "email": first["email"].upper(),
+        "user_name": "Robin.Ellis",
+        "external_id": "HR-UNIQ-1",
+    }
+    assert await refused(everything) == "Email cannot be used"
+    assert await refused({**everything, "email": None}) == "User name already in use"
+    assert await refused({"external_id": "HR-UNIQ-1"}) == "External id already in use"
+
+    second = assert_created(
+        await seeded.gateway.post("/v1/people", headers=admin, json=new_person()), "/v1/people"
+    )
+    url = f"/v1/people/{second['id']}"
+    etag = (await seeded.gateway.get(url, headers=admin)).headers["etag"]
+    changed = await seeded.gateway.patch(
+        url, headers={**admin, "If-Match": etag}, json={"user_name": "ROBIN.ELLIS"}
+    )
+    assert assert_problem(changed, 409)["title"] == "User name already in use"
+    kept = await seeded.gateway.patch(
+        f"/v1/people/{first['id']}",
+        headers={
+            **admin,
+            "If-Match": (
+                await seeded.gateway.get(f"/v1/people/{first['id']}", headers=admin)
+            ).headers["etag"],
+        },
+        json={"email": first["email"], "user_name": "robin.ellis", "external_id": "HR-UNIQ-1"},
+    )
+    assert kept.status_code == 200, kept.text

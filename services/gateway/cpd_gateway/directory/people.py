@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import Select, any_, exists, func, select
@@ -131,50 +131,50 @@ async def check_references(
         raise Unprocessable("Some references are not valid.", errors=problems)
 
 
-async def _check_email(
-    session: AsyncSession, email: str | None, *, person_id: uuid.UUID | None = None
-) -> None:
-    """Emails are login names, so they are unique across the platform (people and accounts)."""
-    if not email:
-        return
-    email = email.lower()
-    # Emails are stored lower-cased (every write lowers them; the migration that made them
-    # unique lowered the old ones): compared as they are, the unique index answers, where
-    # lower(email) would read every person of the platform.
-    other_person = select(Person.id).where(Person.email == email)
-    other_account = select(Account.person_id).where(Account.email == email)
-    if person_id is not None:
-        other_person = other_person.where(Person.id != person_id)
-        other_account = other_account.where(Account.person_id != person_id)
-    if await session.scalar(select(exists(other_person) | exists(other_account))):
-        raise _email_taken()
-
-
-async def _check_provisioning_ids(
+async def _check_unique(
     session: AsyncSession,
     trust_id: uuid.UUID,
     *,
+    email: str | None,
     user_name: str | None,
     external_id: str | None,
     person_id: uuid.UUID | None = None,
 ) -> None:
-    """What an HR system matches people by is one person's in a trust."""
+    """Emails are login names, so they are unique across the platform (people and accounts);
+    what an HR system matches people by (user name, external id) is one person's in a trust.
+    One round trip for all three; the email is answered first, then the user name."""
+    checks: list[tuple[Any, Callable[[], Exception]]] = []
+    if email:
+        email = email.lower()
+        # Emails are stored lower-cased (every write lowers them; the migration that made
+        # them unique lowered the old ones): compared as they are, the unique index answers,
+        # where lower(email) would read every person of the platform.
+        other_person = select(Person.id).where(Person.email == email)
+        other_account = select(Account.person_id).where(Account.email == email)
+        if person_id is not None:
+            other_person = other_person.where(Person.id != person_id)
+            other_account = other_account.where(Account.person_id != person_id)
+        checks.append((exists(other_person) | exists(other_account), _email_taken))
     if user_name:
         other = select(Person.id).where(
             Person.trust_id == trust_id, func.lower(Person.user_name) == user_name.lower()
         )
         if person_id is not None:
             other = other.where(Person.id != person_id)
-        if await session.scalar(select(exists(other))):
-            raise _user_name_taken()
+        checks.append((exists(other), _user_name_taken))
     if external_id:
         other = select(Person.id).where(
             Person.trust_id == trust_id, Person.external_id == external_id
         )
         if person_id is not None:
             other = other.where(Person.id != person_id)
-        if await session.scalar(select(exists(other))):
-            raise _external_id_taken()
+        checks.append((exists(other), _external_id_taken))
+    if not checks:
+        return
+    taken = (await session.execute(select(*(check for check, _ in checks)))).one()
+    for (_, refusal), used in zip(checks, taken, strict=True):
+        if used:
+            raise refusal()
 
 
 @contextlib.asynccontextmanager
@@ -211,9 +211,12 @@ async def create_person(
         line_manager_id=data.line_manager_id,
     )
     email = data.email.lower() if data.email else None
-    await _check_email(session, email)
-    await _check_provisioning_ids(
-        session, principal.trust_id, user_name=data.user_name, external_id=data.external_id
+    await _check_unique(
+        session,
+        principal.trust_id,
+        email=email,
+        user_name=data.user_name,
+        external_id=data.external_id,
     )
     person = Person(
         trust_id=principal.trust_id,
@@ -269,10 +272,10 @@ async def update_person(
     )
     if changes.get("email"):
         changes["email"] = changes["email"].lower()
-        await _check_email(session, changes["email"], person_id=person.id)
-    await _check_provisioning_ids(
+    await _check_unique(
         session,
         person.trust_id,
+        email=changes.get("email"),
         user_name=changes.get("user_name"),
         external_id=changes.get("external_id"),
         person_id=person.id,
