@@ -5,30 +5,21 @@ address are throttled with 429 + Retry-After, before any password is checked).""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
 from cpd_demo.trust import DEMO_CREDENTIALS
-from cpd_local.stack import ServiceSpec, Stack, start_stack
+from cpd_local.stack import ServiceSpec, Stack
+
+from .gateway_alone import gateway_alone
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 TEACHER = DEMO_CREDENTIALS["teacher (Northfield)"]
 QA_CLIENT = DEMO_CREDENTIALS["QA API client"]
-
-
-@contextlib.asynccontextmanager
-async def gateway(
-    pg_server: Any, nats_url: str, demo_specs: list[ServiceSpec], **settings: Any
-) -> AsyncIterator[Stack]:
-    only = [s for s in demo_specs if s.name == "gateway"]
-    async with start_stack(pg_server, nats_url, only, gateway_settings=settings) as running:
-        yield running
 
 
 def from_address(stack: Stack, host: str) -> httpx.AsyncClient:
@@ -54,7 +45,7 @@ async def test_a_burst_of_bad_logins_does_not_slow_other_requests(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
     # Throttling off (huge allowances): every attempt really hashes, so this measures the pool.
-    async with gateway(
+    async with gateway_alone(
         pg_server,
         nats_clean,
         demo_specs,
@@ -106,7 +97,9 @@ async def test_a_burst_of_bad_logins_does_not_slow_other_requests(
 async def test_failures_from_one_address_are_throttled(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(pg_server, nats_clean, demo_specs, login_failures_per_address=4) as stack:
+    async with gateway_alone(
+        pg_server, nats_clean, demo_specs, login_failures_per_address=4
+    ) as stack:
         async with from_address(stack, "10.1.1.1") as attacker:
             for i in range(4):
                 resp = await attacker.post(
@@ -133,7 +126,9 @@ async def test_failures_from_one_address_are_throttled(
 async def test_failures_for_one_account_are_throttled_from_any_address(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(pg_server, nats_clean, demo_specs, login_failures_per_account=3) as stack:
+    async with gateway_alone(
+        pg_server, nats_clean, demo_specs, login_failures_per_account=3
+    ) as stack:
         for i in range(3):
             async with from_address(stack, f"10.2.0.{i}") as client:
                 resp = await client.post("/auth/token", data=login(TEACHER[0], "wrong-password"))
@@ -180,7 +175,7 @@ async def test_failures_for_one_account_are_throttled_from_any_address(
 async def test_one_address_cannot_lock_a_person_out_elsewhere(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(
+    async with gateway_alone(
         pg_server, nats_clean, demo_specs, login_failures_per_account_and_address=3
     ) as stack:
         async with from_address(stack, "10.3.0.1") as attacker:
@@ -199,7 +194,9 @@ async def test_one_address_cannot_lock_a_person_out_elsewhere(
 async def test_a_success_forgives_the_accounts_earlier_mistakes(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(pg_server, nats_clean, demo_specs, login_failures_per_account=3) as stack:
+    async with gateway_alone(
+        pg_server, nats_clean, demo_specs, login_failures_per_account=3
+    ) as stack:
         for _ in range(2):
             resp = await stack.gateway.post("/auth/token", data=login(TEACHER[0], "typo-typo"))
             assert resp.status_code == 401

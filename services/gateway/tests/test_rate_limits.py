@@ -5,26 +5,17 @@ what it proxies alike."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from cpd_demo.trust import DEMO_CREDENTIALS
-from cpd_local.stack import ServiceSpec, Stack, start_stack
+from cpd_local.stack import ServiceSpec, Stack
+
+from .gateway_alone import gateway_alone
 
 ADMIN = DEMO_CREDENTIALS["trust admin"]
 TEACHER = DEMO_CREDENTIALS["teacher (Northfield)"]
-
-
-@contextlib.asynccontextmanager
-async def gateway(
-    pg_server: Any, nats_url: str, demo_specs: list[ServiceSpec], **settings: Any
-) -> AsyncIterator[Stack]:
-    only = [s for s in demo_specs if s.name == "gateway"]
-    async with start_stack(pg_server, nats_url, only, gateway_settings=settings) as running:
-        yield running
 
 
 def limits(resp: httpx.Response) -> tuple[int, int, int]:
@@ -48,7 +39,9 @@ def assert_limited(resp: httpx.Response, limit: int) -> None:
 async def test_people_are_limited_per_person_with_headers(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(pg_server, nats_clean, demo_specs, rate_limit_person_per_minute=5) as stack:
+    async with gateway_alone(
+        pg_server, nats_clean, demo_specs, rate_limit_person_per_minute=5
+    ) as stack:
         admin = await stack.auth(*ADMIN)
         teacher = await stack.auth(*TEACHER)
         for expected in range(4, -1, -1):
@@ -74,7 +67,9 @@ async def test_people_are_limited_per_person_with_headers(
 async def test_api_clients_get_their_own_limit_or_the_client_default(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(pg_server, nats_clean, demo_specs, rate_limit_client_per_minute=7) as stack:
+    async with gateway_alone(
+        pg_server, nats_clean, demo_specs, rate_limit_client_per_minute=7
+    ) as stack:
         admin = await stack.auth(*ADMIN)
         own = await stack.gateway.post(
             "/v1/clients",
@@ -124,7 +119,7 @@ async def test_api_clients_get_their_own_limit_or_the_client_default(
 async def test_limits_can_be_switched_off(
     pg_server: Any, nats_clean: str, demo_specs: list[ServiceSpec]
 ) -> None:
-    async with gateway(
+    async with gateway_alone(
         pg_server, nats_clean, demo_specs, rate_limits_enabled=False, rate_limit_person_per_minute=1
     ) as stack:
         admin = await stack.auth(*ADMIN)
