@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from cpd_demo.trust import NORTHFIELD
 from cpd_evaluation import demo as evaluation_demo
 from cpd_evaluation.models import Activity
-from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
 
 from .conftest import Api
+from .demos import evaluation_demo_seeded, lesson_studies_arrived
 
 
 @pytest.fixture
@@ -22,14 +22,8 @@ def platform_services() -> tuple[str, ...]:
 
 
 async def test_demo_year_reads_back_through_the_api(demo: Stack, api: Api) -> None:
-    async with demo.session("lessonstudy") as session:
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
-    await demo.settle()
-    async with demo.session("evaluation") as session:
-        assert await evaluation_demo.projection_ready(session)
-        await evaluation_demo.seed_demo(session)
-        await session.commit()
+    await lesson_studies_arrived(demo)
+    await evaluation_demo_seeded(demo)
     async with demo.session("evaluation") as session:  # a second run changes nothing
         before = await session.scalar(select(func.count()).select_from(Activity))
         await evaluation_demo.seed_demo(session)
@@ -85,10 +79,7 @@ async def test_demo_year_reads_back_through_the_api(demo: Stack, api: Api) -> No
 
 
 async def test_demo_offer_reads_back(demo: Stack, api: Api) -> None:
-    async with demo.session("evaluation") as session:
-        assert await evaluation_demo.projection_ready(session)
-        await evaluation_demo.seed_demo(session)
-        await session.commit()
+    await evaluation_demo_seeded(demo)
     offer = (await api.get("/v1/programmes?limit=200", "n-t2"))["items"]
     assert len(offer) >= 10
     ladder = {s["key"] for s in (await api.get("/v1/career-stages", "n-t2"))["items"]}

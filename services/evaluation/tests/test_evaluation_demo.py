@@ -10,10 +10,10 @@ import pytest
 from cpd_common.events import catalogue
 from cpd_evaluation import demo as evaluation_demo
 from cpd_evaluation.demo_evaluations import demo_plans
-from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox
+from .demos import evaluation_demo_seeded, lesson_studies_arrived
 
 
 @pytest.fixture
@@ -31,14 +31,8 @@ def comparisons(impact: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 async def test_demo_holds_two_evaluated_programmes(demo: Stack, api: Api) -> None:
-    async with demo.session("lessonstudy") as session:
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
-    await demo.settle()
-    async with demo.session("evaluation") as session:
-        assert await evaluation_demo.projection_ready(session)
-        await evaluation_demo.seed_demo(session)
-        await session.commit()
+    await lesson_studies_arrived(demo)
+    await evaluation_demo_seeded(demo)
     async with demo.session("evaluation") as session:
         plans = await demo_plans(session, evaluation_demo.content())
     maths = str(plans["Does reasoning with representations lift Year 5 maths reasoning?"])

@@ -18,19 +18,13 @@ from cpd_lessonstudy.models import OutboxEvent as LessonStudyOutbox
 from cpd_local.stack import Stack
 
 from .conftest import Api
+from .demos import lesson_studies_arrived
 
 
 @pytest.fixture
 def platform_services() -> tuple[str, ...]:
     """These tests follow lesson studies from the lesson study service."""
     return ("gateway", "lessonstudy", "evaluation")
-
-
-async def _seed_lesson_studies(demo: Stack) -> None:
-    async with demo.session("lessonstudy") as session:
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
-    await demo.settle()
 
 
 async def _snapshot(api: Api) -> dict[str, Any]:
@@ -77,7 +71,7 @@ async def _counts(demo: Stack) -> tuple[int, int, int]:
 
 
 async def test_lesson_studies_become_activities_with_their_hours(demo: Stack, api: Api) -> None:
-    await _seed_lesson_studies(demo)
+    await lesson_studies_arrived(demo)
     snapshot = await _snapshot(api)
     studies = {s["title"]: s for s in (await api.get("/v1/lesson-studies", "admin"))["items"]}
     assert set(snapshot) == {s["id"] for s in studies.values()}
@@ -133,7 +127,7 @@ async def test_lesson_studies_become_activities_with_their_hours(demo: Stack, ap
 
 
 async def test_a_lesson_study_is_kept_by_the_lesson_study_service(demo: Stack, api: Api) -> None:
-    await _seed_lesson_studies(demo)
+    await lesson_studies_arrived(demo)
     [activity, *_] = (await api.get("?kind=lesson_study", "admin"))["items"]
     path = f"/{activity['id']}"
     await api.patch(path, "admin", {"title": "Renamed"}, expect=409)

@@ -20,6 +20,7 @@ from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_local.stack import Stack
 
 from .conftest import Api, person_id
+from .demos import lesson_studies_arrived
 from .test_measures import PLANS, new_measure, new_plan, pupil
 
 
@@ -268,10 +269,7 @@ async def test_a_lesson_study_flows_to_case_pupil_outcomes(demo: Stack, api: Api
 
 async def test_the_demo_lesson_study_reaches_a_plan(demo: Stack, api: Api) -> None:
     """The lesson study service's own demo, through its real outbox and events."""
-    async with demo.session("lessonstudy") as session:
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
-    await demo.settle()
+    await lesson_studies_arrived(demo)
     studies = {s["title"]: s for s in (await api.get("/v1/lesson-studies", "admin"))["items"]}
     fractions = studies[lessonstudy_demo.FRACTIONS_TITLE]
     plan = await new_plan(api, "admin")
