@@ -13,16 +13,12 @@ from cpd_lessonstudy.models import LessonStudy
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox
+from .demos import demo_seeded_twice
 
 
 async def test_demo_studies_read_back_through_the_api(demo: Stack, api: Api) -> None:
-    async with demo.session("lessonstudy") as session:
-        assert await lessonstudy_demo.projection_ready(session)
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
-    async with demo.session("lessonstudy") as session:  # a second run changes nothing
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
+    await demo_seeded_twice(demo)
+    async with demo.session("lessonstudy") as session:  # the second run changed nothing
         assert await session.scalar(select(func.count()).select_from(LessonStudy)) == 2
 
     # The Northfield teacher login belongs to both studies.

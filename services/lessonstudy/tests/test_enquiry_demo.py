@@ -6,24 +6,19 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cpd_common.events import catalogue
-from cpd_lessonstudy import demo as lessonstudy_demo
 from cpd_lessonstudy import demo_enquiry
 from cpd_lessonstudy.models.communities import LearningCommunity
 from cpd_lessonstudy.models.enquiries import Enquiry
 from cpd_local.stack import Stack
 
 from .conftest import Api, outbox
+from .demos import demo_seeded_twice
 from .enquiry_helpers import COMMUNITIES, ENQUIRIES
 
 
 async def test_demo_community_and_replicated_enquiry(demo: Stack, api: Api) -> None:
-    async with demo.session("lessonstudy") as session:
-        assert await lessonstudy_demo.projection_ready(session)
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
-    async with demo.session("lessonstudy") as session:  # a second run changes nothing
-        await lessonstudy_demo.seed_demo(session)
-        await session.commit()
+    await demo_seeded_twice(demo)
+    async with demo.session("lessonstudy") as session:  # the second run changed nothing
         assert await session.scalar(select(func.count()).select_from(LearningCommunity)) == 1
         assert await session.scalar(select(func.count()).select_from(Enquiry)) == 2
 
