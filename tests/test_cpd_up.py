@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -57,6 +58,43 @@ def _wait_for_status(url: str, status: int, detail: str, timeout: float = 20) ->
     raise AssertionError(f"{url} did not answer {status} ({detail!r}) in {timeout}s: {last}")
 
 
+def _cpd_up(
+    pg_server: Any, nats_url: str, tmp_path: Path, port: int, **env: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """``cpd up`` started against the test's PostgreSQL and NATS (``env`` added to its
+    environment), its output going to the file returned."""
+    out = tmp_path / "cpd.out"
+    environ = {
+        **os.environ,
+        "CPD_DATABASE_URL": pg_server.url("postgres"),
+        "CPD_NATS_URL": nats_url,
+        "CPD_GATEWAY_PORT": str(port),
+        "CPD_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONUNBUFFERED": "1",
+        **env,
+    }
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cpd_local.cli", "up"], env=environ, stdout=sink, stderr=sink
+        )
+    return proc, out
+
+
+def _kill_and_drop(proc: subprocess.Popen[bytes], pids: set[int], pg_server: Any) -> None:
+    """Whatever a test left running is killed, and the databases ``cpd up`` made dropped."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for pid in pids:
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+    for name in ("gateway", "audit", "lessonstudy", "evaluation"):
+        pg_server.psql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'cpd_{name}'"
+        )
+        pg_server.drop_database(f"cpd_{name}")
+
+
 def run_readme_walkthrough(base: str, out: Path) -> None:
     """The README's anonymous-audit walk-through, word for word but for the port: the leader
     opens an audit, eight staff answer, counts only while open, results once closed."""
@@ -94,22 +132,15 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
 ) -> None:  # type: ignore[no-untyped-def]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    out = tmp_path / "cpd.out"
-    env = {
-        **os.environ,
-        "CPD_DATABASE_URL": pg_server.url("postgres"),
-        "CPD_NATS_URL": nats_clean,
-        "CPD_GATEWAY_PORT": str(port),
-        "CPD_STATE_DIR": str(tmp_path / "state"),
-        "PYTHONUNBUFFERED": "1",
-        # Heartbeats often, so a stuck worker shows within seconds.
-        "CPD_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "CPD_WORKER_STALE_SECONDS": "3",
-    }
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cpd_local.cli", "up"], env=env, stdout=sink, stderr=sink
-        )
+    # Heartbeats often, so a stuck worker shows within seconds.
+    proc, out = _cpd_up(
+        pg_server,
+        nats_clean,
+        tmp_path,
+        port,
+        CPD_WORKER_HEARTBEAT_SECONDS="0.5",
+        CPD_WORKER_STALE_SECONDS="3",
+    )
     pids: set[int] = set()
     try:
         # A script that waits for /readyz, then signs in at once.
@@ -190,17 +221,7 @@ def test_cpd_up_ready_means_logins_work_workers_restart_and_stop_is_clean(
         left = [pid for pid in pids if _alive(pid)]
         assert left == [], f"still running: {left}"
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for pid in pids:
-            if _alive(pid):
-                os.killpg(pid, signal.SIGKILL)
-        for name in ("gateway", "audit", "lessonstudy", "evaluation"):
-            pg_server.psql(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'cpd_{name}'"
-            )
-            pg_server.drop_database(f"cpd_{name}")
+        _kill_and_drop(proc, pids, pg_server)
 
 
 def test_cpd_up_interrupted_while_starting_stops_cleanly(
@@ -208,19 +229,7 @@ def test_cpd_up_interrupted_while_starting_stops_cleanly(
 ) -> None:  # type: ignore[no-untyped-def]
     """Ctrl-C in the middle of the start (services up, demo being seeded): no traceback, no
     process left, exit 0."""
-    out = tmp_path / "cpd.out"
-    env = {
-        **os.environ,
-        "CPD_DATABASE_URL": pg_server.url("postgres"),
-        "CPD_NATS_URL": nats_clean,
-        "CPD_GATEWAY_PORT": str(free_port()),
-        "CPD_STATE_DIR": str(tmp_path / "state"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cpd_local.cli", "up"], env=env, stdout=sink, stderr=sink
-        )
+    proc, out = _cpd_up(pg_server, nats_clean, tmp_path, free_port())
     pids: set[int] = set()
     try:
         text = _wait_for_text(out, r"seeding the demo trust", proc, 240)
@@ -233,14 +242,4 @@ def test_cpd_up_interrupted_while_starting_stops_cleanly(
         assert "stopped" in text.splitlines()[-1], text
         assert [pid for pid in pids if _alive(pid)] == []
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        for pid in pids:
-            if _alive(pid):
-                os.killpg(pid, signal.SIGKILL)
-        for name in ("gateway", "audit", "lessonstudy", "evaluation"):
-            pg_server.psql(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'cpd_{name}'"
-            )
-            pg_server.drop_database(f"cpd_{name}")
+        _kill_and_drop(proc, pids, pg_server)
