@@ -284,8 +284,8 @@ async def create_user(request: Request, session: SessionDep, scope: ScopeDep) ->
         await _json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
     )
     async with email_probes(request, scope.principal, ANY_EMAIL):
-        person = await scim_users.create_user(session, payload, scope=scope)
-    created = await scim_users.user(session, person, scope=scope)
+        person, new = await scim_users.create_user(session, payload, scope=scope)
+    created = await scim_users.user(session, person, scope=scope, new=new)
     return _answer(created, status_code=201, context=Context.RESOURCE_CREATION_RESPONSE)
 
 

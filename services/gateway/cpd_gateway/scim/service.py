@@ -59,16 +59,20 @@ class Scope:
 
 async def load_scope(session: AsyncSession, principal: Principal, *, base_url: str) -> Scope:
     require_provisioning_client(principal)
-    trust = await session.get(Trust, principal.trust_id)
-    if trust is None:
+    # The trust and its schools in one round trip (every SCIM request loads them).
+    rows = (
+        await session.execute(
+            select(Trust, School.id, School.name)
+            .outerjoin(School, School.trust_id == Trust.id)
+            .where(Trust.id == principal.trust_id)
+        )
+    ).all()
+    if not rows:
         raise Forbidden("This client's trust no longer exists.")
-    rows = await session.execute(
-        select(School.id, School.name).where(School.trust_id == principal.trust_id)
-    )
     return Scope(
         principal=principal,
-        trust=trust,
-        schools={row.id: row.name for row in rows},
+        trust=rows[0][0],
+        schools={school_id: name for _, school_id, name in rows if school_id is not None},
         base_url=base_url.rstrip("/"),
     )
 

@@ -158,17 +158,25 @@ def _user(
     return user
 
 
-async def users(session: AsyncSession, people: Sequence[Person], *, scope: Scope) -> list[ScimUser]:
+async def users(
+    session: AsyncSession, people: Sequence[Person], *, scope: Scope, new: bool = False
+) -> list[ScimUser]:
     """The SCIM Users of ``people``, with their groups and managers' names (three queries
-    for any number of people)."""
+    for any number of people; ``new``: people created in this request, in no group yet)."""
     trust_id = scope.principal.trust_id
-    groups = await _memberships(session, trust_id, [p.id for p in people])
+    groups = (
+        {p.id: [] for p in people}
+        if new
+        else await _memberships(session, trust_id, [p.id for p in people])
+    )
     names = await _names(session, trust_id, (p.line_manager_id for p in people))
     return [_user(p, scope, groups[p.id], names) for p in people]
 
 
-async def user(session: AsyncSession, person: Person, *, scope: Scope) -> ScimUser:
-    return (await users(session, [person], scope=scope))[0]
+async def user(
+    session: AsyncSession, person: Person, *, scope: Scope, new: bool = False
+) -> ScimUser:
+    return (await users(session, [person], scope=scope, new=new))[0]
 
 
 async def list_users(
@@ -331,14 +339,18 @@ async def _apply(
     return await people_service.update_person(session, person, data, principal=scope.principal)
 
 
-async def create_user(session: AsyncSession, payload: ScimUser, *, scope: Scope) -> Person:
+async def create_user(
+    session: AsyncSession, payload: ScimUser, *, scope: Scope
+) -> tuple[Person, bool]:
+    """The person a create names: a de-provisioned one the HR system names again (``False``)
+    or a new one (``True``)."""
     fields = person_fields(payload)
     trust_id = scope.principal.trust_id
     returning = await _deprovisioned_match(session, trust_id, fields)
     if returning is not None:
         returning.deprovisioned_at = None
         fields.setdefault("active", True)
-        return await _apply(session, returning, fields, scope=scope)
+        return await _apply(session, returning, fields, scope=scope), False
     if fields["user_name"] and await _user_name_in_use(
         session, trust_id, fields["user_name"], other_than=None
     ):
@@ -346,7 +358,7 @@ async def create_user(session: AsyncSession, payload: ScimUser, *, scope: Scope)
     data = checked(
         directory_schemas.PersonCreate, {k: v for k, v in fields.items() if v is not None}
     )
-    return await people_service.create_person(session, data, principal=scope.principal)
+    return await people_service.create_person(session, data, principal=scope.principal), True
 
 
 async def _deprovisioned_match(
