@@ -38,24 +38,16 @@ class OutputModel(BaseModel):
 OutputT = TypeVar("OutputT", bound=OutputModel)
 
 
-class _Overlay:
-    """``row``'s attributes, except those ``values`` gives."""
-
-    __slots__ = ("_row", "_values")
-
-    def __init__(self, row: object, values: dict[str, Any]) -> None:
-        self._row = row
-        self._values = values
-
-    def __getattr__(self, name: str) -> Any:
-        values = object.__getattribute__(self, "_values")
-        if name in values:
-            return values[name]
-        return getattr(object.__getattribute__(self, "_row"), name)
+_ABSENT = object()
 
 
 def from_row(schema: type[OutputT], row: object, /, **values: Any) -> OutputT:
     """``schema`` read from ``row``'s attributes of the same names (an ORM row, say), with
     ``values`` for the fields the row does not hold (computed, renamed, looked up): one place
-    instead of copying every column by hand."""
-    return schema.model_validate(_Overlay(row, values))
+    instead of copying every column by hand. A field neither gives keeps its default."""
+    data: dict[str, Any] = {}
+    for name in schema.model_fields:
+        value = values[name] if name in values else getattr(row, name, _ABSENT)
+        if value is not _ABSENT:
+            data[name] = value
+    return schema.model_validate(data, from_attributes=True)
