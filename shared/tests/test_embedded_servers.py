@@ -15,8 +15,8 @@ from cpd_common.events.outbox import STREAM, ensure_stream
 from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres, free_port
 
 
-async def test_postgres_keeps_data_across_restart(tmp_path: Path) -> None:
-    pg = EmbeddedPostgres(tmp_path / "pg", durable=True)
+async def test_postgres_keeps_data_across_restart(server_tmp: Path) -> None:
+    pg = EmbeddedPostgres(server_tmp / "pg", durable=True)
     await asyncio.to_thread(pg.start)
     try:
         await pg.acreate_database("keep")
@@ -48,8 +48,8 @@ async def _server_settings(server: EmbeddedNats) -> tuple[dict[str, Any], dict[s
     return varz["jetstream"]["config"], stream
 
 
-async def test_nats_fsyncs_every_write_and_keeps_the_stream(tmp_path: Path) -> None:
-    server = EmbeddedNats(tmp_path / "nats", sync_always=True, monitor_port=free_port())
+async def test_nats_fsyncs_every_write_and_keeps_the_stream(server_tmp: Path) -> None:
+    server = EmbeddedNats(server_tmp / "nats", sync_always=True, monitor_port=free_port())
     await asyncio.to_thread(server.start)
     try:
         jetstream, stream = await _server_settings(server)
@@ -75,10 +75,10 @@ async def test_nats_fsyncs_every_write_and_keeps_the_stream(tmp_path: Path) -> N
         await asyncio.to_thread(server.stop)
 
 
-async def test_the_fsync_check_sees_a_server_that_does_not_fsync(tmp_path: Path) -> None:
+async def test_the_fsync_check_sees_a_server_that_does_not_fsync(server_tmp: Path) -> None:
     """The check above can fail: a server started without ``sync_interval: always`` reports
     so (the test fixtures' server is such a one, for speed)."""
-    server = EmbeddedNats(tmp_path / "nats", sync_always=False, monitor_port=free_port())
+    server = EmbeddedNats(server_tmp / "nats", sync_always=False, monitor_port=free_port())
     await asyncio.to_thread(server.start)
     try:
         jetstream, _ = await _server_settings(server)

@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from cpd_audit.worker import subscriptions as audit_subscriptions
+from cpd_common.testing.plugin import server_dir
 
 from ..procstack import ProcStack, http_status
 from ..workload import check_directory_events, recovery, running_load, summary
@@ -50,8 +51,12 @@ def _consumers() -> dict[str, tuple[str, set[str]]]:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcStack]:
-    workdir = tmp_path_factory.mktemp("reliability")
+def stack() -> Iterator[ProcStack]:
+    with server_dir("cpd-reliability-") as workdir:
+        yield from _started(workdir)
+
+
+def _started(workdir: Path) -> Iterator[ProcStack]:
     stack = ProcStack(
         workdir,
         ("gateway", "audit"),
@@ -63,7 +68,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcStack]:
         yield stack
     finally:
         stack.close()
-        FIGURES["logs"] = str(workdir / "logs")
         print("\nreliability figures:\n" + json.dumps(FIGURES, indent=2), file=sys.stderr)
 
 

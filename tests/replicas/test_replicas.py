@@ -22,6 +22,7 @@ import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ import nats
 import pytest
 
 from cpd_audit.worker import subscriptions as audit_subscriptions
+from cpd_common.testing.plugin import server_dir
 from cpd_demo.trust import DEMO_CREDENTIALS
 
 from ..procstack import ProcStack
@@ -39,8 +41,12 @@ FIGURES: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProcStack]:
-    workdir = tmp_path_factory.mktemp("replicas")
+def stack() -> Iterator[ProcStack]:
+    with server_dir("cpd-replicas-") as workdir:
+        yield from _started(workdir)
+
+
+def _started(workdir: Path) -> Iterator[ProcStack]:
     stack = ProcStack(
         workdir, ("gateway", "audit"), api_replicas=2, worker_replicas=2, gateway_replicas=2
     )

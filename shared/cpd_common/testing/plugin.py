@@ -2,11 +2,13 @@
 
 - ``pg_server``: one embedded PostgreSQL cluster (fsync off) for the whole session;
 - ``nats_server``: one ``nats-server`` with JetStream; tests may ``stop()``/``start()`` it;
-- ``nats_clean``: the NATS URL, with every stream and consumer deleted before the test.
+- ``nats_clean``: the NATS URL, with every stream and consumer deleted before the test;
+- ``server_tmp``: a fresh folder for a test's own PostgreSQL or NATS (see :func:`server_dir`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -16,6 +18,26 @@ import nats
 import pytest
 
 from cpd_common.testing.servers import EmbeddedNats, EmbeddedPostgres, free_port
+
+
+@contextlib.contextmanager
+def server_dir(prefix: str) -> Iterator[Path]:
+    """A folder for a server's data, removed afterwards. As root, PostgreSQL runs as another
+    user, who must traverse every parent of its data folder: pytest's ``tmp_path`` lies under
+    ``/tmp/pytest-of-root``, which every pytest session started on the machine sets back to
+    0700 (a run of a single test beside the suite is enough), so a server there can lose its
+    own files mid-run. A folder made directly in the temp folder has no such parent."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def server_tmp() -> Iterator[Path]:
+    with server_dir("cpd-test-") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
