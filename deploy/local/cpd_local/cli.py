@@ -249,8 +249,13 @@ def infrastructure(state: Path) -> Iterator[tuple[str, str]]:
             pg.stop()
 
 
-class Stop(BaseException):
-    """Raised by the first SIGINT/SIGTERM: unwinds whatever is starting and stops everything."""
+class Stop(KeyboardInterrupt):
+    """Raised by the first SIGINT/SIGTERM: unwinds whatever is starting and stops everything.
+
+    A ``KeyboardInterrupt`` because the signal may land while asyncio runs a callback (the
+    demo seed's database protocol reading a reply): asyncio lets ``KeyboardInterrupt`` and
+    ``SystemExit`` out of its loop, but logs any other exception raised in a callback with a
+    traceback and carries on, which a newcomer pressing Ctrl-C must not see."""
 
 
 class Supervisor:
