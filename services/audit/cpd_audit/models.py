@@ -225,6 +225,40 @@ class AuditResultTotals(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AuditResultAtoms(Base):
+    """A closed audit's atom counts (``results.queries.atom_counts``: respondents, and those
+    who answered and scored each item and section not everybody answered with a score, per
+    combination of the five attributes), stored by the close in its transaction: the inputs
+    suppression is decided on, before suppression. ``units``: one list per row,
+    ``[unit_kind, unit, school_id, staff_group, department, career_stage, leadership,
+    answered, scored]``."""
+
+    __tablename__ = "audit_result_atoms"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True
+    )
+    units: Mapped[list[list[Any]]] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditResultBreakdown(Base):
+    """A closed audit's breakdown rows for one set of dimensions (``dims``: comma-separated,
+    in ``suppression.DIMENSIONS`` order), stored by the close: the SQL rows of
+    ``results.queries`` (items, sections) per cell, before suppression, which every read
+    still applies."""
+
+    __tablename__ = "audit_result_breakdowns"
+
+    audit_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("audits.id", ondelete="CASCADE"), primary_key=True
+    )
+    dims: Mapped[str] = mapped_column(Text, primary_key=True)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AuditAudienceMember(Base):
     """Who may answer an audit: the scope's eligible staff, frozen when it opens, with the
     attributes their response will carry. People created or moved afterwards are not in it,

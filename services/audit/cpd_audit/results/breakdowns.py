@@ -6,8 +6,9 @@ schools, anyone but a trust admin sees only their own schools' cells (and the wh
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.models import Audit, School
-from cpd_audit.results import figures, queries, schemas, suppression
+from cpd_audit.results import breakdown_store, figures, queries, schemas, suppression
 from cpd_audit.results.errors import OwnSchoolsOnly
 from cpd_common.auth import Principal
 from cpd_common.errors import Unprocessable
@@ -99,6 +100,97 @@ def _label(group: dict[str, Any], schools: dict[Any, str]) -> str:
     return " / ".join(parts)
 
 
+@dataclass
+class _Decided:
+    """The suppression patterns of one audit's figures: one for its respondents, and one
+    pair (answered, scored) per item and section."""
+
+    respondents: suppression.Pattern
+    patterns: dict[tuple[str, str], tuple[suppression.Pattern, suppression.Pattern]]
+    _cells: dict[tuple[str, ...], list[suppression.CellKey]] = field(default_factory=dict)
+
+    def cells(self, canonical: tuple[str, ...]) -> list[suppression.CellKey]:
+        """The non-empty cells of one table, in the order they are listed."""
+        found = self._cells.get(canonical)
+        if found is None:
+            found = self._cells[canonical] = sorted(
+                (key for key in self.respondents.counts if key[0] == canonical),
+                key=lambda key: [str(v) for v in key[1]],
+            )
+        return found
+
+
+# Patterns decided from a closed audit's stored atom counts, by audit, the stored row's time,
+# k and the figures: those inputs never change once stored, so (like ``PatternCache``, which
+# keys patterns by the counts themselves) the decision is reused, not the answer: every read
+# still applies it to each cell and figure.
+_DECIDED: OrderedDict[tuple[Any, ...], _Decided] = OrderedDict()
+_DECIDED_SIZE = 32
+
+
+async def _decide(
+    session: AsyncSession,
+    audit: Audit,
+    items: Sequence[instrument_schemas.Item],
+    sections: Sequence[instrument_schemas.Section],
+    meta: Sequence[queries.ItemMeta],
+    partial_items: Sequence[str],
+    partial_sections: Sequence[str],
+    k: int,
+) -> _Decided:
+    """Suppression decided over every table of the audit, from its atom counts: stored at
+    close (before suppression) for a closed audit, else counted from its answers."""
+    stamp = await breakdown_store.atoms_stamp(session, audit)
+    key = (
+        audit.id,
+        stamp,
+        k,
+        tuple(i.key for i in items),
+        tuple(s.key for s in sections),
+        tuple(partial_items),
+        tuple(partial_sections),
+    )
+    if stamp is not None:
+        found = _DECIDED.get(key)
+        if found is not None:
+            _DECIDED.move_to_end(key)
+            return found
+    atom_rows = await breakdown_store.atoms(session, audit) if stamp is not None else None
+    if atom_rows is None:
+        atom_rows = breakdown_store.atom_rows(
+            await queries.atom_counts(
+                session, audit.id, meta=meta, item_keys=partial_items, section_keys=partial_sections
+            )
+        )
+    units: dict[tuple[str, str], tuple[dict[Any, int], dict[Any, int]]] = defaultdict(
+        lambda: ({}, {})
+    )
+    for unit_kind, unit, *atom_values, n_answered, n_scored in atom_rows:
+        atom = tuple(atom_values)
+        answered, scored = units[(unit_kind, unit)]
+        answered[atom] = n_answered
+        scored[atom] = n_scored
+    everyone = units[("respondents", "")]
+    for unit in [("item", i) for i in figures.items_keys(items) if i not in partial_items] + [
+        ("section", s.key) for s in sections if s.key not in partial_sections
+    ]:
+        units[unit] = everyone
+    cache = suppression.PatternCache(k)
+    decided = _Decided(
+        respondents=cache.get(everyone[0]),
+        # One pattern per figure (items everybody answered share theirs), decided once.
+        patterns={
+            unit: (cache.get(units[unit][0]), cache.get(units[unit][1]))
+            for unit in [("item", i.key) for i in items] + [("section", s.key) for s in sections]
+        },
+    )
+    if stamp is not None:
+        _DECIDED[key] = decided
+        while len(_DECIDED) > _DECIDED_SIZE:
+            _DECIDED.popitem(last=False)
+    return decided
+
+
 async def breakdown(
     session: AsyncSession,
     audit: Audit,
@@ -117,57 +209,31 @@ async def breakdown(
     item and section; suppression is decided over the whole audit, so a viewer who sees only
     some cells sees a subset of what is safe to publish."""
     k = audit.min_group_size
-    attr_names = [c.split(".")[1] for c in queries.DIMENSION_COLUMNS.values()]
-    units: dict[tuple[str, str], tuple[dict[Any, int], dict[Any, int]]] = defaultdict(
-        lambda: ({}, {})
-    )
     # Figures everybody answered with a score count exactly the respondents: only the others
     # need their own atoms.
-    partial_items = [
-        i.key for i in items if not figures.complete(totals.summary.get((i.key,)), respondent_total)
-    ]
-    partial_sections = [
-        s.key
-        for s in sections
-        if not figures.complete(section_totals.summary.get((s.key,)), respondent_total)
-    ]
-    rows = await queries.atom_counts(
-        session, audit.id, meta=meta, item_keys=partial_items, section_keys=partial_sections
+    partial_items, partial_sections = breakdown_store.partial_units(
+        items, sections, totals, section_totals, respondent_total
     )
-    for row in rows:
-        atom = tuple(row[a] for a in attr_names)
-        answered, scored = units[(row["unit_kind"], row["unit"])]
-        answered[atom] = int(row["answered"])
-        scored[atom] = int(row["scored"])
-    everyone = units[("respondents", "")]
-    for unit in [("item", i) for i in figures.items_keys(items) if i not in partial_items] + [
-        ("section", s.key) for s in sections if s.key not in partial_sections
-    ]:
-        units[unit] = everyone
-    cache = suppression.PatternCache(k)
-    respondents = cache.get(everyone[0])
-    # One pattern per figure (items everybody answered share theirs), decided once.
-    patterns = {
-        unit: (cache.get(units[unit][0]), cache.get(units[unit][1]))
-        for unit in [("item", i.key) for i in items] + [("section", s.key) for s in sections]
-    }
+    decided = await _decide(
+        session, audit, items, sections, meta, partial_items, partial_sections, k
+    )
+    respondents, patterns = decided.respondents, decided.patterns
 
-    item_figs = figures.Figures(
-        await queries.item_figures(session, audit.id, meta=meta, measures=measures, dims=by),
-        "item_key",
-        by,
-    )
-    section_figs = figures.Figures(
-        await queries.section_figures(session, audit.id, meta=meta, dims=by) if sections else [],
-        "section",
-        by,
-    )
+    stored = await breakdown_store.rows(session, audit, by)
+    if stored is not None:
+        item_rows, section_rows = stored
+    else:
+        item_rows = await queries.item_figures(
+            session, audit.id, meta=meta, measures=measures, dims=by
+        )
+        section_rows = (
+            await queries.section_figures(session, audit.id, meta=meta, dims=by) if sections else []
+        )
+    item_figs = figures.Figures(item_rows, "item_key", by)
+    section_figs = figures.Figures(section_rows, "section", by)
     names = await _school_names(session, audit.trust_id)
     canonical = tuple(sorted(by, key=suppression.DIMENSIONS.index))
-    cells = sorted(
-        (key for key in respondents.counts if key[0] == canonical),
-        key=lambda key: [str(v) for v in key[1]],
-    )
+    cells = decided.cells(canonical)
     out = []
     for key in cells:
         values = dict(zip(canonical, key[1], strict=True))

@@ -6,8 +6,8 @@ Results are released only when an audit closes, and a closed audit takes no more
 after the close. :func:`store` computes them in the close's transaction; results read them
 back with one primary-key lookup instead of scanning every answer, whatever the number of
 responses. Audits closed before totals were stored (or seeded without them) are computed
-from their answers on every read, exactly as before. Comments (erasure removes them) and
-breakdowns are always read live.
+from their answers on every read, exactly as before. Comments (erasure removes them) are
+always read live; the breakdowns' inputs are stored with these (``breakdown_store``).
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cpd_audit.instruments import schemas as instrument_schemas
 from cpd_audit.instruments import service as instruments_service
-from cpd_audit.models import Audit, AuditResultTotals, InstrumentVersion
-from cpd_audit.results import figures, queries
+from cpd_audit.models import Audit, AuditResultAtoms, AuditResultTotals, InstrumentVersion
+from cpd_audit.results import breakdown_store, figures, queries
 from cpd_common.db import utcnow
 
 
@@ -79,7 +80,8 @@ async def get(
 
 
 async def store(session: AsyncSession, audit: Audit, version: InstrumentVersion) -> Totals:
-    """Computes and stores a closed audit's figures (once: a second call changes nothing)."""
+    """Computes and stores a closed audit's figures, and its breakdowns' inputs
+    (:mod:`cpd_audit.results.breakdown_store`; once: a second call changes nothing)."""
     assert audit.status == "closed", "only a closed audit's figures are final"
     items = instruments_service.parse_items(version.items)
     totals = await compute(
@@ -100,21 +102,31 @@ async def store(session: AsyncSession, audit: Audit, version: InstrumentVersion)
         )
         .on_conflict_do_nothing(index_elements=["audit_id"])
     )
+    await breakdown_store.store(
+        session,
+        audit,
+        items,
+        [instrument_schemas.Section.model_validate(s) for s in version.sections],
+        item_totals=figures.Figures(totals.items, "item_key", ()),
+        section_totals=figures.Figures(totals.sections, "section", ()),
+        respondents=totals.respondents,
+    )
     return totals
 
 
 async def store_missing(session: AsyncSession, trust_ids: Sequence[uuid.UUID]) -> int:
-    """Stores the figures of every closed audit of these trusts that has none (for data
-    loaded in bulk, e.g. ``cpd seed --scale``, as their close would have); returns how many."""
+    """Stores the figures (and breakdown inputs) of every closed audit of these trusts that
+    has none (for data loaded in bulk, e.g. ``cpd seed --scale``, as their close would
+    have); returns how many."""
     rows = (
         await session.execute(
             select(Audit, InstrumentVersion)
             .join(InstrumentVersion, InstrumentVersion.id == Audit.instrument_version_id)
-            .outerjoin(AuditResultTotals, AuditResultTotals.audit_id == Audit.id)
+            .outerjoin(AuditResultAtoms, AuditResultAtoms.audit_id == Audit.id)
             .where(
                 Audit.trust_id.in_(list(trust_ids)),
                 Audit.status == "closed",
-                AuditResultTotals.audit_id.is_(None),
+                AuditResultAtoms.audit_id.is_(None),
             )
             .order_by(Audit.id)
         )
