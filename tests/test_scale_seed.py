@@ -50,6 +50,16 @@ async def test_seeded_trusts_read_through_the_gateway(stack: Stack) -> None:
             text("SELECT respondents FROM audit_result_totals WHERE audit_id = :a"), {"a": audit}
         )
         assert stored.scalar_one() == results.json()["respondents"]
+        kept = await session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM audit_result_atoms WHERE audit_id = :a), "
+                "(SELECT count(*) FROM audit_result_breakdowns WHERE audit_id = :a)"
+            ),
+            {"a": audit},
+        )
+        assert tuple(kept.one()) == (1, 9)  # breakdown inputs too (results.breakdown_store)
+    by_school = await stack.gateway.get(f"/v1/audits/{audit}/results?by=school", headers=headers)
+    assert by_school.status_code == 200 and by_school.json()["breakdown"], by_school.text
     dashboard = await stack.gateway.get("/v1/dashboards/trust", headers=headers)
     assert dashboard.status_code == 200, dashboard.text
     figures = dashboard.json()
