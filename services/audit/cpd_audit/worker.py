@@ -6,8 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cpd_audit.audits import audience
 from cpd_audit.erasure import erase_person_plans, scrub_erased_name
-from cpd_audit.models import Person, School, TokenRevocation
+from cpd_audit.models import Audit, InstrumentVersion, Person, School, TokenRevocation
 from cpd_audit.responses.service import erase_participation
+from cpd_audit.results import totals as results_totals
 from cpd_audit.self_audits import service as self_audits_service
 from cpd_audit.settings import Settings
 from cpd_common.directory import directory_handlers
@@ -35,6 +36,18 @@ async def on_erased(
     await self_audits_service.erase(session, payload.person_id)
 
 
+async def audit_closed(
+    session: AsyncSession, event: CloudEvent, payload: catalogue.AuditClosed
+) -> None:
+    """A closed audit's breakdown inputs, stored once the close has committed."""
+    audit = await session.get(Audit, payload.audit_id)
+    if audit is None or audit.status != "closed":
+        return  # gone since (nothing to store)
+    version = await session.get(InstrumentVersion, audit.instrument_version_id)
+    if version is not None:
+        await results_totals.store_breakdowns(session, audit, version)
+
+
 def subscriptions() -> list[Subscription]:
     return [
         Subscription(
@@ -49,6 +62,12 @@ def subscriptions() -> list[Subscription]:
                 scrub_name=scrub_erased_name,
                 erasure_completed=catalogue.AuditErasureCompleted,
             ),
+        ),
+        # The audit service's own close: breakdown inputs computed after the close commits.
+        Subscription(
+            durable="audit-results",
+            filter_subject=catalogue.AuditClosed.nats_subject,
+            handlers={catalogue.AuditClosed: audit_closed},
         ),
     ]
 

@@ -1,8 +1,10 @@
-"""A closed audit's breakdown inputs, computed once at close.
+"""A closed audit's breakdown inputs, computed once after the close.
 
 Like :mod:`cpd_audit.results.totals`: a closed audit takes no more responses, so the inputs
-of its breakdowns never change after the close. :func:`store` computes them in the close's
-transaction, before any suppression:
+of its breakdowns never change after the close. :func:`store` computes them, before any
+suppression, when the audit worker handles the close's ``audit.audit.closed`` (its own
+transaction: for 100,000 responses this reads the answers for many seconds, which the close's
+request does not wait for; until then breakdowns are computed from the answers):
 
 - the atom counts (``queries.atom_counts``: respondents, and those who answered and scored
   each figure not everybody answered with a score, per combination of the five attributes),

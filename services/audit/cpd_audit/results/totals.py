@@ -7,7 +7,8 @@ after the close. :func:`store` computes them in the close's transaction; results
 back with one primary-key lookup instead of scanning every answer, whatever the number of
 responses. Audits closed before totals were stored (or seeded without them) are computed
 from their answers on every read, exactly as before. Comments (erasure removes them) are
-always read live; the breakdowns' inputs are stored with these (``breakdown_store``).
+always read live; the breakdowns' inputs are stored after the close by the audit worker
+(:func:`store_breakdowns`, ``breakdown_store``).
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ async def get(
 
 
 async def store(session: AsyncSession, audit: Audit, version: InstrumentVersion) -> Totals:
-    """Computes and stores a closed audit's figures, and its breakdowns' inputs
-    (:mod:`cpd_audit.results.breakdown_store`; once: a second call changes nothing)."""
+    """Computes and stores a closed audit's whole-audit figures (once: a second call changes
+    nothing). The close calls it in its transaction; the breakdowns' inputs follow from the
+    close's event (:func:`store_breakdowns`)."""
     assert audit.status == "closed", "only a closed audit's figures are final"
     items = instruments_service.parse_items(version.items)
     totals = await compute(
@@ -102,6 +104,19 @@ async def store(session: AsyncSession, audit: Audit, version: InstrumentVersion)
         )
         .on_conflict_do_nothing(index_elements=["audit_id"])
     )
+    return totals
+
+
+async def store_breakdowns(session: AsyncSession, audit: Audit, version: InstrumentVersion) -> None:
+    """Stores a closed audit's breakdown inputs (:mod:`cpd_audit.results.breakdown_store`;
+    once: a second call changes nothing). Run by the audit worker on
+    ``audit.audit.closed``, in a transaction of its own: for a large audit it reads every
+    answer several times, which the close's request must not wait for. Until it has run,
+    breakdowns are computed from the answers, with the same result."""
+    assert audit.status == "closed", "only a closed audit's figures are final"
+    items = instruments_service.parse_items(version.items)
+    stored = await session.get(AuditResultTotals, audit.id)
+    totals: Any = stored if stored is not None else await store(session, audit, version)
     await breakdown_store.store(
         session,
         audit,
@@ -111,7 +126,6 @@ async def store(session: AsyncSession, audit: Audit, version: InstrumentVersion)
         section_totals=figures.Figures(totals.sections, "section", ()),
         respondents=totals.respondents,
     )
-    return totals
 
 
 async def store_missing(session: AsyncSession, trust_ids: Sequence[uuid.UUID]) -> int:
@@ -133,4 +147,5 @@ async def store_missing(session: AsyncSession, trust_ids: Sequence[uuid.UUID]) -
     ).all()
     for audit, version in rows:
         await store(session, audit, version)
+        await store_breakdowns(session, audit, version)
     return len(rows)
