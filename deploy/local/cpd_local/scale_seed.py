@@ -107,9 +107,17 @@ async def store_audit_totals(dsn: str, trust_ids: list[Any]) -> int:
 
     url = dsn if "+asyncpg" in dsn else dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
     engine = create_async_engine(url)
+    # One transaction per trust, a few at once: the audit service's code is one statement
+    # after another, so trusts side by side keep PostgreSQL's cores busy (N=10: ~2.5 minutes
+    # for 1,359 audits one trust after another).
+    running = asyncio.Semaphore(4)
+
+    async def one(trust: Any) -> int:
+        async with running, AsyncSession(engine) as session, session.begin():
+            return await totals.store_missing(session, [trust])
+
     try:
-        async with AsyncSession(engine) as session, session.begin():
-            return await totals.store_missing(session, trust_ids)
+        return sum(await asyncio.gather(*(one(t) for t in trust_ids)))
     finally:
         await engine.dispose()
 

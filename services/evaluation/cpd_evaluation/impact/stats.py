@@ -29,9 +29,6 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy import stats as scipy_stats
-from statsmodels.stats.meta_analysis import effectsize_smd
-
 Design = Literal["paired_change", "groups_change", "audit_aggregates"]
 
 DESIGN_LABELS: dict[str, str] = {
@@ -99,6 +96,10 @@ class EffectSize:
 
 def z_critical(confidence: float = CONFIDENCE) -> float:
     """The two-sided normal quantile: 1.96 for 95%."""
+    # scipy and statsmodels (with numpy and pandas) are imported on first use, not with the
+    # service: they would double every evaluation API process's idle memory (DESIGN.md 9).
+    from scipy import stats as scipy_stats
+
     return float(scipy_stats.norm.ppf(0.5 + confidence / 2))
 
 
@@ -139,6 +140,8 @@ def between_groups(
     )
     if pooled_var <= 0:
         return None
+    from statsmodels.stats.meta_analysis import effectsize_smd
+
     g, var_g = effectsize_smd(first.mean, first.sd, first.n, second.mean, second.sd, second.n)
     d = (first.mean - second.mean) / math.sqrt(pooled_var)
     return _interval(design, d, g, var_g)
