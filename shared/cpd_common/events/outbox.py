@@ -360,6 +360,19 @@ class ConnectAborted(ConnectionError):
     """``stop`` was set before NATS answered."""
 
 
+async def _abandon(attempt: asyncio.Future[Any]) -> None:
+    """Cancels a connection attempt and waits until it has ended. nats-py retries inside
+    ``connect`` and catches each failed try; a cancellation that lands just as a try fails
+    can be lost in ``asyncio.wait_for`` (Python 3.11), and the attempt then retries on
+    forever, so it is cancelled again until it ends. A connection made meanwhile is closed."""
+    while not attempt.done():
+        attempt.cancel()
+        await asyncio.wait({attempt}, timeout=0.2)
+    if not attempt.cancelled() and attempt.exception() is None:
+        with contextlib.suppress(Exception):
+            await attempt.result().close()
+
+
 async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -> Any:
     """Connects to NATS, retrying until it answers; gives up with :class:`ConnectAborted` as
     soon as ``stop`` is set (the client itself retries forever, so shutting a worker down
@@ -386,9 +399,7 @@ async def connect_nats(url: str, stop: asyncio.Event | None = None, **kw: Any) -
                 stopping.cancel()
             if attempt.done():
                 return attempt.result()
-            attempt.cancel()
-            with contextlib.suppress(BaseException):
-                await attempt
+            await _abandon(attempt)
             raise ConnectAborted(f"stopped before NATS at {url} answered")
         except ConnectAborted:
             raise
